@@ -1,0 +1,153 @@
+"""The ``mutualsim`` command line.
+
+Bad input of any kind ends with one line on stderr naming the file, key or argument and
+what is allowed, exit status 2, and no output written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .errors import InputError
+
+DEFAULT_REPLICATIONS = 1000
+
+# Modules that add subcommands: each has ``register(subparsers)``; absent ones are skipped.
+COMMAND_MODULES = (
+    "mutualsim.sweep.cli",       # sweep
+    "mutualsim.analysis.cli",    # compare, plot
+    "mutualsim.app.cli",         # app
+    "mutualsim.evidence.cli",    # calibrate, sensitivity
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but bad arguments give one line and status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"{self.prog}: error: {message} (see --help)\n")
+        raise SystemExit(2)
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
+    return value
+
+
+def seed_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="mutualsim",
+        description="Agent-based simulation of whether public service mutuals survive after "
+                    "they spin out of their councils.",
+        epilog="Scenarios are TOML files (see scenarios/ and docs/ODD.md for every key).")
+    parser.add_argument("--version", action="version", version=f"mutualsim {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    run = sub.add_parser(
+        "run", help="simulate one scenario and write histories, panel and manifest",
+        description="Simulate a scenario for many replications. Writes histories.parquet "
+                    "(one row per mutual ever proposed), panel.parquet (one row per "
+                    "replication and year) and manifest.json (scenario, seed, version) into "
+                    "--out, all at once or not at all, and prints a summary.")
+    run.add_argument("scenario", nargs="?", default=None,
+                     help="scenario TOML file (default: the embedded baseline, the same as "
+                          "scenarios/baseline.toml)")
+    run.add_argument("--replications", "-n", type=positive_int, default=DEFAULT_REPLICATIONS,
+                     help=f"number of replications (default {DEFAULT_REPLICATIONS})")
+    run.add_argument("--seed", type=seed_int, default=0,
+                     help="experiment seed; replication i uses the stream (seed, i) "
+                          "(default 0)")
+    run.add_argument("--out", type=Path, default=None,
+                     help="output folder (default: out/<scenario name>)")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(func=cmd_run)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as err:
+            if err.name is not None and name.startswith(err.name):
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def _scenario_and_name(path: str | None):
+    from .params import Scenario, load_scenario
+    if path is None:
+        return Scenario(), "baseline", None
+    return load_scenario(path), Path(path).stem, str(path)
+
+
+def _check_out(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise InputError("exists and is not a folder; give a folder path", source=f"--out {out}")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .io import atomic_directory, write_json_atomic, write_parquet_atomic
+    from .simulate import simulate
+
+    scenario, name, source = _scenario_and_name(args.scenario)
+    out = args.out if args.out is not None else Path("out") / name
+    _check_out(out)
+    start = time.perf_counter()
+    results = simulate(scenario, args.replications, seed=args.seed,
+                       progress=not args.quiet)
+    elapsed = time.perf_counter() - start
+    with atomic_directory(out) as work:
+        write_parquet_atomic(work / "histories.parquet", results.histories)
+        write_parquet_atomic(work / "panel.parquet", results.panel)
+        write_json_atomic(work / "manifest.json", {
+            "scenario_name": name, "scenario_file": source, "scenario": scenario.to_dict(),
+            "seed": args.seed, "replications": args.replications,
+            "mutualsim_version": __version__, "numpy_version": np.__version__,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "elapsed_seconds": round(elapsed, 3),
+        })
+    print(f"{name}: {results.summary()}")
+    print(f"wrote {out}/ (histories.parquet, panel.parquet, manifest.json) in {elapsed:.1f} s")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except InputError as err:
+        sys.stderr.write(f"mutualsim {args.command}: error: {err}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted; nothing was written\n")
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,73 @@
+"""Initialisation (ODD 'Initialisation'): the state at the start of the first year.
+
+Each replication draws its heterogeneity (service values, capability at proposal, firm
+attributes, citizens' propensity) from its own generator, in a fixed order, before any yearly
+draw.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..state import NONE, State
+from .context import Context
+
+
+def initial_state(ctx: Context, gens: list[np.random.Generator]) -> State:
+    sc = ctx.sc
+    R, C, M, B, K = len(gens), ctx.C, ctx.M, ctx.B, ctx.K
+    z_v0, z_cap = np.empty((R, M)), np.empty((R, M))
+    z_firm, z_cit = np.empty((R, 4, B)), np.empty((R, C, K))
+    for i, g in enumerate(gens):
+        g.standard_normal(out=z_v0[i])
+        g.standard_normal(out=z_cap[i])
+        g.standard_normal(out=z_firm[i])
+        g.standard_normal(out=z_cit[i])
+
+    def clip01(x: np.ndarray) -> np.ndarray:
+        return np.clip(x, 0.02, 0.98)
+
+    zeros_m = np.zeros((R, M))
+    ck = np.ones((R, C, K))
+    return State(
+        year=sc.start_year,
+        recession=np.full(R, sc.recession_start),
+        budget=np.ones((R, C)),
+        propensity=clip01(sc.citizen_propensity + 0.15 * z_cit),
+        engagement=0.3 * ck,
+        satisfaction=sc.quality_initial * ck,
+        support=0.3 * ck,
+        firm_cost=np.clip(1.0 + sc.firm_sd * z_firm[:, 0], 0.5, 1.5),
+        firm_quality=clip01(sc.private_quality + sc.firm_sd * z_firm[:, 1]),
+        firm_social=clip01(sc.private_social_value + sc.firm_sd * z_firm[:, 2]),
+        firm_financial=clip01(sc.private_financial + sc.firm_sd * z_firm[:, 3]),
+        firm_contracts=np.zeros((R, B), dtype=np.int32),
+        firm_revenue=np.zeros((R, B)),
+        v0=sc.contract_value * np.exp(sc.contract_value_sdlog * z_v0),
+        cap0=z_cap,
+        stage=np.full((R, M), NONE, dtype=np.int8),
+        origin=np.full((R, M), -1, dtype=np.int8),
+        proposal_year=np.full((R, M), -1, dtype=np.int16),
+        spinout_year=np.full((R, M), -1, dtype=np.int16),
+        exit_year=np.full((R, M), -1, dtype=np.int16),
+        exit_cause=np.zeros((R, M), dtype=np.int8),
+        incubation_outcome=np.zeros((R, M), dtype=np.int8),
+        teckal_end=np.full((R, M), -1, dtype=np.int16),
+        next_tender=np.full((R, M), -1, dtype=np.int16),
+        core_volume=zeros_m.copy(),
+        core_price=zeros_m.copy(),
+        private_value=zeros_m.copy(),
+        reserves=zeros_m.copy(),
+        assets=zeros_m.copy(),
+        capability=zeros_m.copy(),
+        quality=zeros_m.copy(),
+        social_value=zeros_m.copy(),
+        governance=zeros_m.copy(),
+        trading=zeros_m.copy(),
+        external=zeros_m.copy(),
+        tenders=np.zeros((R, M), dtype=np.int16),
+        tender_wins=np.zeros((R, M), dtype=np.int16),
+        parent_share=zeros_m.copy(),
+        income=zeros_m.copy(),
+        costs=zeros_m.copy(),
+    )

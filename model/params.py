@@ -1,0 +1,502 @@
+"""Scenario parameters: one typed, validated, frozen dataclass.
+
+Every field carries its unit, allowed range, ODD section and source in its metadata, so
+validation, the TOML loader and the parameter table in docs/ODD.md all read one definition.
+Money is in millions of pounds a year; contract-relative quantities are shares of the
+service's baseline annual value ``V0`` (what the council spent in-house before spin-out).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+
+SEED_RSA = "seed 000 (RSA 2020PS 2013)"
+SEED_GOV = "seed 004 (Gov. response, Feb 2013)"
+
+# Commissioning-style presets: (price, quality, social value, financial standing) weights,
+# co-production level and risk aversion. The ordering of the styles (cost-led CCT ->
+# strategic -> co-operative) is from seed 000 §4.1 "From compulsory competitive tendering to
+# strategic commissioning" and "Co-operative commissioning is about values, not just cost";
+# the numbers themselves are assumptions.
+STYLE_PRESETS: dict[str, dict[str, float]] = {
+    "cost_led": dict(price_weight=0.65, quality_weight=0.20, social_weight=0.00,
+                     financial_weight=0.15, coproduction=0.10, risk_aversion=0.80),
+    "strategic": dict(price_weight=0.45, quality_weight=0.25, social_weight=0.15,
+                      financial_weight=0.10, coproduction=0.40, risk_aversion=0.60),
+    "cooperative": dict(price_weight=0.35, quality_weight=0.25, social_weight=0.30,
+                        financial_weight=0.10, coproduction=0.80, risk_aversion=0.30),
+}
+STYLE_OVERRIDES = tuple(STYLE_PRESETS["strategic"])
+
+
+def _p(default: Any, lo: float | None, hi: float | None, unit: str, section: str,
+       source: str, doc: str, choices: tuple[str, ...] | None = None) -> Any:
+    """A scenario field with the metadata validation and docs need."""
+    return field(default=default, metadata=dict(
+        lo=lo, hi=hi, unit=unit, section=section, source=source, doc=doc, choices=choices))
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """All parameters of one scenario. Defaults are the baseline (current practice)."""
+
+    # --- run ------------------------------------------------------------------------------
+    start_year: int = _p(2010, 1990, 2100, "calendar year", "run",
+                         f"{SEED_GOV} Introduction: mutuals 'from nine in 2010'",
+                         "First simulated year (start of the national mutuals programme).")
+    years: int = _p(30, 1, 100, "years", "run", "assumption",
+                    "Number of simulated years (one step is one year).")
+    councils: int = _p(150, 1, 2000, "councils", "run",
+                       "152 upper-tier authorities in England (DCLG, 2013); rounded",
+                       "Councils in one replication (1 = a single borough workshop).")
+    services_per_council: int = _p(3, 1, 20, "services", "run", "assumption",
+                                   "Candidate services per council that could be spun out.")
+    private_bidders: int = _p(8, 1, 100, "firms", "run", "assumption",
+                              "Large established providers in the national market.")
+    citizens_per_council: int = _p(5, 1, 100, "agents", "run", "assumption",
+                                   "Representative citizen agents (residents/service users) "
+                                   "per council.")
+
+    # --- pipeline (spin-out proposals) --------------------------------------------------------
+    reactive_rate: float = _p(0.050, 0.0, 1.0, "1/service/year", "pipeline",
+                              f"{SEED_RSA} §4.2 'Reactive mutualisation'; calibrated",
+                              "Chance a service is proposed for spin-out top-down in a year "
+                              "with no budget cut.")
+    budget_pressure_sensitivity: float = _p(6.0, 0.0, 50.0, "per unit budget cut", "pipeline",
+                                            f"{SEED_RSA} §4.2 (spin-outs as reactions to "
+                                            "spending cuts); assumption",
+                                            "Relative rise of the reactive rate per unit of "
+                                            "budget cut.")
+    strategic_rate: float = _p(0.030, 0.0, 1.0, "1/service/year", "pipeline",
+                               f"{SEED_RSA} §5 (need expressed by staff and citizens); "
+                               "calibrated",
+                               "Chance a service is proposed bottom-up in a year at full "
+                               "citizen engagement.")
+    prep_completion: float = _p(0.35, 0.0, 1.0, "1/year", "pipeline",
+                                f"{SEED_RSA} §4.3 'the sheer amount of work it takes'; "
+                                "calibrated",
+                                "Chance a proposal in preparation completes in a year.")
+    abandon_reactive: float = _p(0.25, 0.0, 1.0, "1/year", "pipeline",
+                                 f"{SEED_RSA} §4.2 'long, drawn-out and ultimately "
+                                 "unsuccessful projects'; assumption",
+                                 "Chance a reactive proposal is abandoned in a year.")
+    abandon_strategic: float = _p(0.12, 0.0, 1.0, "1/year", "pipeline",
+                                  f"{SEED_RSA} §5 (mutuals most successful where need is "
+                                  "expressed bottom-up); assumption",
+                                  "Chance a strategic proposal is abandoned in a year.")
+    prep_cost: float = _p(0.03, 0.0, 1.0, "share of V0 per year", "pipeline",
+                          f"{SEED_RSA} §4.2 'Reciprocating council support'; assumption",
+                          "Council effort spent on a proposal in preparation.")
+
+    # --- Teckal incubation -----------------------------------------------------------------
+    incubation_years: int = _p(0, 0, 10, "years", "teckal",
+                               f"{SEED_RSA} §4.3 'incubation period of two to three years'",
+                               "Years as an arm's-length Teckal company before the spin-out "
+                               "decision (0 = no incubation).")
+    teckal_activity_limit: float = _p(0.80, 0.5, 1.0, "share of activity", "teckal",
+                                      "Public Contracts Regulations 2015 reg. 12 (Teckal: "
+                                      "> 80% of activity for the controlling authority)",
+                                      "Minimum share of a Teckal company's activity done for "
+                                      "its council.")
+    incubation_learning: float = _p(0.10, 0.0, 1.0, "1/year", "teckal",
+                                    f"{SEED_RSA} §4.3 'gain new business expertise'; assumption",
+                                    "Extra capability gap closed per year of incubation.")
+    takeback_threshold: float = _p(0.45, 0.0, 1.0, "viability score", "teckal",
+                                   f"{SEED_RSA} §4.3 'if it's successful, you can mutualise, "
+                                   "and if not, other options can be explored'; assumption",
+                                   "Viability below which a risk-neutral council takes the "
+                                   "service back at the end of incubation.")
+
+    # --- protection ----------------------------------------------------------------------
+    protection_years: int = _p(3, 0, 50, "years", "protection",
+                               f"{SEED_RSA} §5 'initial uncontested contracts of three to five "
+                               "years'; PCR 2015 reg. 77 (3 years)",
+                               "Length of the uncontested initial contract (0 = open "
+                               "competition at spin-out).")
+    contract_years: int = _p(5, 1, 30, "years", "protection", "assumption",
+                             "Term of a contract awarded by tender.")
+
+    # --- commissioning --------------------------------------------------------------------
+    commissioning_style: str = _p("strategic", None, None, "preset", "commissioning",
+                                  f"{SEED_RSA} §4.1; weights are assumptions",
+                                  "Preset for tender weights, co-production and risk stance.",
+                                  choices=tuple(STYLE_PRESETS))
+    price_weight: float | None = _p(None, 0.0, 1.0, "weight", "commissioning",
+                                    "assumption (from style preset unless set)",
+                                    "Tender weight on price.")
+    quality_weight: float | None = _p(None, 0.0, 1.0, "weight", "commissioning",
+                                      "assumption (from style preset unless set)",
+                                      "Tender weight on quality.")
+    social_weight: float | None = _p(None, 0.0, 1.0, "weight", "commissioning",
+                                     f"Social Value Act 2012 ({SEED_GOV} para 64); preset",
+                                     "Tender weight on social value.")
+    financial_weight: float | None = _p(None, 0.0, 1.0, "weight", "commissioning",
+                                        f"{SEED_RSA} §1 ('strong financial track records')",
+                                        "Tender weight on financial standing.")
+    coproduction: float | None = _p(None, 0.0, 1.0, "level", "commissioning",
+                                    f"{SEED_RSA} §4.1 'Citizens are at the heart of "
+                                    "commissioning'; preset",
+                                    "How far citizens take part in commissioning.")
+    risk_aversion: float | None = _p(None, 0.0, 1.0, "level", "commissioning",
+                                     f"{SEED_RSA} §4.3 'risk aware' vs 'risk-averse'; preset",
+                                     "How hard the council penalises a short track record or "
+                                     "thin reserves, and how readily it takes a service back.")
+    austerity_price_shift: float = _p(1.0, 0.0, 10.0, "per unit budget cut", "commissioning",
+                                      "DESIGN §3.7 (austerity raises price weight); assumption",
+                                      "Relative rise of the price weight per unit of budget "
+                                      "cut.")
+    coproduction_weight_shift: float = _p(0.6, 0.0, 5.0, "per unit engagement",
+                                          "commissioning",
+                                          f"{SEED_RSA} §4.1 (co-production); assumption",
+                                          "Relative rise of quality and social-value weights "
+                                          "per unit of co-produced citizen engagement.")
+    lots: int = _p(1, 1, 10, "lots", "commissioning",
+                   f"{SEED_RSA} §4.2 'Market making' (Oldham broke tenders into smaller blocks)",
+                   "Lots a contract is split into at tender.")
+    mentoring_clauses: bool = _p(False, None, None, "switch", "commissioning",
+                                 f"{SEED_RSA} §6 ('mentoring' agreements as CSR)",
+                                 "Large providers must support capacity building of the "
+                                 "council's mutuals.")
+    support_level: float = _p(0.2, 0.0, 1.0, "level", "commissioning",
+                              f"{SEED_RSA} §5 (support 'necessary (but often insufficient)')",
+                              "Council incubation and business-advice support capability.")
+    support_cost: float = _p(0.02, 0.0, 1.0, "share of V0 per year", "commissioning",
+                             "assumption", "Council cost of full support for one mutual-year.")
+
+    # --- tender ----------------------------------------------------------------------------
+    private_bid_prob: float = _p(0.30, 0.0, 1.0, "probability", "tender", "assumption",
+                                 "Chance each private firm bids for a given tender.")
+    eval_noise: float = _p(0.05, 0.0, 1.0, "score s.d.", "tender", "assumption",
+                           "Noise in a council's evaluation of each bid.")
+    incumbency_bonus: float = _p(0.06, 0.0, 1.0, "score", "tender", "assumption",
+                                 "Score advantage of the incumbent (continuity, knowledge).")
+    private_unit_cost: float = _p(0.90, 0.3, 2.0, "x in-house unit cost", "tender",
+                                  f"{SEED_RSA} §4.1 (firms' 'low-cost service at scale')",
+                                  "Private unit cost at the reference lot size.")
+    scale_elasticity: float = _p(0.08, 0.0, 1.0, "elasticity", "tender",
+                                 f"{SEED_RSA} §6 ('economies of scale with large contracts')",
+                                 "Private unit cost ~ (lot value / reference)^-elasticity.")
+    reference_lot: float = _p(2.0, 0.01, 1000.0, "GBP m/year", "tender", "assumption",
+                              "Lot value at which private unit cost equals private_unit_cost.")
+    private_margin: float = _p(0.08, 0.0, 1.0, "share", "tender", "assumption",
+                               "Profit margin in private bids.")
+    mutual_margin: float = _p(0.02, 0.0, 1.0, "share", "tender", "assumption",
+                              "Surplus margin in mutual bids.")
+    private_quality: float = _p(0.60, 0.0, 1.0, "score", "tender", "assumption",
+                                "Mean service quality of private firms.")
+    private_social_value: float = _p(0.30, 0.0, 1.0, "score", "tender",
+                                     f"{SEED_RSA} §4.1 (firms' only advantage is cost)",
+                                     "Mean social value of private firms.")
+    private_financial: float = _p(0.90, 0.0, 1.0, "score", "tender",
+                                  f"{SEED_RSA} §1 ('strong financial track records')",
+                                  "Mean financial standing of private firms.")
+    firm_sd: float = _p(0.05, 0.0, 0.5, "s.d.", "tender", "assumption",
+                        "Spread of firm attributes around their means.")
+    contract_value: float = _p(2.0, 0.01, 1000.0, "GBP m/year", "tender", "assumption",
+                               "Median baseline annual value V0 of a service.")
+    contract_value_sdlog: float = _p(0.6, 0.0, 3.0, "log s.d.", "tender", "assumption",
+                                     "Log-normal spread of V0 across services.")
+
+    # --- the mutual --------------------------------------------------------------------------
+    capability_reactive: float = _p(0.25, 0.0, 1.0, "score", "mutual",
+                                    f"{SEED_RSA} §4.3 'new skills we don't currently have'",
+                                    "Mean business capability at proposal, reactive origin.")
+    capability_strategic: float = _p(0.35, 0.0, 1.0, "score", "mutual",
+                                     f"{SEED_RSA} §5 (bottom-up mutuals most successful)",
+                                     "Mean business capability at proposal, strategic origin.")
+    capability_sd: float = _p(0.08, 0.0, 0.5, "s.d.", "mutual", "assumption",
+                              "Spread of initial capability.")
+    pension_overhead: float = _p(0.03, 0.0, 1.0, "share of unit cost", "mutual",
+                                 f"{SEED_RSA} §4.3 (TUPE, pensions, staff T&C)",
+                                 "Unit-cost mark-up from TUPE and pension obligations.")
+    backoffice_overhead: float = _p(0.05, 0.0, 1.0, "share of V0 per year", "mutual",
+                                    f"{SEED_RSA} §4.3 (back-office functions)",
+                                    "Fixed annual overhead of an independent back office.")
+    efficiency_max: float = _p(0.20, 0.0, 0.9, "share of unit cost", "mutual",
+                               f"{SEED_GOV} Introduction ('can produce efficiencies')",
+                               "Unit-cost saving at full capability.")
+    initial_price: float = _p(1.00, 0.3, 2.0, "x in-house unit cost", "mutual", "assumption",
+                              "Unit price of the protected initial contract.")
+    reactive_saving: float = _p(0.04, 0.0, 0.9, "share", "mutual",
+                                f"{SEED_RSA} §4.2 (reactive spin-outs as responses to cuts)",
+                                "Saving demanded of a reactive spin-out's initial contract.")
+    dowry: float = _p(0.08, 0.0, 5.0, "share of V0", "mutual",
+                      f"{SEED_GOV} para 54 ('finance ... in short supply'); assumption",
+                      "Reserves at spin-out.")
+    credit_limit: float = _p(0.10, 0.0, 5.0, "share of annual income", "mutual",
+                             f"{SEED_GOV} para 54; assumption",
+                             "Overdraft before the mutual is insolvent.")
+    quality_initial: float = _p(0.62, 0.0, 1.0, "score", "mutual", "assumption",
+                                "Service quality at proposal.")
+    social_value_reactive: float = _p(0.50, 0.0, 1.0, "score", "mutual",
+                                      f"{SEED_RSA} §4.2", "Social value at proposal, reactive.")
+    social_value_strategic: float = _p(0.62, 0.0, 1.0, "score", "mutual",
+                                       f"{SEED_RSA} §4.2 (strong social value case)",
+                                       "Social value at proposal, strategic.")
+    governance_reactive: float = _p(0.30, 0.0, 1.0, "share", "mutual",
+                                    f"{SEED_RSA} §4.1 ('producer capture')",
+                                    "Citizens' share of governance, reactive origin.")
+    governance_strategic: float = _p(0.60, 0.0, 1.0, "share", "mutual",
+                                     f"{SEED_RSA} §4.1 ('users ... embedded within their "
+                                     "governance structures')",
+                                     "Citizens' share of governance, strategic origin.")
+    capture_rate: float = _p(0.03, 0.0, 1.0, "score/year", "mutual",
+                             f"{SEED_RSA} §4.1 ('no guarantee against producer capture')",
+                             "Yearly drift of quality and social value towards provider "
+                             "interests when governance lacks citizens.")
+    adjust_rate: float = _p(0.25, 0.0, 1.0, "1/year", "mutual", "assumption",
+                            "Share of the gap to target quality/social value closed per year.")
+
+    # --- income ---------------------------------------------------------------------------
+    trading_start: float = _p(0.03, 0.0, 5.0, "share of V0 per year", "income",
+                              f"{SEED_RSA} §4.3 (Lambeth Resource Centre business plan)",
+                              "Trading income at spin-out.")
+    trading_growth: float = _p(0.15, 0.0, 2.0, "1/year", "income",
+                               f"{SEED_RSA} §4.1 (diversifying revenue streams)",
+                               "Trading growth rate at full capability.")
+    trading_cap: float = _p(0.5, 0.0, 10.0, "share of V0 per year", "income", "assumption",
+                            "Ceiling of trading income (logistic growth).")
+    trading_margin: float = _p(0.15, 0.0, 1.0, "share", "income", "assumption",
+                               "Net margin on trading income.")
+    recession_trading_penalty: float = _p(0.20, 0.0, 2.0, "1/year", "income",
+                                          f"{SEED_RSA} §4.3 ('Against a backdrop of austerity "
+                                          "and economic recession ... a huge challenge')",
+                                          "Fall in trading growth in a recession year.")
+    citizen_demand_effect: float = _p(0.06, 0.0, 2.0, "1/year", "income",
+                                      f"{SEED_RSA} §4.1 (community networks)",
+                                      "Trading growth per unit of citizen support.")
+    external_win_rate: float = _p(0.15, 0.0, 1.0, "1/year", "income",
+                                  f"{SEED_RSA} §4.3 ('business opportunities beyond the "
+                                  "council contract')",
+                                  "Chance per year of winning a contract elsewhere at full "
+                                  "capability.")
+    external_size: float = _p(0.25, 0.0, 10.0, "share of V0 per year", "income", "assumption",
+                              "Annual value of a contract won elsewhere.")
+    external_churn: float = _p(0.20, 0.0, 1.0, "1/year", "income", "assumption",
+                               "Share of contracts-elsewhere income ending each year.")
+    external_margin: float = _p(0.04, 0.0, 1.0, "share", "income", "assumption",
+                                "Net margin on contracts won elsewhere.")
+    grant_prob: float = _p(0.30, 0.0, 1.0, "1/year", "income",
+                           f"{SEED_RSA} §4.3 (grants 'not available while we remain within "
+                           f"the local authority'); {SEED_GOV} (grants programme)",
+                           "Chance per year of a grant, once independent.")
+    grant_size: float = _p(0.03, 0.0, 5.0, "share of V0", "income", "assumption",
+                           "Net value of a grant.")
+    volunteering_saving: float = _p(0.02, 0.0, 1.0, "share of unit cost", "income",
+                                    f"{SEED_RSA} §4.1 (staff and residents volunteering)",
+                                    "Unit-cost saving at full citizen support and engagement.")
+
+    # --- capability ------------------------------------------------------------------------
+    learning_rate: float = _p(0.06, 0.0, 1.0, "1/year", "capability",
+                              f"{SEED_RSA} §4.3 'culture change and upskilling'",
+                              "Share of the capability gap closed per year by learning.")
+    competition_learning: float = _p(0.02, 0.0, 1.0, "1/year", "capability", "assumption",
+                                     "Extra learning while exposed to competition.")
+    support_effect: float = _p(0.08, 0.0, 1.0, "1/year", "capability",
+                               f"{SEED_RSA} §6 (Swedish business advisory teams)",
+                               "Extra capability gap closed per year at full support.")
+    mentoring_effect: float = _p(0.05, 0.0, 1.0, "1/year", "capability",
+                                 f"{SEED_RSA} §6 ('mentoring' agreements)",
+                                 "Extra capability gap closed per year under mentoring clauses.")
+
+    # --- council and economy -------------------------------------------------------------
+    austerity_rate: float = _p(0.02, 0.0, 0.5, "1/year", "council",
+                               f"{SEED_RSA} §1 (LGA 2012 funding outlook); assumption",
+                               "Yearly fall of councils' commissioning budgets.")
+    austerity_years: int = _p(10, 0, 100, "years", "council",
+                              "LGA (2012) outlook to 2019/20", "Years of austerity from start.")
+    shock_prob: float = _p(0.03, 0.0, 1.0, "1/council/year", "council", "assumption",
+                           "Chance of an extra budget cut in a council-year.")
+    shock_size: float = _p(0.05, 0.0, 0.9, "share of budget", "council", "assumption",
+                           "Size of a budget shock.")
+    price_squeeze: float = _p(0.3, 0.0, 1.0, "per unit budget cut", "council", "assumption",
+                              "Fall of the unit-price ceiling per unit of budget cut.")
+    recession_start: bool = _p(True, None, None, "switch", "council",
+                               f"{SEED_RSA} §4.3 ('austerity and economic recession')",
+                               "The economy is in recession in the first year.")
+    recession_enter: float = _p(0.10, 0.0, 1.0, "1/year", "council", "assumption",
+                                "Chance a recession starts in a growth year.")
+    recession_exit: float = _p(0.40, 0.0, 1.0, "1/year", "council", "assumption",
+                               "Chance a recession ends in a year.")
+    step_in_cost: float = _p(0.25, 0.0, 5.0, "share of annual contract", "council",
+                             f"{SEED_GOV} para 91 (authority 'responsible for ensuring service "
+                             "continuity')",
+                             "One-off council cost when a provider holding its contract fails.")
+    asset_lock: bool = _p(True, None, None, "switch", "council",
+                          f"{SEED_GOV} (asset lock guidance)",
+                          "Assets of an exiting mutual stay with the community.")
+    asset_transfer: float = _p(0.10, 0.0, 5.0, "share of V0", "council", f"{SEED_GOV}",
+                               "Assets transferred to the mutual at spin-out.")
+    asset_lock_deterrence: float = _p(0.7, 0.0, 1.0, "share", "council",
+                                      f"{SEED_GOV} ('stripped or lost entirely if ... bought "
+                                      "out')",
+                                      "Reduction of takeover risk under an asset lock.")
+
+    # --- citizens --------------------------------------------------------------------------
+    citizen_propensity: float = _p(0.5, 0.0, 1.0, "score", "citizens",
+                                   f"{SEED_RSA} §6 ('limited interest' of citizens)",
+                                   "Mean propensity of citizens to engage.")
+    citizen_adjust: float = _p(0.3, 0.0, 1.0, "1/year", "citizens", "assumption",
+                               "Speed at which citizens' engagement, satisfaction and support "
+                               "follow their drivers.")
+
+    # --- exits -----------------------------------------------------------------------------
+    wind_down_threshold: float = _p(1.0, 0.0, 10.0, "x fixed overhead", "exit",
+                                    f"{SEED_RSA} §4.3 ('losing that dependence on the core "
+                                    "contract')",
+                                    "After losing its core contract a mutual winds down unless "
+                                    "its other net income covers this multiple of its overhead.")
+    takeover_rate: float = _p(0.15, 0.0, 1.0, "1/year", "exit",
+                              f"{SEED_GOV} ('if an organisation is bought out')",
+                              "Chance per year that a mutual with negative reserves is taken "
+                              "over.")
+
+    # ------------------------------------------------------------------------------------------
+    def __post_init__(self) -> None:
+        validate(self)
+
+    def replace(self, **changes: Any) -> Scenario:
+        """A copy with some parameters changed (validated)."""
+        unknown = sorted(set(changes) - set(FIELD_NAMES))
+        if unknown:
+            raise InputError(f"unknown parameter {unknown[0]!r}; allowed: "
+                             f"{', '.join(FIELD_NAMES)}", source="Scenario.replace")
+        return dataclasses.replace(self, **changes)
+
+    def resolved(self, name: str) -> float:
+        """A style-dependent parameter: the explicit value if set, else the preset's."""
+        value = getattr(self, name)
+        return STYLE_PRESETS[self.commissioning_style][name] if value is None else value
+
+    def tender_weights(self) -> tuple[float, float, float, float]:
+        """Normalised (price, quality, social, financial) weights."""
+        w = [self.resolved(n) for n in
+             ("price_weight", "quality_weight", "social_weight", "financial_weight")]
+        total = sum(w)
+        return tuple(x / total for x in w)  # type: ignore[return-value]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @property
+    def end_year(self) -> int:
+        return self.start_year + self.years - 1
+
+
+FIELDS = {f.name: f for f in fields(Scenario)}
+FIELD_NAMES = tuple(FIELDS)
+SECTIONS = tuple(dict.fromkeys(f.metadata["section"] for f in fields(Scenario)))
+
+
+def _type_of(f: dataclasses.Field) -> type:
+    return {"int": int, "float": float, "bool": bool, "str": str}[
+        str(f.type).split(" ")[0]]
+
+
+def check_value(name: str, value: Any, source: str | None = None) -> Any:
+    """Check one parameter's type and range; return it coerced (int -> float where allowed)."""
+    f = FIELDS.get(name)
+    if f is None:
+        raise InputError(f"unknown key {name!r}", source=source)
+    meta = f.metadata
+    kind = _type_of(f)
+    optional = "None" in str(f.type)
+    if value is None and optional:
+        return None
+    if kind is bool:
+        if not isinstance(value, bool | __import__("numpy").bool_):
+            raise InputError(f"key {name!r} must be true or false, got {value!r}", source=source)
+        return bool(value)
+    if kind is str:
+        if value not in meta["choices"]:
+            raise InputError(f"key {name!r} must be one of {', '.join(meta['choices'])}; "
+                             f"got {value!r}", source=source)
+        return value
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    try:
+        import numpy as np
+        is_number = is_number or isinstance(value, np.integer | np.floating)
+    except ImportError:  # pragma: no cover
+        pass
+    if not is_number:
+        raise InputError(f"key {name!r} must be a number ({kind.__name__}), got {value!r}",
+                         source=source)
+    if kind is int:
+        if float(value) != int(value):
+            raise InputError(f"key {name!r} must be a whole number, got {value!r}",
+                             source=source)
+        value = int(value)
+    else:
+        value = float(value)
+        if value != value:
+            raise InputError(f"key {name!r} must not be NaN", source=source)
+    lo, hi = meta["lo"], meta["hi"]
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise InputError(f"key {name!r} = {value!r} is out of range; allowed "
+                         f"{lo} to {hi} ({meta['unit']})", source=source)
+    return value
+
+
+def validate(s: Scenario, source: str | None = None) -> None:
+    """Check every field and the cross-field rules; raise InputError naming the key."""
+    for name in FIELD_NAMES:
+        coerced = check_value(name, getattr(s, name), source)
+        if coerced is not None and type(coerced) is not type(getattr(s, name)):
+            object.__setattr__(s, name, coerced)
+    w = [s.resolved(n) for n in
+         ("price_weight", "quality_weight", "social_weight", "financial_weight")]
+    if sum(w) <= 0:
+        raise InputError("tender weights price_weight, quality_weight, social_weight and "
+                         "financial_weight sum to 0 and cannot be normalised; give at least "
+                         "one a positive value", source=source)
+
+
+def scenario_from_mapping(data: dict[str, Any], source: str | None = None) -> Scenario:
+    """Build a Scenario from TOML-shaped data: sections of keys, or flat keys."""
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            if key not in SECTIONS:
+                raise InputError(f"unknown section [{key}]; allowed: {', '.join(SECTIONS)}",
+                                 source=source)
+            for sub, subval in value.items():
+                f = FIELDS.get(sub)
+                if f is None or f.metadata["section"] != key:
+                    allowed = [n for n in FIELD_NAMES if FIELDS[n].metadata["section"] == key]
+                    raise InputError(f"unknown key {sub!r} in [{key}]; allowed: "
+                                     f"{', '.join(allowed)}", source=source)
+                flat[sub] = subval
+        elif key in ("name", "description"):
+            continue
+        else:
+            if key not in FIELDS:
+                raise InputError(f"unknown key {key!r}; see docs/ODD.md for the allowed keys",
+                                 source=source)
+            flat[key] = value
+    for name, value in flat.items():
+        flat[name] = check_value(name, value, source)
+    try:
+        return Scenario(**flat)
+    except InputError as err:
+        if err.source is None:
+            raise InputError(str(err), source=source) from None
+        raise
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario TOML file."""
+    path = Path(path)
+    source = str(path)
+    if not path.is_file():
+        raise InputError("scenario file not found", source=source)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise InputError(f"not valid TOML: {err}", source=source) from None
+    return scenario_from_mapping(data, source)

@@ -1,0 +1,54 @@
+"""Survival analysis of simulated mutuals: how long they keep trading after spin-out.
+
+Data: one row per spun-out mutual. ``duration`` is whole years since spin-out (int >= 0);
+``event`` is 1 if the mutual exited at that duration and 0 if it was censored (still
+trading at the simulation horizon, known to have survived ``duration`` years); ``cause``
+is 0 for censored, otherwise a positive exit-cause code (in the simulation
+1 = insolvency, 2 = wind_down, 3 = takeover; names can be passed as a mapping).
+
+Definitions, for each whole year t = 0, 1, ..., T (T = largest duration):
+
+* ``at_risk(t)``  = number of histories with ``duration >= t``;
+* ``events(t)``   = failures with ``duration == t``;
+* ``censored(t)`` = censored histories with ``duration == t``;
+* ``S(t) = P(T > t)`` = share still trading t years after spin-out, estimated by
+  Kaplan–Meier as ``prod_{s <= t} (1 - events(s) / at_risk(s))``.
+
+Histories censored at t are at risk at t: at tied times failures come before
+censorings, the standard Kaplan–Meier convention, and the one ``scipy.stats.ecdf`` uses
+(a right-censored value c in ``scipy.stats.CensoredData`` means T > c).
+
+Every estimator depends on the data only through these per-year counts
+(:class:`SurvivalCounts`), tabulated with :func:`numpy.bincount` in O(n); all later work
+is O(T). Counts from chunks, workers or replications are combined by addition.
+
+Functions take ``(durations, events)`` arrays or ``counts=`` and return arrays,
+DataFrames or small result objects. Plotting lives in :mod:`mutualsim.survival.plots`,
+imported on demand so that matplotlib is not loaded with this package.
+"""
+
+from ._common import Estimate
+from .counts import SurvivalCounts
+from .cumulative_incidence import cumulative_incidence
+from .effects import median_difference, rmst_difference, survival_difference
+from .hazard import hazard, nelson_aalen
+from .kaplan_meier import kaplan_meier
+from .logrank import LogRankResult, logrank
+from .median import median_survival
+from .rmst import rmst
+
+__all__ = [
+    "Estimate",
+    "LogRankResult",
+    "SurvivalCounts",
+    "cumulative_incidence",
+    "hazard",
+    "kaplan_meier",
+    "logrank",
+    "median_difference",
+    "median_survival",
+    "nelson_aalen",
+    "rmst",
+    "rmst_difference",
+    "survival_difference",
+]

@@ -1,0 +1,349 @@
+"""Slide-ready plots of survival results (matplotlib; no pyplot state, so Agg-safe).
+
+Each function takes the frames produced by this package and an optional ``ax``, and
+returns the :class:`~matplotlib.figure.Figure`. Without ``ax`` a new figure is built
+with :class:`matplotlib.figure.Figure` directly, so nothing is registered with pyplot,
+no GUI backend is needed and figures are freed like any other object. Fonts are at
+least 11 pt so the plots stay readable when projected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator, PercentFormatter
+
+__all__ = [
+    "plot_km",
+    "plot_hazard",
+    "plot_cumulative_incidence",
+    "plot_income_share",
+    "plot_survival_at",
+]
+
+YEARS = "Years since spin-out"
+SHARE_TRADING = "Share still trading"
+LABEL_SIZE = 13
+TICK_SIZE = 12
+SMALL_SIZE = 11
+
+
+def _axes(ax: Axes | None, figsize=(8.0, 5.0)) -> tuple[Figure, Axes]:
+    if ax is not None:
+        return ax.figure, ax
+    fig = Figure(figsize=figsize, layout="constrained")
+    return fig, fig.add_subplot()
+
+
+def _style(ax: Axes, xlabel: str, ylabel: str, title: str | None, legend: bool = True) -> None:
+    ax.set_xlabel(xlabel, fontsize=LABEL_SIZE)
+    ax.set_ylabel(ylabel, fontsize=LABEL_SIZE)
+    ax.tick_params(labelsize=TICK_SIZE)
+    if title:
+        ax.set_title(title, fontsize=LABEL_SIZE + 1)
+    ax.grid(True, alpha=0.3)
+    if legend and ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=SMALL_SIZE, frameon=False)
+
+
+def _band(frame: pd.DataFrame, value: str, low: str, high: str) -> tuple[np.ndarray, np.ndarray]:
+    """Band with undefined (NaN) ends drawn at the estimate itself, where it is degenerate."""
+    v = frame[value].to_numpy(dtype=float)
+    lo = frame[low].to_numpy(dtype=float)
+    hi = frame[high].to_numpy(dtype=float)
+    return np.where(np.isnan(lo), v, lo), np.where(np.isnan(hi), v, hi)
+
+
+def _share_axis(ax: Axes) -> None:
+    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+
+
+def _compact(n: int) -> str:
+    """Format a count for the at-risk table in at most about six characters."""
+    if n < 100_000:
+        return f"{n:,}"
+    if n < 10_000_000:
+        return f"{n / 1e3:,.0f}k"
+    return f"{n / 1e6:,.1f}M"
+
+
+def plot_km(
+    curves: Mapping[str, pd.DataFrame],
+    at_risk_table: bool = True,
+    *,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Kaplan–Meier curves with shaded confidence bands and a number-at-risk table.
+
+    Parameters
+    ----------
+    curves : mapping of label to DataFrame
+        Frames from :func:`~mutualsim.survival.kaplan_meier`, one per scenario.
+    at_risk_table : bool
+        Show the number still at risk at each labelled year under the plot, so the
+        reader can see where a curve rests on few histories.
+    ax : matplotlib.axes.Axes, optional
+        Draw here instead of on a new figure; the table is then an inset below ``ax``,
+        so leave room under it.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Notes
+    -----
+    ``S(t)`` holds for the whole year ``[t, t + 1)``, so the last step is drawn to
+    ``T + 1``. Undefined band ends (NaN where S is 0 or 1) are drawn at S itself.
+    """
+    n_rows = len(curves) if at_risk_table else 0
+    table_ax = None
+    if ax is None:
+        fig = Figure(figsize=(8.0, 5.0 + 0.3 * n_rows), layout="constrained")
+        if n_rows:
+            ax, table_ax = fig.subplots(
+                2, 1, sharex=True, height_ratios=[5.0, 0.4 + 0.32 * n_rows]
+            )
+        else:
+            ax = fig.add_subplot()
+    else:
+        fig = ax.figure
+        if n_rows:
+            height = 0.08 * n_rows
+            table_ax = ax.inset_axes([0.0, -0.24 - height, 1.0, height], sharex=ax)
+    t_max = 0
+    colors = {}
+    for label, frame in curves.items():
+        t = frame["time"].to_numpy()
+        t_step = np.append(t, t[-1] + 1)
+        s = frame["survival"].to_numpy(dtype=float)
+        (line,) = ax.step(
+            t_step, np.append(s, s[-1]), where="post", lw=2, label=str(label)
+        )
+        lo, hi = _band(frame, "survival", "ci_low", "ci_high")
+        ax.fill_between(
+            t_step, np.append(lo, lo[-1]), np.append(hi, hi[-1]), step="post", alpha=0.2,
+            color=line.get_color(), lw=0,
+        )
+        colors[label] = line.get_color()
+        t_max = max(t_max, int(t.max()))
+    ax.set_xlim(0, t_max + 1)
+    ax.set_ylim(0, 1.02)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    _share_axis(ax)
+    _style(ax, YEARS, SHARE_TRADING, title)
+    ax.xaxis.set_tick_params(labelbottom=True)
+    if table_ax is not None:
+        ticks = [int(x) for x in ax.get_xticks() if 0 <= x <= t_max and float(x).is_integer()]
+        labels = list(curves)
+        for row, label in enumerate(labels):
+            frame = curves[label]
+            at_risk = dict(zip(frame["time"].to_numpy(), frame["at_risk"].to_numpy(), strict=True))
+            for tick in ticks:
+                table_ax.text(
+                    tick, row, _compact(int(at_risk.get(tick, 0))), ha="center", va="center",
+                    fontsize=SMALL_SIZE,
+                )
+        table_ax.set_ylim(len(labels) - 0.5, -0.5)
+        table_ax.set_yticks(range(len(labels)), [str(lab) for lab in labels])
+        for tick_label, label in zip(table_ax.get_yticklabels(), labels, strict=True):
+            tick_label.set_color(colors[label])
+        table_ax.tick_params(axis="y", length=0, labelsize=SMALL_SIZE)
+        table_ax.tick_params(axis="x", bottom=False, labelbottom=False)
+        for spine in table_ax.spines.values():
+            spine.set_visible(False)
+        table_ax.set_title("Number at risk", loc="left", fontsize=SMALL_SIZE, fontweight="bold")
+    return fig
+
+
+def plot_hazard(
+    hazards: Mapping[str, pd.DataFrame],
+    *,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Yearly exit hazard per scenario with its confidence band.
+
+    Parameters
+    ----------
+    hazards : mapping of label to DataFrame
+        Frames from :func:`~mutualsim.survival.hazard`.
+    ax : matplotlib.axes.Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig, ax = _axes(ax)
+    for label, frame in hazards.items():
+        t = frame["time"].to_numpy()
+        (line,) = ax.plot(t, frame["hazard"], marker="o", lw=2, label=str(label))
+        ax.fill_between(
+            t, frame["ci_low"], frame["ci_high"], alpha=0.2, color=line.get_color(), lw=0
+        )
+    ax.set_ylim(bottom=0)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+    _style(ax, YEARS, "Exits that year (% of those trading)", title)
+    return fig
+
+
+def _cause_columns(frame: pd.DataFrame) -> list[str]:
+    labels = frame.attrs.get("causes")
+    if labels:
+        return list(labels)
+    return [c[: -len("_ci_low")] for c in frame.columns if str(c).endswith("_ci_low")]
+
+
+def plot_cumulative_incidence(
+    ci_frame: pd.DataFrame,
+    km_frame: pd.DataFrame | None = None,
+    cause_names: Mapping | Sequence[str] | None = None,
+    *,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Cumulative incidence stacked by exit cause, with ``1 - KM`` drawn on top.
+
+    The stack top and the line coincide (Aalen–Johansen curves add up to ``1 - S``), so
+    the picture shows how the total share exited splits into insolvency, wind-down and
+    takeover.
+
+    Parameters
+    ----------
+    ci_frame : DataFrame
+        From :func:`~mutualsim.survival.cumulative_incidence`.
+    km_frame : DataFrame, optional
+        From :func:`~mutualsim.survival.kaplan_meier`; defaults to ``ci_frame``'s own
+        ``survival`` column.
+    cause_names : mapping or sequence, optional
+        Display names: a mapping from column label (or integer cause code) to name, or
+        a sequence of names in cause order.
+    ax : matplotlib.axes.Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig, ax = _axes(ax)
+    labels = _cause_columns(ci_frame)
+    t = ci_frame["time"].to_numpy()
+    base = np.zeros(t.shape[0])
+    for i, label in enumerate(labels):
+        if isinstance(cause_names, Mapping):
+            code = i + 1
+            name = cause_names.get(label, cause_names.get(code, label))
+        elif cause_names is not None:
+            name = list(cause_names)[i]
+        else:
+            name = label
+        top = base + ci_frame[label].to_numpy(dtype=float)
+        ax.fill_between(t, base, top, step="post", alpha=0.75, label=str(name), lw=0)
+        base = top
+    km = km_frame if km_frame is not None else ci_frame
+    ax.step(
+        km["time"], 1 - km["survival"], where="post", color="black", ls="--", lw=2,
+        label="All exits (1 − Kaplan–Meier)",
+    )
+    ax.set_xlim(0, max(int(t.max()), 1))
+    ax.set_ylim(bottom=0)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    _share_axis(ax)
+    _style(ax, YEARS, "Share exited, by cause", title)
+    return fig
+
+
+def plot_income_share(
+    panel: pd.DataFrame | Mapping[str, pd.DataFrame],
+    *,
+    ax: Axes | None = None,
+    label_column: str = "label",
+    xlabel: str = YEARS,
+    ylabel: str = "Share of income",
+    title: str | None = None,
+    as_percent: bool = True,
+) -> Figure:
+    """Mean income share over time with its interval, one line per label.
+
+    Parameters
+    ----------
+    panel : DataFrame or mapping of label to DataFrame
+        Columns ``year, mean, low, high``; a single frame may hold several series in a
+        ``label_column`` column.
+    ax : matplotlib.axes.Axes, optional
+    label_column : str
+        Column that distinguishes series in a single frame.
+    xlabel, ylabel, title : str
+        Axis text; the defaults assume years since spin-out and a share in [0, 1].
+    as_percent : bool
+        Format the y axis as a percentage of 1.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig, ax = _axes(ax)
+    if isinstance(panel, Mapping):
+        series = list(panel.items())
+    elif label_column in panel.columns:
+        series = [(k, g) for k, g in panel.groupby(label_column, sort=False)]
+    else:
+        series = [(None, panel)]
+    for label, frame in series:
+        frame = frame.sort_values("year")
+        (line,) = ax.plot(
+            frame["year"], frame["mean"], lw=2, label=None if label is None else str(label)
+        )
+        ax.fill_between(
+            frame["year"], frame["low"], frame["high"], alpha=0.2, color=line.get_color(), lw=0
+        )
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if as_percent:
+        _share_axis(ax)
+    _style(ax, xlabel, ylabel, title)
+    return fig
+
+
+def plot_survival_at(
+    table: pd.DataFrame,
+    *,
+    ax: Axes | None = None,
+    xlabel: str = "Policy value (e.g. contract protection, years)",
+    title: str | None = None,
+) -> Figure:
+    """S(t) at a few horizons (e.g. 5, 10, 15 years) against a policy value, with CIs.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Columns ``value, t, survival, ci_low, ci_high``: one row per policy value and
+        horizon t.
+    ax : matplotlib.axes.Axes, optional
+    xlabel : str
+        Name and unit of the policy lever on the x axis.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig, ax = _axes(ax)
+    for t, group in table.groupby("t", sort=True):
+        group = group.sort_values("value")
+        s = group["survival"].to_numpy(dtype=float)
+        lo, hi = _band(group, "survival", "ci_low", "ci_high")
+        ax.errorbar(
+            group["value"], s, yerr=np.vstack([s - lo, hi - s]), marker="o", lw=2, capsize=4,
+            label=f"after {t:g} years",
+        )
+    ax.set_ylim(0, 1.02)
+    _share_axis(ax)
+    _style(ax, xlabel, SHARE_TRADING, title)
+    return fig
