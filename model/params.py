@@ -65,7 +65,8 @@ class Scenario:
 
     # --- pipeline (spin-out proposals) --------------------------------------------------------
     reactive_rate: float = _p(0.050, 0.0, 1.0, "1/service/year", "pipeline",
-                              f"{SEED_RSA} §4.2 'Reactive mutualisation'; calibrated",
+                              f"{SEED_RSA} §4.2 'Reactive mutualisation'; tuned by hand to "
+                              "seed 004's ~19 spin-outs by Feb 2013",
                               "Chance a service is proposed for spin-out top-down in a year "
                               "with no budget cut.")
     budget_pressure_sensitivity: float = _p(6.0, 0.0, 50.0, "per unit budget cut", "pipeline",
@@ -75,12 +76,12 @@ class Scenario:
                                             "budget cut.")
     strategic_rate: float = _p(0.030, 0.0, 1.0, "1/service/year", "pipeline",
                                f"{SEED_RSA} §5 (need expressed by staff and citizens); "
-                               "calibrated",
+                               "tuned by hand to seed 004's ~19 spin-outs by Feb 2013",
                                "Chance a service is proposed bottom-up in a year at full "
                                "citizen engagement.")
     prep_completion: float = _p(0.35, 0.0, 1.0, "1/year", "pipeline",
                                 f"{SEED_RSA} §4.3 'the sheer amount of work it takes'; "
-                                "calibrated",
+                                "tuned by hand to seed 004's ~19 spin-outs by Feb 2013",
                                 "Chance a proposal in preparation completes in a year.")
     abandon_reactive: float = _p(0.25, 0.0, 1.0, "1/year", "pipeline",
                                  f"{SEED_RSA} §4.2 'long, drawn-out and ultimately "

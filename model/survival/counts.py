@@ -194,9 +194,11 @@ class SurvivalCounts:
                 raise ValueError(f"n_causes ({n_causes}) is smaller than max(causes) ({k_max})")
             # One bincount over the flattened (cause, time) index keeps this O(n).
             flat = (c[failed] - 1) * length + d[failed]
-            by_cause = np.bincount(flat, minlength=n_causes * length).reshape(
-                n_causes, length
-            ).astype(np.int64)
+            by_cause = (
+                np.bincount(flat, minlength=n_causes * length)
+                .reshape(n_causes, length)
+                .astype(np.int64)
+            )
         elif n_causes is not None:
             raise ValueError("n_causes requires causes")
         return cls(events_t, censored_t, by_cause)

@@ -125,9 +125,7 @@ def rmst_difference(counts_a, counts_b, tau: float, *, alpha: float = 0.05) -> E
     return _combine(np.array(r_a), np.array(r_b), v_a, v_b, alpha, True)
 
 
-def median_difference(
-    counts_a, counts_b, *, ci: str = "log-log", alpha: float = 0.05
-) -> Estimate:
+def median_difference(counts_a, counts_b, *, ci: str = "log-log", alpha: float = 0.05) -> Estimate:
     """Difference in median survival, by a normal approximation from the two CIs.
 
     Parameters

@@ -27,7 +27,7 @@ class LogRankResult:
     chisq : float
         Log-rank chi-square statistic (the square of scipy's two-group ``statistic``).
     df : int
-        Degrees of freedom: the rank of the variance matrix, ``G - 1`` normally.
+        Degrees of freedom: informative groups minus one (``G - 1`` normally).
     pvalue : float
         ``scipy.stats.chi2.sf(chisq, df)``; exactly 0.0 once chisq is huge.
     groups : numpy.ndarray
@@ -121,10 +121,12 @@ def logrank(
     At each year t with exits, ``E_gt = n_gt d_t / n_t`` and the hypergeometric covariance
     ``V_ght = d_t (n_t - d_t) / (n_t - 1) · (n_gt / n_t) (δ_gh - n_ht / n_t)`` (0 when
     ``n_t = 1``, as in scipy). With ``U = O - E`` summed over years,
-    ``chisq = U' V^+ U`` (Moore–Penrose inverse, as R's ``survdiff``), which equals the
-    usual ``U_{-G}' V_{-G}^{-1} U_{-G}`` when ``V`` has rank ``G - 1``. Groups never at
-    risk at an exit time reduce the rank and hence ``df``. chisq and pvalue are NaN when
-    there is no information (no exits, or ``df == 0``).
+    ``chisq = U_{-G}' V_{-G}^{-1} U_{-G}`` (the last group dropped, as ``U`` and ``V``
+    sum to zero over groups), with ``df = G - 1``. A group that is never at risk, with
+    survivors, beside another group at an exit time has zero variance and zero
+    ``O - E``; such groups are left out of the test and of ``df`` (as R's ``survdiff``
+    does through its generalized inverse). chisq and pvalue are NaN when fewer than two
+    groups carry information (e.g. no exits at all).
     """
     if counts is not None:
         if durations is not None or events is not None or groups is not None:
@@ -153,10 +155,15 @@ def logrank(
     # sum_t scale_t * (diag(share_t) - share_t share_t')
     variance = np.diag((share * scale).sum(axis=1)) - (share * scale) @ share.T
     u = observed - expected
-    df = int(np.linalg.matrix_rank(variance, hermitian=True)) if variance.any() else 0
+    # A group is informative if it is ever at risk, with survivors, beside another group;
+    # the others have exactly zero variance and O - E (so nothing is lost by dropping
+    # them), and the informative groups' V has the single null vector (1, ..., 1).
+    informative = np.flatnonzero((scale * share * (1 - share)).sum(axis=1) > 0)
+    df = max(informative.size - 1, 0)
     if df == 0:
         chisq, pvalue = np.nan, np.nan
     else:
-        chisq = float(u @ np.linalg.pinv(variance, hermitian=True) @ u)
+        keep = informative[:-1]
+        chisq = float(u[keep] @ np.linalg.solve(variance[np.ix_(keep, keep)], u[keep]))
         pvalue = float(stats.chi2.sf(chisq, df))
     return LogRankResult(chisq, df, pvalue, labels, observed, expected)

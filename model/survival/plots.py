@@ -106,9 +106,7 @@ def plot_km(
     if ax is None:
         fig = Figure(figsize=(8.0, 5.0 + 0.3 * n_rows), layout="constrained")
         if n_rows:
-            ax, table_ax = fig.subplots(
-                2, 1, sharex=True, height_ratios=[5.0, 0.4 + 0.32 * n_rows]
-            )
+            ax, table_ax = fig.subplots(2, 1, sharex=True, height_ratios=[5.0, 0.4 + 0.32 * n_rows])
         else:
             ax = fig.add_subplot()
     else:
@@ -122,13 +120,16 @@ def plot_km(
         t = frame["time"].to_numpy()
         t_step = np.append(t, t[-1] + 1)
         s = frame["survival"].to_numpy(dtype=float)
-        (line,) = ax.step(
-            t_step, np.append(s, s[-1]), where="post", lw=2, label=str(label)
-        )
+        (line,) = ax.step(t_step, np.append(s, s[-1]), where="post", lw=2, label=str(label))
         lo, hi = _band(frame, "survival", "ci_low", "ci_high")
         ax.fill_between(
-            t_step, np.append(lo, lo[-1]), np.append(hi, hi[-1]), step="post", alpha=0.2,
-            color=line.get_color(), lw=0,
+            t_step,
+            np.append(lo, lo[-1]),
+            np.append(hi, hi[-1]),
+            step="post",
+            alpha=0.2,
+            color=line.get_color(),
+            lw=0,
         )
         colors[label] = line.get_color()
         t_max = max(t_max, int(t.max()))
@@ -141,19 +142,21 @@ def plot_km(
     if table_ax is not None:
         ticks = [int(x) for x in ax.get_xticks() if 0 <= x <= t_max and float(x).is_integer()]
         labels = list(curves)
+        widest = 1
         for row, label in enumerate(labels):
             frame = curves[label]
             at_risk = dict(zip(frame["time"].to_numpy(), frame["at_risk"].to_numpy(), strict=True))
             for tick in ticks:
-                table_ax.text(
-                    tick, row, _compact(int(at_risk.get(tick, 0))), ha="center", va="center",
-                    fontsize=SMALL_SIZE,
-                )
+                text = _compact(int(at_risk.get(tick, 0)))
+                widest = max(widest, len(text))
+                table_ax.text(tick, row, text, ha="center", va="center", fontsize=SMALL_SIZE)
         table_ax.set_ylim(len(labels) - 0.5, -0.5)
         table_ax.set_yticks(range(len(labels)), [str(lab) for lab in labels])
         for tick_label, label in zip(table_ax.get_yticklabels(), labels, strict=True):
             tick_label.set_color(colors[label])
-        table_ax.tick_params(axis="y", length=0, labelsize=SMALL_SIZE)
+        # Row labels must clear half of the widest number centred on year 0.
+        pad = 0.32 * SMALL_SIZE * widest + 6
+        table_ax.tick_params(axis="y", length=0, pad=pad, labelsize=SMALL_SIZE)
         table_ax.tick_params(axis="x", bottom=False, labelbottom=False)
         for spine in table_ax.spines.values():
             spine.set_visible(False)
@@ -249,7 +252,12 @@ def plot_cumulative_incidence(
         base = top
     km = km_frame if km_frame is not None else ci_frame
     ax.step(
-        km["time"], 1 - km["survival"], where="post", color="black", ls="--", lw=2,
+        km["time"],
+        1 - km["survival"],
+        where="post",
+        color="black",
+        ls="--",
+        lw=2,
         label="All exits (1 − Kaplan–Meier)",
     )
     ax.set_xlim(0, max(int(t.max()), 1))
@@ -340,7 +348,12 @@ def plot_survival_at(
         s = group["survival"].to_numpy(dtype=float)
         lo, hi = _band(group, "survival", "ci_low", "ci_high")
         ax.errorbar(
-            group["value"], s, yerr=np.vstack([s - lo, hi - s]), marker="o", lw=2, capsize=4,
+            group["value"],
+            s,
+            yerr=np.vstack([s - lo, hi - s]),
+            marker="o",
+            lw=2,
+            capsize=4,
             label=f"after {t:g} years",
         )
     ax.set_ylim(0, 1.02)

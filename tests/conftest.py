@@ -1,0 +1,48 @@
+"""Shared test helpers: tiny scenarios, hand-built draws, kernel stepping."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mutualsim.kernel import Context, Recorder, initial_state, step
+from mutualsim.params import Scenario
+from mutualsim.rng import Draws, Layout, draw_year, generators
+
+
+@pytest.fixture
+def tiny() -> Scenario:
+    """Small enough for rule tests to read every number."""
+    return Scenario(councils=2, services_per_council=2, private_bidders=3,
+                    citizens_per_council=2, years=10)
+
+
+def make_draws(sc: Scenario, R: int = 1, u: float = 0.5, n: float = 0.0,
+               **named: np.ndarray | float) -> Draws:
+    """Draws with every uniform = u and every normal = n, except the named slices."""
+    layout = Layout.for_scenario(sc)
+    d = Draws(layout, np.full((R, layout.n_uniform), u), np.full((R, layout.n_normal), n))
+    for name, value in named.items():
+        target = d.u[name] if name in d.u else d.n[name]
+        target[...] = value
+    return d
+
+
+def fresh(sc: Scenario, R: int = 1, seed: int = 0):
+    """Context, generators and initial state of R replications."""
+    ctx = Context.for_scenario(sc)
+    gens = generators(seed, range(R))
+    return ctx, gens, initial_state(ctx, gens)
+
+
+def run_years(sc: Scenario, R: int, seed: int, on_step=None):
+    """Step the kernel year by year; ``on_step(before, after, t)`` sees each year."""
+    ctx, gens, st = fresh(sc, R, seed)
+    layout = Layout.for_scenario(sc)
+    rec = Recorder(R, sc.years)
+    for t in range(sc.years):
+        before = st.take(slice(None))
+        step(st, ctx, draw_year(gens, layout), rec, t)
+        if on_step is not None:
+            on_step(before, st, t)
+    return st, rec
