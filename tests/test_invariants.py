@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import run_years
 
 from mutualsim import Scenario, simulate
 from mutualsim.state import COMPETING, EXITED, INCUBATING, PROTECTED
+
+from conftest import run_years
 
 ACTIVE = (INCUBATING, PROTECTED, COMPETING)
 SCENARIOS = {

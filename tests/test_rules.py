@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import fresh, make_draws
 
 from mutualsim.kernel.capability import learn
 from mutualsim.kernel.context import Ledger
@@ -29,6 +28,8 @@ from mutualsim.state import (
     TAKEOVER,
     WIND_DOWN,
 )
+
+from conftest import fresh, make_draws
 
 
 def ledger(st):

@@ -5,6 +5,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import special, stats
+
 from mutualsim.survival import (
     SurvivalCounts,
     hazard,
@@ -16,7 +18,6 @@ from mutualsim.survival import (
     survival_difference,
 )
 from mutualsim.survival.effects import median_difference
-from scipy import special, stats
 
 TOL = {"rtol": 1e-12, "atol": 1e-12, "equal_nan": True}
 

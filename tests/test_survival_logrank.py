@@ -2,8 +2,9 @@
 
 import numpy as np
 import pytest
-from mutualsim.survival import SurvivalCounts, logrank
 from scipy import stats
+
+from mutualsim.survival import SurvivalCounts, logrank
 
 
 def textbook_logrank(durations, events, groups):

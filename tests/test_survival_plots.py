@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
+
 from mutualsim.survival import cumulative_incidence, hazard, kaplan_meier, plots
 
 # The helpers never touch pyplot; forcing Agg proves they need no GUI backend.

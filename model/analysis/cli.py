@@ -1,0 +1,110 @@
+"""``mutualsim compare`` and ``mutualsim plot``: figures, tables and a hand-out report.
+
+All checks (scenario file, factor, values, output folder) happen before any simulation,
+so bad input ends with one line, status 2 and nothing written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from ..cli import DEFAULT_REPLICATIONS, _check_out, _scenario_and_name, positive_int, seed_int
+from .compare import FACTOR_ALIASES
+
+DEFAULT_VALUES = "0,3,5,7,15"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``compare`` and ``plot`` subcommands."""
+    aliases = ", ".join(f"{k} ({v})" for k, v in FACTOR_ALIASES.items())
+    compare = subparsers.add_parser(
+        "compare", help="compare survival across values of one policy lever",
+        description="Simulate a scenario once per value of one factor, all with the same "
+                    "seed (common random numbers), and write survival curves, exit hazards, "
+                    "exit causes, parent-council income share, S(5/10/15) against the "
+                    "factor (PNG and SVG), a table (CSV and Markdown) and a self-contained "
+                    "report.html into --out. Prints the table. See docs/ANALYSIS.md.")
+    compare.add_argument("scenario", nargs="?", default=None,
+                         help="base scenario TOML file (default: the embedded baseline)")
+    compare.add_argument("--factor", default="protection",
+                         help=f"the lever to vary: {aliases}, or any scenario parameter name "
+                              "from docs/ODD.md (default: protection)")
+    compare.add_argument("--values", default=None,
+                         help="comma-separated values of the factor; the first is the "
+                              "reference for differences, e.g. 0,3,5,7,15 (years), "
+                              "cost_led,strategic,cooperative, or false,true "
+                              f"(default: {DEFAULT_VALUES} for protection, otherwise required)")
+    compare.add_argument("--replications", "-n", type=positive_int,
+                         default=DEFAULT_REPLICATIONS,
+                         help=f"replications per value (default {DEFAULT_REPLICATIONS})")
+    compare.add_argument("--seed", type=seed_int, default=0,
+                         help="experiment seed shared by every value (default 0)")
+    compare.add_argument("--out", type=Path, default=None,
+                         help="output folder, replaced whole when done "
+                              "(default: out/compare-<factor>)")
+    compare.add_argument("--quiet", action="store_true", help="no progress bars")
+    compare.set_defaults(func=cmd_compare)
+
+    plot = subparsers.add_parser(
+        "plot", help="figures, tables and report.html from a finished sweep folder",
+        description="Read a folder written by 'mutualsim sweep' and write the same figures, "
+                    "tables and report.html as 'compare', one group per scenario, labelled "
+                    "by the factors the sweep varied. The first scenario is the reference.")
+    plot.add_argument("dir", type=Path, metavar="DIR", help="sweep results folder")
+    plot.add_argument("--out", type=Path, default=None,
+                      help="output folder, replaced whole when done (default: DIR-plots, "
+                           "beside the sweep folder)")
+    plot.set_defaults(func=cmd_plot)
+
+
+def _values(factor: str, text: str | None) -> tuple:
+    from ..errors import InputError
+    from .compare import parse_values
+    if text is None:
+        if factor != "protection_years":
+            raise InputError(f"give --values for factor {factor!r}", source="--values")
+        text = DEFAULT_VALUES
+    return parse_values(factor, text)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Run the comparison, write the outputs, print the Markdown table."""
+    from .compare import compare, resolve_factor
+    from .report import markdown_table, write_report
+
+    factor = resolve_factor(args.factor)
+    values = _values(factor, args.values)
+    scenario, name, _ = _scenario_and_name(args.scenario)
+    for v in values:  # whole-scenario rules too, before any work
+        scenario.replace(**{factor: v})
+    alias = next((k for k, v in FACTOR_ALIASES.items() if v == factor), factor)
+    out = args.out if args.out is not None else Path("out") / f"compare-{alias}"
+    _check_out(out)
+    start = time.perf_counter()
+    comparison = compare(scenario, factor, values, args.replications, args.seed,
+                         progress=not args.quiet)
+    comparison.meta["details"] = {"Scenario": name}
+    files = write_report(comparison, out)
+    elapsed = time.perf_counter() - start
+    sys.stdout.write(markdown_table(comparison))
+    print(f"\n{name}: {len(values)} values x {args.replications} replications, seed "
+          f"{args.seed}; wrote {out}/ ({len(files)} files) in {elapsed:.1f} s")
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    """Summarise a sweep folder and write the report."""
+    from .from_sweep import comparison_from_sweep
+    from .report import markdown_table, write_report
+
+    out = args.out if args.out is not None else args.dir.with_name(args.dir.name + "-plots")
+    _check_out(out)
+    start = time.perf_counter()
+    comparison = comparison_from_sweep(args.dir)
+    files = write_report(comparison, out)
+    sys.stdout.write(markdown_table(comparison))
+    print(f"\nwrote {out}/ ({len(files)} files) in {time.perf_counter() - start:.1f} s")
+    return 0
