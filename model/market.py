@@ -46,7 +46,9 @@ class MutualMarket(mesa.Model):
         unknown = sorted(set(overrides) - set(FIELD_NAMES))
         if unknown:
             raise InputError(f"unknown parameter {unknown[0]!r}", source="MutualMarket")
-        params = scenario if scenario is not None else Scenario()
+        # Mesa's SolaraViz passes the model's *Mesa* scenario back on Reset; ours is
+        # ``params``, so anything that is not a mutualsim Scenario means "the baseline".
+        params = scenario if isinstance(scenario, Scenario) else Scenario()
         self.params: Scenario = params.replace(**overrides) if overrides else params
         self.seed = int(seed)
         self.replication = int(replication)

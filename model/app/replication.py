@@ -1,0 +1,112 @@
+"""One replication as agents, stepped year by year with Mesa's SolaraViz.
+
+The picture is space-free on purpose: the model has no geography, so councils are laid out
+in a grid, each with its candidate services as markers coloured by stage, and the private
+bidders in a row above, sized by the contracts they hold.
+"""
+
+from __future__ import annotations
+
+import math
+
+import solara
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from ..agents import Council, Mutual, PrivateBidder
+from ..market import MutualMarket
+
+#: Stage -> (colour, legend label); stages a service passes through before and after trading.
+STAGE_STYLE: dict[str, tuple[str, str]] = {
+    "in_house": ("#d9d9d9", "in house"),
+    "proposed": ("#fdd49e", "proposed"),
+    "incubating": ("#9e6ac8", "incubating (Teckal)"),
+    "protected": ("#3182bd", "protected contract"),
+    "competing": ("#31a354", "competing"),
+    "exited": ("#de2d26", "exited"),
+    "abandoned": ("#969696", "abandoned"),
+    "taken_back": ("#636363", "taken back"),
+}
+BIDDER_COLOUR = "#000000"
+
+
+class ViewMarket(MutualMarket):
+    """``MutualMarket`` under the name the page registers with SolaraViz."""
+
+
+def _grid(n: int) -> int:
+    """Columns of a roughly 16:10 grid of ``n`` cells."""
+    return max(1, math.ceil(math.sqrt(n * 1.6)))
+
+
+def draw_market(model: MutualMarket) -> Figure:
+    """Councils as grid cells, their services as coloured markers, bidders on top."""
+    councils = list(model.agents_by_type[Council]) if Council in model.agents_by_type else []
+    mutuals = list(model.agents_by_type[Mutual]) if Mutual in model.agents_by_type else []
+    bidders = (list(model.agents_by_type[PrivateBidder])
+               if PrivateBidder in model.agents_by_type else [])
+    k = model.params.services_per_council
+    cols = _grid(len(councils))
+    rows = math.ceil(len(councils) / cols)
+    fig = Figure(figsize=(7.5, 5.2), layout="constrained")
+    ax = fig.add_subplot()
+    stage_of = {m.index: m.stage for m in mutuals}
+    xs: list[float] = []
+    ys: list[float] = []
+    colours: list[str] = []
+    for c in councils:
+        cx, cy = c.index % cols, rows - 1 - c.index // cols
+        for j in range(k):
+            stage = stage_of.get(c.index * k + j, "in_house")
+            xs.append(cx + (j - (k - 1) / 2) * 0.8 / k)
+            ys.append(cy)
+            colours.append(STAGE_STYLE[stage][0])
+    size = min(150.0, max(10.0, 14000.0 / max(len(xs), 1)))
+    ax.scatter(xs, ys, c=colours, s=size, marker="s", linewidths=0)
+    if bidders:
+        wins = [b.contracts_won for b in bidders]
+        bx = [i * (cols - 1) / max(len(bidders) - 1, 1) for i in range(len(bidders))]
+        ax.scatter(bx, [rows + 0.6] * len(bidders), s=[30 + 12 * w for w in wins],
+                   c=BIDDER_COLOUR, marker="D")
+    ax.set_xlim(-0.7, cols - 0.3)
+    ax.set_ylim(-0.7, rows + 1.3)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(f"{model.year - 1 if model.year_index else model.params.start_year - 1}: "
+                 f"{len(councils)} councils (cells), services by stage; "
+                 "private bidders on top (size = contracts)", fontsize=10)
+    handles = [Line2D([], [], marker="s", ls="", color=colour, label=label)
+               for colour, label in STAGE_STYLE.values()]
+    handles.append(Line2D([], [], marker="D", ls="", color=BIDDER_COLOUR,
+                          label="private bidder"))
+    fig.legend(handles=handles, loc="outside lower center", ncols=5, fontsize=8,
+               frameon=False)
+    return fig
+
+
+def draw_trading(model: MutualMarket) -> Figure:
+    """Mutuals trading by year so far (the panel's ``mutuals_trading``)."""
+    frame = model.datacollector.get_model_vars_dataframe()
+    fig = Figure(figsize=(6.0, 4.0), layout="constrained")
+    ax = fig.add_subplot()
+    if len(frame):
+        ax.plot(frame["year"], frame["mutuals_trading"], marker="o", lw=2)
+        ax.plot(frame["year"], frame["mutuals_incubating"], lw=1.5, ls="--",
+                label="incubating")
+    ax.set_xlim(model.params.start_year - 0.5, model.params.end_year + 0.5)
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("Year")
+    ax.set_ylabel("Mutuals trading")
+    ax.set_title("Mutuals trading in this replication")
+    ax.grid(True, alpha=0.3)
+    return fig
+
+
+def MarketView(model: MutualMarket) -> solara.Element:
+    """SolaraViz component: the agents picture (re-rendered after every step)."""
+    return solara.FigureMatplotlib(draw_market(model), format="png", dpi=100)
+
+
+def TradingView(model: MutualMarket) -> solara.Element:
+    """SolaraViz component: the ``mutuals_trading`` plot."""
+    return solara.FigureMatplotlib(draw_trading(model), format="png", dpi=100)
