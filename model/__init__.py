@@ -23,5 +23,13 @@ from .simulate import Results, simulate  # noqa: E402
 
 __all__ = [
     "Citizen", "Council", "InputError", "Mutual", "MutualMarket", "PrivateBidder", "Results",
-    "Scenario", "__version__", "load_scenario", "simulate",
+    "Scenario", "__version__", "load_scenario", "open_sweep", "simulate",
 ]
+
+
+def __getattr__(name: str):
+    """``mutualsim.open_sweep``, imported on first use so ``import mutualsim`` stays light."""
+    if name == "open_sweep":
+        from .sweep import open_sweep
+        return open_sweep
+    raise AttributeError(f"module 'mutualsim' has no attribute {name!r}")

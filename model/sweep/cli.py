@@ -1,0 +1,121 @@
+"""``mutualsim sweep``: run an experiment file's scenarios x replications, resumably.
+
+Every check of the experiment file, the arguments and the results folder happens before
+anything is written, so bad input ends with one line, status 2 and no files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from ..cli import positive_int
+from ..errors import InputError
+from .executors import open_pool
+from .experiment import load_experiment
+from .results import open_sweep
+from .runner import SweepReport, run_sweep
+from .store import SweepStore, build_manifest
+from .tasks import Shard, parse_shard
+
+SUMMARY_ROWS = 60
+
+
+def shard_arg(text: str) -> Shard:
+    try:
+        return parse_shard(text)
+    except InputError as err:
+        raise argparse.ArgumentTypeError(str(err).removeprefix("--shard: ")) from None
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    sweep = subparsers.add_parser(
+        "sweep", help="run every scenario of an experiment file, resumably, in parallel",
+        description="Run every scenario of an experiment file (a design over scenario "
+                    "parameters) for many replications, in tasks of block_size replications "
+                    "on local processes or a Dask cluster. Each finished task is written to "
+                    "--out at once; running the same command again resumes (finished tasks "
+                    "are skipped, failed ones retried). See docs/SWEEPS.md.")
+    sweep.add_argument("experiment", type=Path, help="experiment TOML file (see experiments/)")
+    sweep.add_argument("--out", type=Path, default=None,
+                       help="results folder (default: out/sweeps/<experiment file name>)")
+    sweep.add_argument("--workers", type=positive_int, default=None,
+                       help="local worker processes, or workers of --cluster local "
+                            "(default: all cores)")
+    where = sweep.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                       help="run on the Dask cluster whose scheduler is at ADDRESS, e.g. "
+                            "tcp://10.0.0.5:8786 (needs mutualsim[distributed])")
+    where.add_argument("--cluster", choices=["local"], default=None,
+                       help="start a local Dask cluster (needs mutualsim[distributed])")
+    sweep.add_argument("--shard", type=shard_arg, default=None, metavar="K/N",
+                       help="run only part K of N of the tasks (1 <= K <= N), e.g. one job "
+                            "of an array; all parts may share one --out folder")
+    sweep.add_argument("--replications", "-n", type=positive_int, default=None,
+                       help="override the experiment file's replications")
+    sweep.add_argument("--verify", action="store_true",
+                       help="check finished tasks' files against their sha256 before "
+                            "skipping them (default: sizes and Parquet footers)")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep.set_defaults(func=cmd_sweep)
+
+
+def format_summary(summary: pd.DataFrame) -> str:
+    """The per-scenario table a user reads at the end of a sweep."""
+    table = summary.copy()
+    for column in table.columns:
+        if column.startswith("S("):
+            table[column] = table[column].map(lambda v: "n/a" if pd.isna(v) else f"{v:.1%}")
+    if len(table) > SUMMARY_ROWS:
+        text = table.head(SUMMARY_ROWS).to_string(index=False)
+        return text + f"\n... {len(table) - SUMMARY_ROWS} more scenarios (open_sweep(DIR))"
+    return table.to_string(index=False)
+
+
+def _report_lines(report: SweepReport, total_tasks: int) -> list[str]:
+    lines = [f"{report.finished} tasks finished ({report.replications} replications) in "
+             f"{report.elapsed:.1f} s; {report.already_done} were already done"
+             + (f", {report.damaged} had damaged files and were redone" if report.damaged
+                else "")]
+    if report.failed:
+        lines.append(f"{len(report.failed)} tasks failed (details in "
+                     f"{report.out}/tasks/<scenario>/<block>.error.json):")
+        lines.extend(f"  {f.task_id}: {f.error}" for f in report.failed[:20])
+        if len(report.failed) > 20:
+            lines.append(f"  ... {len(report.failed) - 20} more")
+    if report.not_run:
+        lines.append(f"{report.not_run} tasks were not run (the executor stopped)")
+    if not report.ok:
+        lines.append("run the same command again to retry them")
+    if report.tasks < total_tasks:
+        lines.append(f"this shard ran {report.tasks} of {total_tasks} tasks")
+    return lines
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    experiment = load_experiment(args.experiment, replications=args.replications)
+    out = args.out if args.out is not None else Path("out") / "sweeps" / args.experiment.stem
+    store = SweepStore(out)
+    manifest = build_manifest(experiment)
+    store.check(manifest)
+    n_tasks = len(manifest["tasks"])
+    try:
+        with open_pool(args.workers, args.scheduler, args.cluster) as pool:
+            if not args.quiet:
+                sys.stderr.write(f"{experiment.name}: {len(experiment.scenarios)} scenarios x "
+                                 f"{experiment.replications} replications = {n_tasks} tasks "
+                                 f"of up to {experiment.block_size}, on {pool.description}\n")
+            report = run_sweep(experiment, store, pool.executor, capacity=pool.capacity,
+                               shard=args.shard, verify=args.verify,
+                               progress=not args.quiet, description=pool.description)
+    except KeyboardInterrupt:
+        sys.stderr.write(f"interrupted; finished tasks are kept in {out}/; run the same "
+                         "command again to resume\n")
+        return 130
+    print(format_summary(open_sweep(out).summary()))
+    print("\n".join(_report_lines(report, n_tasks)))
+    print(f"results in {out}/ (open with mutualsim.open_sweep)")
+    return 0 if report.ok else 1

@@ -1,0 +1,340 @@
+"""Experiment files: a base scenario, a design over scenario fields, replications and a seed.
+
+An experiment file is validated as strictly as a scenario file: every bad key or value is an
+:class:`~mutualsim.errors.InputError` naming the file and the key, so the CLI can refuse it
+in one line before anything is written. Each design point becomes a full
+:class:`~mutualsim.params.Scenario`, identified by a short hash of *all* its parameters, so
+the id of a scenario does not change when a grid grows or factors are reordered.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError
+from ..params import FIELDS, SECTIONS, Scenario, check_value, load_scenario
+from . import designs
+from .designs import KINDS, Range
+
+DEFAULT_BLOCK_SIZE = 250
+TOP_KEYS = ("name", "description", "base", "base_overrides", "design", "factors",
+            "replications", "seed", "block_size")
+# Keys of [design] per kind besides ``kind``, with their defaults (None: required; the
+# design seed defaults to the experiment seed).
+DESIGN_KEYS: dict[str, dict[str, Any]] = {
+    "grid": {},
+    "lhs": {"samples": None, "seed": None},
+    "morris": {"trajectories": None, "levels": 4, "seed": None},
+    "sobol": {"samples": None, "second_order": True, "seed": None},
+}
+MINIMUM = {"samples": 1, "trajectories": 1, "levels": 2, "seed": 0}
+ID_LENGTH = 12
+
+
+def canonical_json(obj: Any) -> str:
+    """JSON with sorted keys and no spaces: the text that ids and hashes are taken of."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def scenario_id(scenario: Scenario) -> str:
+    """Short hash of every parameter: equal scenarios share an id in any experiment."""
+    text = canonical_json(scenario.to_dict())
+    return hashlib.sha256(text.encode()).hexdigest()[:ID_LENGTH]
+
+
+@dataclass(frozen=True)
+class Design:
+    """What to vary and how: ``factors`` holds value lists (grid) or :class:`Range` s."""
+
+    kind: str
+    factors: dict[str, tuple[Any, ...] | Range]
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        factors = {name: (list(v) if isinstance(v, tuple) else
+                          {"low": v.low, "high": v.high})
+                   for name, v in self.factors.items()}
+        return {"kind": self.kind, "factors": factors, **self.options}
+
+    def points(self, source: str) -> list[dict[str, Any]]:
+        """Factor values of every design point, in design order."""
+        if self.kind == "grid":
+            return designs.grid(self.factors)  # type: ignore[arg-type]
+        ranges: dict[str, Range] = self.factors  # type: ignore[assignment]
+        rng = np.random.default_rng(self.options["seed"])
+        if self.kind == "lhs":
+            return designs.latin_hypercube(ranges, self.options["samples"], rng)
+        if self.kind == "morris":
+            return designs.morris(ranges, self.options["trajectories"],
+                                  self.options["levels"], rng, source)
+        return designs.sobol(ranges, self.options["samples"], self.options["second_order"],
+                             rng, source)
+
+
+@dataclass(frozen=True)
+class DesignPoint:
+    """One row of the design: its factor values and the full scenario they make."""
+
+    index: int
+    values: dict[str, Any]
+    scenario: Scenario
+    scenario_id: str
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A validated experiment: everything a sweep needs to plan and identify its tasks."""
+
+    source: str
+    name: str
+    description: str
+    base: Scenario
+    base_file: str | None
+    base_overrides: dict[str, Any]
+    design: Design
+    seed: int
+    replications: int
+    block_size: int
+    points: tuple[DesignPoint, ...]
+
+    @property
+    def factors(self) -> tuple[str, ...]:
+        return tuple(self.design.factors)
+
+    @property
+    def scenarios(self) -> tuple[DesignPoint, ...]:
+        """Distinct scenarios in design order (a design may repeat a point)."""
+        seen: dict[str, DesignPoint] = {}
+        for point in self.points:
+            seen.setdefault(point.scenario_id, point)
+        return tuple(seen.values())
+
+    def spec(self) -> dict[str, Any]:
+        """Everything that determines the results, and nothing else: no names, no paths, and
+        the base only as resolved (a base file plus overrides equals the same base file)."""
+        return {
+            "base": self.base.to_dict(),
+            "design": self.design.to_dict(),
+            "seed": self.seed,
+            "replications": self.replications,
+            "block_size": self.block_size,
+            "points": [p.scenario_id for p in self.points],
+        }
+
+    @property
+    def hash(self) -> str:
+        return hashlib.sha256(canonical_json(self.spec()).encode()).hexdigest()[:16]
+
+    def with_replications(self, replications: int) -> Experiment:
+        return dataclasses.replace(self, replications=replications)
+
+
+def _whole(value: Any, minimum: int, source: str, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InputError(f"key {key!r} must be a whole number >= {minimum}, got {value!r}",
+                         source=source)
+    return value
+
+
+def _table(value: Any, source: str, key: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise InputError(f"{key!r} must be a table ([{key}]), got {value!r}", source=source)
+    return value
+
+
+def _flat_overrides(data: dict[str, Any], source: str) -> dict[str, Any]:
+    """``[base_overrides]`` as flat scenario keys (sections like a scenario file allowed)."""
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            if key not in SECTIONS:
+                raise InputError(f"unknown section [{key}]; allowed: {', '.join(SECTIONS)}",
+                                 source=source)
+            for sub, subval in value.items():
+                if sub not in FIELDS or FIELDS[sub].metadata["section"] != key:
+                    raise InputError(f"unknown key {sub!r} in [{key}]", source=source)
+                flat[sub] = check_value(sub, subval, source)
+        else:
+            flat[key] = check_value(key, value, source)
+    return flat
+
+
+def _field_kind(name: str) -> str:
+    return str(FIELDS[name].type).split(" ")[0]
+
+
+def _levels(factors: dict[str, Any], source: str) -> dict[str, tuple[Any, ...]]:
+    """Grid factors: a non-empty list of distinct valid values for each field."""
+    out: dict[str, tuple[Any, ...]] = {}
+    for name, values in factors.items():
+        if name not in FIELDS:
+            raise InputError(f"unknown key {name!r}; factors must be scenario fields "
+                             "(see docs/ODD.md)", source=source)
+        if not isinstance(values, list):
+            raise InputError(f"key {name!r} must be a list of values, e.g. {name} = [a, b], "
+                             f"got {values!r}", source=source)
+        if not values:
+            raise InputError(f"key {name!r} has an empty list; give at least one value",
+                             source=source)
+        coerced = [check_value(name, v, source) for v in values]
+        for i, v in enumerate(coerced):
+            if v in coerced[:i]:
+                raise InputError(f"key {name!r} lists the value {values[i]!r} twice",
+                                 source=source)
+        out[name] = tuple(coerced)
+    return out
+
+
+def _ranges(factors: dict[str, Any], kind: str, source: str) -> dict[str, Range]:
+    """Continuous factors: ``{low = .., high = ..}`` within the field's allowed range."""
+    if not factors:
+        raise InputError(f"kind = {kind!r} needs at least one factor", source=source)
+    out: dict[str, Range] = {}
+    for name, spec in factors.items():
+        if name not in FIELDS:
+            raise InputError(f"unknown key {name!r}; factors must be scenario fields "
+                             "(see docs/ODD.md)", source=source)
+        if _field_kind(name) not in ("int", "float"):
+            raise InputError(f"key {name!r} is not numeric; kind = {kind!r} samples numeric "
+                             "fields only (use kind = \"grid\" for switches and presets)",
+                             source=source)
+        if not isinstance(spec, dict) or set(spec) != {"low", "high"}:
+            raise InputError(f"key {name!r} must be a range {{low = .., high = ..}} for "
+                             f"kind = {kind!r}, got {spec!r}", source=source)
+        low = check_value(name, spec["low"], source)
+        high = check_value(name, spec["high"], source)
+        if low is None or high is None or not low < high:
+            raise InputError(f"key {name!r} needs low < high, got low = {spec['low']!r}, "
+                             f"high = {spec['high']!r}", source=source)
+        out[name] = Range(low, high, whole=_field_kind(name) == "int")
+    return out
+
+
+def _design(data: dict[str, Any], factors: dict[str, Any], seed: int, source: str) -> Design:
+    design_source = f"{source} [design]"
+    kind = data.get("kind")
+    if kind not in KINDS:
+        raise InputError(f"key 'kind' must be one of {', '.join(KINDS)}; got {kind!r}",
+                         source=design_source)
+    allowed = DESIGN_KEYS[kind]
+    for key in data:
+        if key != "kind" and key not in allowed:
+            raise InputError(f"unknown key {key!r} for kind = {kind!r}; allowed: "
+                             f"{', '.join(['kind', *allowed])}", source=design_source)
+    options: dict[str, Any] = {}
+    for key, default in allowed.items():
+        if key == "second_order":
+            value = data.get(key, default)
+            if not isinstance(value, bool):
+                raise InputError(f"key {key!r} must be true or false, got {value!r}",
+                                 source=design_source)
+            options[key] = value
+        elif key in data:
+            options[key] = _whole(data[key], MINIMUM[key], design_source, key)
+        elif key == "seed":
+            options[key] = seed
+        elif default is not None:
+            options[key] = default
+        else:
+            raise InputError(f"missing key {key!r} for kind = {kind!r}", source=design_source)
+    if kind == "sobol" and options["samples"] & (options["samples"] - 1):
+        raise InputError(f"key 'samples' must be a power of 2 for kind = 'sobol', got "
+                         f"{options['samples']}", source=design_source)
+    factor_source = f"{source} [factors]"
+    if kind == "grid":
+        return Design(kind, dict(_levels(factors, factor_source)), options)
+    return Design(kind, dict(_ranges(factors, kind, factor_source)), options)
+
+
+def _base(data: dict[str, Any], source: str, base_dir: Path) -> tuple[Scenario, str | None]:
+    if "base" not in data:
+        return Scenario(), None
+    base = data["base"]
+    if not isinstance(base, str) or not base:
+        raise InputError(f"key 'base' must be a path to a scenario file, got {base!r}",
+                         source=source)
+    path = base_dir / base
+    if not path.is_file():
+        raise InputError(f"key 'base': scenario file {base!r} not found (looked for {path})",
+                         source=source)
+    return load_scenario(path), str(path)
+
+
+def parse_experiment(data: dict[str, Any], source: str, base_dir: Path | None = None,
+                     replications: int | None = None) -> Experiment:
+    """Validate TOML-shaped experiment data; ``replications`` overrides the file's count."""
+    base_dir = Path(".") if base_dir is None else Path(base_dir)
+    for key in data:
+        if key not in TOP_KEYS:
+            raise InputError(f"unknown key {key!r}; allowed: {', '.join(TOP_KEYS)}",
+                             source=source)
+    name = data.get("name", Path(source).stem)
+    description = data.get("description", "")
+    for key, value in (("name", name), ("description", description)):
+        if not isinstance(value, str):
+            raise InputError(f"key {key!r} must be text, got {value!r}", source=source)
+    if "seed" not in data:
+        raise InputError("missing key 'seed' (a whole number >= 0)", source=source)
+    seed = _whole(data["seed"], 0, source, "seed")
+    if replications is not None:
+        replications = _whole(replications, 1, "--replications", "replications")
+    if "replications" in data:
+        file_replications = _whole(data["replications"], 1, source, "replications")
+    elif replications is None:
+        raise InputError("missing key 'replications' (a whole number >= 1)", source=source)
+    block_size = _whole(data.get("block_size", DEFAULT_BLOCK_SIZE), 1, source, "block_size")
+
+    base, base_file = _base(data, source, base_dir)
+    overrides_source = f"{source} [base_overrides]"
+    overrides = _flat_overrides(_table(data.get("base_overrides", {}), source,
+                                       "base_overrides"), overrides_source)
+    try:
+        base = base.replace(**overrides)
+    except InputError as err:
+        raise InputError(str(err), source=overrides_source) from None
+
+    if "design" not in data:
+        raise InputError("missing table [design] (kind = \"grid\", \"lhs\", \"morris\" or "
+                         "\"sobol\")", source=source)
+    factors = _table(data.get("factors", {}), source, "factors")
+    design = _design(_table(data["design"], source, "design"), factors, seed, source)
+    clash = sorted(set(design.factors) & set(overrides))
+    if clash:
+        raise InputError(f"key {clash[0]!r} is both a factor and in [base_overrides]; keep "
+                         "one", source=f"{source} [factors]")
+
+    points = []
+    for index, values in enumerate(design.points(f"{source} [design]")):
+        try:
+            scenario = base.replace(**values)
+        except InputError as err:
+            raise InputError(f"design point {index} ({values}) is not a valid scenario: "
+                             f"{err}", source=f"{source} [factors]") from None
+        points.append(DesignPoint(index, values, scenario, scenario_id(scenario)))
+
+    return Experiment(
+        source=source, name=name, description=description, base=base, base_file=base_file,
+        base_overrides=overrides, design=design, seed=seed,
+        replications=file_replications if replications is None else replications,
+        block_size=block_size, points=tuple(points))
+
+
+def load_experiment(path: str | Path, replications: int | None = None) -> Experiment:
+    """Read and validate an experiment TOML file (``base`` is relative to the file)."""
+    path = Path(path)
+    source = str(path)
+    if not path.is_file():
+        raise InputError("experiment file not found", source=source)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise InputError(f"not valid TOML: {err}", source=source) from None
+    return parse_experiment(data, source, path.parent, replications)

@@ -1,0 +1,177 @@
+"""Reading a sweep's results folder: ``open_sweep(DIR)``.
+
+Only finished tasks (those with a done marker) are read, so a folder can be opened while a
+sweep is still running or after it was interrupted. Histories and panels come back as
+pandas frames for a few scenarios, or as a ``pyarrow.dataset`` to query the whole sweep
+without loading it; survival counts are summed over tasks, never over raw rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from ..errors import InputError
+from ..survival import SurvivalCounts, kaplan_meier
+from .store import SCENARIOS, SweepStore
+from .tasks import KINDS, Task
+
+SUMMARY_TIMES = (5, 10, 15)
+
+
+def survival_at(counts: SurvivalCounts, times: Iterable[int]) -> dict[int, float]:
+    """Kaplan-Meier S(t) as :meth:`mutualsim.Results.survival_at` reports it.
+
+    NaN where there is no spin-out at all, or ``t`` is beyond the longest observed duration.
+    """
+    times = list(times)
+    if counts.n == 0:
+        return {t: float("nan") for t in times}
+    km = kaplan_meier(counts=counts)
+    observed = np.flatnonzero(counts.events + counts.censored)
+    last = int(observed.max())
+    survival = km["survival"].to_numpy()
+    return {t: float(survival[min(t, last)]) if 0 <= t <= last else
+            (1.0 if t < 0 else float("nan")) for t in times}
+
+
+class Sweep:
+    """A sweep's results folder, read only.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+    manifest : dict
+        ``manifest.json``: experiment hash, versions, seed, design, task list.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.store = SweepStore(self.path)
+        manifest = self.store.read_manifest()
+        if manifest is None:
+            raise InputError("not a sweep results folder (no manifest.json)",
+                             source=str(self.path))
+        self.manifest: dict[str, Any] = manifest
+
+    # ---------------------------------------------------------------- what was planned
+    @cached_property
+    def scenarios(self) -> pd.DataFrame:
+        """One row per scenario: ``scenario_id``, ``design_index`` and every parameter."""
+        return pq.read_table(self.path / SCENARIOS).to_pandas()
+
+    @property
+    def factors(self) -> tuple[str, ...]:
+        """The parameters the design varies."""
+        return tuple(self.manifest["factors"])
+
+    def design(self) -> pd.DataFrame:
+        """Design points in design order (for SALib's analysers: rows of X, in order)."""
+        rows = [{"design_index": p["index"], "scenario_id": p["scenario_id"], **p["values"]}
+                for p in self.manifest["design_points"]]
+        return pd.DataFrame(rows, columns=["design_index", "scenario_id", *self.factors])
+
+    @cached_property
+    def _tasks(self) -> list[Task]:
+        return [Task(t["scenario_id"], t["start"], t["stop"]) for t in self.manifest["tasks"]]
+
+    @cached_property
+    def _done(self) -> list[Task]:
+        return [t for t in self._tasks if self.store.done_path(t).exists()]
+
+    @property
+    def tasks(self) -> pd.DataFrame:
+        """Every planned task with its status (done / failed / pending) and last error."""
+        done = set(self._done)
+        rows = []
+        for t in self._tasks:
+            error = None if t in done else self.store.read_error(t)
+            status = "done" if t in done else ("failed" if error else "pending")
+            rows.append({"task": t.id, "scenario_id": t.scenario_id, "start": t.start,
+                         "stop": t.stop, "status": status,
+                         "error": error.get("error") if error else None})
+        return pd.DataFrame(rows)
+
+    @property
+    def complete(self) -> bool:
+        return len(self._done) == len(self._tasks)
+
+    # ---------------------------------------------------------------- results
+    def _ids(self, scenario_id: str | Sequence[str] | None) -> set[str] | None:
+        if scenario_id is None:
+            return None
+        ids = {scenario_id} if isinstance(scenario_id, str) else set(scenario_id)
+        unknown = sorted(ids - set(self.scenarios["scenario_id"]))
+        if unknown:
+            raise InputError(f"unknown scenario id {unknown[0]!r}", source=str(self.path))
+        return ids
+
+    def files(self, kind: str, scenario_id: str | Sequence[str] | None = None) -> list[Path]:
+        """Result files of finished tasks, in task order (scenario, then replication)."""
+        if kind not in KINDS:
+            raise InputError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}",
+                             source="Sweep")
+        ids = self._ids(scenario_id)
+        return [self.store.file_path(t, kind) for t in self._done
+                if ids is None or t.scenario_id in ids]
+
+    def dataset(self, kind: str = "histories") -> ds.Dataset:
+        """A ``pyarrow.dataset`` over every finished task's file of ``kind``."""
+        return ds.dataset([str(p) for p in self.files(kind)], format="parquet")
+
+    def _frame(self, kind: str, scenario_id: str | Sequence[str] | None,
+               columns: Sequence[str] | None) -> pd.DataFrame:
+        files = self.files(kind, scenario_id)
+        if not files:
+            return pd.DataFrame(columns=list(columns) if columns else None)
+        table = ds.dataset([str(p) for p in files], format="parquet").to_table(
+            columns=list(columns) if columns else None)
+        return table.to_pandas()
+
+    def histories(self, scenario_id: str | Sequence[str] | None = None,
+                  columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """One row per mutual ever proposed, with a ``scenario_id`` column."""
+        return self._frame("histories", scenario_id, columns)
+
+    def panel(self, scenario_id: str | Sequence[str] | None = None,
+              columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """One row per replication and year, with a ``scenario_id`` column."""
+        return self._frame("panel", scenario_id, columns)
+
+    def counts(self, scenario_id: str) -> SurvivalCounts:
+        """Survival counts of one scenario, summed over its finished tasks."""
+        total = SurvivalCounts(np.zeros(0, np.int64), np.zeros(0, np.int64))
+        for path in self.files("counts", scenario_id):
+            frame = pq.read_table(path).to_pandas().drop(columns="scenario_id")
+            total = total + SurvivalCounts.from_frame(frame)
+        return total
+
+    def summary(self, times: Iterable[int] = SUMMARY_TIMES) -> pd.DataFrame:
+        """Per scenario: the varied factors, replications done, spin-outs and S(t)."""
+        times = list(times)
+        done_reps: dict[str, int] = {}
+        for t in self._done:
+            done_reps[t.scenario_id] = done_reps.get(t.scenario_id, 0) + t.replications
+        rows = []
+        for _, sc in self.scenarios.iterrows():
+            sid = sc["scenario_id"]
+            counts = self.counts(sid)
+            row: dict[str, Any] = {"scenario_id": sid}
+            row.update({f: sc[f] for f in self.factors})
+            row["replications"] = done_reps.get(sid, 0)
+            row["spinouts"] = counts.n
+            row.update({f"S({t})": s for t, s in survival_at(counts, times).items()})
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+
+def open_sweep(path: str | Path) -> Sweep:
+    """Open a sweep's results folder (see :class:`Sweep`)."""
+    return Sweep(path)
