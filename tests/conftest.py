@@ -22,9 +22,14 @@ def make_draws(sc: Scenario, R: int = 1, u: float = 0.5, n: float = 0.0,
     """Draws with every uniform = u and every normal = n, except the named slices."""
     layout = Layout.for_scenario(sc)
     d = Draws(layout, np.full((R, layout.n_uniform), u), np.full((R, layout.n_normal), n))
+    M, B, L = layout.n_keys, layout.bidders, layout.lots
+    bid, score = np.full((R, M, B), u), np.full((R, M, B + 1, L), n)
     for name, value in named.items():
-        target = d.u[name] if name in d.u else d.n[name]
+        target = {"bid": bid, "score": score}.get(name)
+        if target is None:
+            target = d.u[name] if name in d.u else d.n[name]
         target[...] = value
+    d.fixed_tender = (bid, score)
     return d
 
 

@@ -23,28 +23,30 @@ CAPABILITY_NOISE = 0.02
 
 def learn(st: State, ctx: Context, d: Draws) -> None:
     sc = ctx.sc
-    incubating = st.stage == INCUBATING
-    competing = st.stage == COMPETING
-    trading = competing | (st.stage == PROTECTED)
-    active = trading | incubating
+    r, m = np.nonzero((st.stage == PROTECTED) | (st.stage == COMPETING)
+                      | (st.stage == INCUBATING))
+    stage = st.stage[r, m]
+    incubating = stage == INCUBATING
     rate = (sc.learning_rate + sc.support_effect * sc.support_level
-            + sc.incubation_learning * incubating + sc.competition_learning * competing
-            + sc.mentoring_effect * (sc.mentoring_clauses and 1.0) * trading)
-    new = st.capability + (1.0 - st.capability) * rate + CAPABILITY_NOISE * d.n["capability"]
-    st.capability = np.where(active, np.clip(new, 0.0, 1.0), st.capability)
+            + sc.incubation_learning * incubating + sc.competition_learning * (stage == COMPETING)
+            + sc.mentoring_effect * (sc.mentoring_clauses and 1.0) * ~incubating)
+    cap = st.capability[r, m]
+    new = cap + (1.0 - cap) * rate + CAPABILITY_NOISE * d.n["capability"][r, m]
+    st.capability[r, m] = np.clip(new, 0.0, 1.0)
 
 
 def drift_quality(st: State, ctx: Context, engagement: np.ndarray) -> None:
     sc = ctx.sc
-    active = (st.stage == INCUBATING) | (st.stage == PROTECTED) | (st.stage == COMPETING)
-    e = ctx.per_slot(engagement)
-    base_sv = np.where(st.origin == STRATEGIC, sc.social_value_strategic,
+    r, m = np.nonzero((st.stage == PROTECTED) | (st.stage == COMPETING)
+                      | (st.stage == INCUBATING))
+    e = engagement[r, m // ctx.S]
+    governance = st.governance[r, m]
+    base_sv = np.where(st.origin[r, m] == STRATEGIC, sc.social_value_strategic,
                        sc.social_value_reactive)
-    q_target = np.clip(sc.quality_initial + 0.2 * (st.capability - 0.3) + 0.1 * e, 0.0, 1.0)
-    sv_target = np.clip(base_sv + 0.2 * st.governance * e, 0.0, 1.0)
-    capture = sc.capture_rate * (1.0 - st.governance)
-    q = np.clip(st.quality + sc.adjust_rate * (q_target - st.quality) - capture, 0.0, 1.0)
-    sv = np.clip(st.social_value + sc.adjust_rate * (sv_target - st.social_value) - capture,
-                 0.0, 1.0)
-    st.quality = np.where(active, q, st.quality)
-    st.social_value = np.where(active, sv, st.social_value)
+    q_target = np.clip(sc.quality_initial + 0.2 * (st.capability[r, m] - 0.3) + 0.1 * e,
+                       0.0, 1.0)
+    sv_target = np.clip(base_sv + 0.2 * governance * e, 0.0, 1.0)
+    capture = sc.capture_rate * (1.0 - governance)
+    q, sv = st.quality[r, m], st.social_value[r, m]
+    st.quality[r, m] = np.clip(q + sc.adjust_rate * (q_target - q) - capture, 0.0, 1.0)
+    st.social_value[r, m] = np.clip(sv + sc.adjust_rate * (sv_target - sv) - capture, 0.0, 1.0)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..rng import Draws
-from ..state import TRADING, State
+from ..state import COMPETING, PROTECTED, State
 from .context import Context
 
 ENGAGEMENT_NOISE = 0.05
@@ -21,7 +21,8 @@ INHOUSE_QUALITY_DRIFT = 0.1  # in-house quality falls with the budget (assumptio
 def service_quality(st: State, ctx: Context) -> np.ndarray:
     """Quality of each slot's service as citizens experience it (R, M)."""
     sc = ctx.sc
-    mutual = np.isin(st.stage, TRADING) & (st.core_volume > 0)
+    trading = (st.stage == PROTECTED) | (st.stage == COMPETING)
+    mutual = trading & (st.core_volume > 0)
     private = st.private_value > 0
     inhouse_q = sc.quality_initial - INHOUSE_QUALITY_DRIFT * (1.0 - ctx.per_slot(st.budget))
     return np.where(mutual, st.quality, np.where(private, sc.private_quality, inhouse_q))
@@ -34,7 +35,8 @@ def update_citizens(st: State, ctx: Context, d: Draws) -> None:
     st.engagement = np.clip(st.engagement + a * (target_e - st.engagement)
                             + ENGAGEMENT_NOISE * d.n["citizen"], 0.0, 1.0)
     st.satisfaction = st.satisfaction + a * (q - st.satisfaction)
-    has_mutual = (np.isin(st.stage, TRADING).reshape(-1, ctx.C, ctx.S).any(axis=2))[:, :, None]
+    trading = (st.stage == PROTECTED) | (st.stage == COMPETING)
+    has_mutual = trading.reshape(-1, ctx.C, ctx.S).any(axis=2)[:, :, None]
     target_s = np.where(has_mutual, 0.5 * st.satisfaction + 0.5 * st.engagement, 0.0)
     st.support = st.support + a * (target_s - st.support)
 

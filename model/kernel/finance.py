@@ -19,14 +19,13 @@ from .context import Context, Ledger
 TRADING_NOISE = 0.05
 
 
-def unit_cost(st: State, ctx: Context, support: np.ndarray, engagement: np.ndarray) -> np.ndarray:
+def unit_cost(ctx: Context, capability: np.ndarray, civic: np.ndarray) -> np.ndarray:
     """Mutual's variable cost per unit of service, excluding the back office (in-house cost,
     back office included, is 1): pensions push it up, capability and volunteers down.
-    ``support``/``engagement`` are council means (R, C)."""
+    ``civic`` is support x engagement of the slot's council's citizens."""
     sc = ctx.sc
-    volunteers = sc.volunteering_saving * ctx.per_slot(support * engagement)
     return ((1.0 - sc.backoffice_overhead) * (1.0 + sc.pension_overhead)
-            * (1.0 - sc.efficiency_max * st.capability) - volunteers)
+            * (1.0 - sc.efficiency_max * capability) - sc.volunteering_saving * civic)
 
 
 def overhead(st: State, ctx: Context) -> np.ndarray:
@@ -34,57 +33,70 @@ def overhead(st: State, ctx: Context) -> np.ndarray:
     return ctx.sc.backoffice_overhead * st.v0
 
 
+def per_replication(r: np.ndarray, values: np.ndarray, R: int) -> np.ndarray:
+    """Sum of values over the slots of each replication (rows r)."""
+    return np.bincount(r, weights=values, minlength=R)
+
+
 def grow_income(st: State, ctx: Context, d: Draws, support: np.ndarray) -> None:
     """Contracts elsewhere and trading income evolve for the coming year's accounts."""
     sc = ctx.sc
-    trading = (st.stage == PROTECTED) | (st.stage == COMPETING)
-    incubating = st.stage == INCUBATING
-    active = trading | incubating
-    win = trading & (d.u["external"] < sc.external_win_rate * st.capability)
-    st.external = np.where(trading, st.external * (1.0 - sc.external_churn)
-                           + win * sc.external_size * st.v0, 0.0)
-    growth = (sc.trading_growth * st.capability
-              + sc.citizen_demand_effect * ctx.per_slot(support)
-              - sc.recession_trading_penalty * st.recession[:, None]
-              + TRADING_NOISE * d.n["trading"])
-    cap = np.maximum(sc.trading_cap * st.v0, 1e-12)
-    st.trading = np.where(active, np.maximum(st.trading + growth * st.trading
-                                             * (1.0 - st.trading / cap), 0.0), st.trading)
+    r, m = np.nonzero((st.stage == PROTECTED) | (st.stage == COMPETING)
+                      | (st.stage == INCUBATING))
+    c = m // ctx.S
+    trading = st.stage[r, m] != INCUBATING
+    capability, v0 = st.capability[r, m], st.v0[r, m]
+    win = trading & (d.u["external"][r, m] < sc.external_win_rate * capability)
+    external = np.where(trading, st.external[r, m] * (1.0 - sc.external_churn)
+                        + win * sc.external_size * v0, 0.0)
+    growth = (sc.trading_growth * capability
+              + sc.citizen_demand_effect * support[r, c]
+              - sc.recession_trading_penalty * st.recession[r]
+              + TRADING_NOISE * d.n["trading"][r, m])
+    cap = np.maximum(sc.trading_cap * v0, 1e-12)
+    trade = st.trading[r, m]
+    trade = np.maximum(trade + growth * trade * (1.0 - trade / cap), 0.0)
     # Teckal: outside income at most (1 - limit) of all activity.
-    core = st.core_price * st.core_volume
+    core = st.core_price[r, m] * st.core_volume[r, m]
     limit = core * (1.0 - sc.teckal_activity_limit) / sc.teckal_activity_limit
-    outside = st.trading + st.external
-    scale = np.where(incubating & (outside > limit), limit / np.maximum(outside, 1e-300), 1.0)
-    st.trading = st.trading * scale
-    st.external = st.external * scale
+    outside = trade + external
+    scale = np.where(~trading & (outside > limit), limit / np.maximum(outside, 1e-300), 1.0)
+    st.trading[r, m] = trade * scale
+    st.external[r, m] = external * scale
 
 
 def settle_accounts(st: State, ctx: Context, d: Draws, support: np.ndarray,
                     engagement: np.ndarray, led: Ledger) -> None:
     """Income minus costs into reserves, for every active mutual or Teckal company."""
     sc = ctx.sc
-    trading = (st.stage == PROTECTED) | (st.stage == COMPETING)
-    active = trading | (st.stage == INCUBATING)
+    R = st.shape[0]
+    r, m = np.nonzero((st.stage == PROTECTED) | (st.stage == COMPETING)
+                      | (st.stage == INCUBATING))
+    c = m // ctx.S
+    stage = st.stage[r, m]
+    trading = stage != INCUBATING
+    v0 = st.v0[r, m]
     # Contracts with the parent outside competition follow its budget year by year.
-    sheltered = (st.stage == PROTECTED) | (st.stage == INCUBATING)
-    st.core_volume = np.where(sheltered, st.v0 * ctx.per_slot(st.budget), st.core_volume)
-    core = st.core_price * st.core_volume
-    grant = np.where(trading & (d.u["grant"] < sc.grant_prob), sc.grant_size * st.v0, 0.0)
-    income = core + st.external + st.trading + grant
-    costs = (unit_cost(st, ctx, support, engagement) * st.core_volume
-             + st.external / (1.0 + sc.external_margin)
-             + st.trading * (1.0 - sc.trading_margin)
-             + overhead(st, ctx))
-    st.income = np.where(active, income, st.income)
-    st.costs = np.where(active, costs, st.costs)
-    st.reserves = np.where(active, st.reserves + (income - costs), st.reserves)
-    share = core / np.maximum(income, 1e-12)
-    st.parent_share = np.where(active, share, st.parent_share)
-    led.add("core_income", np.where(trading, core, 0.0).sum(axis=1))
-    led.add("external_income", np.where(trading, st.external, 0.0).sum(axis=1))
-    led.add("trading_income", np.where(trading, st.trading, 0.0).sum(axis=1))
-    led.add("grant_income", grant.sum(axis=1))
-    led.add("council_spend", np.where(active, core, 0.0).sum(axis=1))
-    years_since = st.year - st.spinout_year
-    supported = (st.stage == INCUBATING) | (trading & (years_since < 5))
-    led.add("council_spend", (supported * sc.support_cost * sc.support_level * st.v0).sum(axis=1))
+    sheltered = stage != COMPETING
+    volume = np.where(sheltered, v0 * st.budget[r, c], st.core_volume[r, m])
+    st.core_volume[r, m] = volume
+    core = st.core_price[r, m] * volume
+    external, trade = st.external[r, m], st.trading[r, m]
+    grant = np.where(trading & (d.u["grant"][r, m] < sc.grant_prob), sc.grant_size * v0, 0.0)
+    income = core + external + trade + grant
+    costs = (unit_cost(ctx, st.capability[r, m], support[r, c] * engagement[r, c]) * volume
+             + external / (1.0 + sc.external_margin)
+             + trade * (1.0 - sc.trading_margin)
+             + sc.backoffice_overhead * v0)
+    st.income[r, m] = income
+    st.costs[r, m] = costs
+    st.reserves[r, m] += income - costs
+    st.parent_share[r, m] = core / np.maximum(income, 1e-12)
+    led.add("core_income", per_replication(r, core * trading, R))
+    led.add("external_income", per_replication(r, external * trading, R))
+    led.add("trading_income", per_replication(r, trade * trading, R))
+    led.add("grant_income", per_replication(r, grant, R))
+    led.add("council_spend", per_replication(r, core, R))
+    supported = ~trading | (st.year - st.spinout_year[r, m] < 5)
+    led.add("council_spend",
+            per_replication(r, supported * sc.support_cost * sc.support_level * v0, R))

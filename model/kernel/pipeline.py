@@ -44,20 +44,20 @@ def propose(st: State, ctx: Context, d: Draws, engagement: np.ndarray, led: Ledg
     reactive = free & (u < p_reactive)
     strategic = free & ~reactive & (u < p_reactive + p_strategic)
     new = reactive | strategic
-    origin = np.where(strategic, STRATEGIC, REACTIVE).astype(np.int8)
-    st.stage[new] = PROPOSED
-    st.origin[new] = origin[new]
-    st.proposal_year[new] = st.year
-    is_s = origin == STRATEGIC
-    cap = np.clip(np.where(is_s, sc.capability_strategic, sc.capability_reactive)
-                  + sc.capability_sd * st.cap0, 0.02, 0.98)
-    st.capability = np.where(new, cap, st.capability)
-    st.quality = np.where(new, sc.quality_initial, st.quality)
-    st.social_value = np.where(
-        new, np.where(is_s, sc.social_value_strategic, sc.social_value_reactive), st.social_value)
-    st.governance = np.where(
-        new, np.where(is_s, sc.governance_strategic, sc.governance_reactive), st.governance)
     led.add("proposals", new.sum(axis=1))
+    r, m = np.nonzero(new)
+    if r.size == 0:
+        return
+    is_s = strategic[r, m]
+    st.stage[r, m] = PROPOSED
+    st.origin[r, m] = np.where(is_s, STRATEGIC, REACTIVE)
+    st.proposal_year[r, m] = st.year
+    st.capability[r, m] = np.clip(np.where(is_s, sc.capability_strategic,
+                                           sc.capability_reactive)
+                                  + sc.capability_sd * st.cap0[r, m], 0.02, 0.98)
+    st.quality[r, m] = sc.quality_initial
+    st.social_value[r, m] = np.where(is_s, sc.social_value_strategic, sc.social_value_reactive)
+    st.governance[r, m] = np.where(is_s, sc.governance_strategic, sc.governance_reactive)
 
 
 def prepare(st: State, ctx: Context, d: Draws, led: Ledger, preparing: np.ndarray) -> None:
@@ -81,6 +81,8 @@ def prepare(st: State, ctx: Context, d: Draws, led: Ledger, preparing: np.ndarra
 
 def _start_incubation(st: State, ctx: Context, new: np.ndarray) -> None:
     """A Teckal company: arm's-length, still controlled, sheltered from competition."""
+    if not new.any():
+        return
     sc = ctx.sc
     st.stage[new] = INCUBATING
     st.teckal_end[new] = st.year + sc.incubation_years
@@ -99,6 +101,8 @@ def viability(st: State, ctx: Context) -> np.ndarray:
 def decide_incubation(st: State, ctx: Context, led: Ledger) -> None:
     """At the end of incubation: spin out fully, or take the service back in-house."""
     sc = ctx.sc
+    if sc.incubation_years == 0:
+        return
     due = (st.stage == INCUBATING) & (st.teckal_end == st.year)
     threshold = sc.takeback_threshold * (0.7 + 0.5 * ctx.risk_aversion)
     go = due & (viability(st, ctx) >= threshold)
@@ -112,17 +116,21 @@ def decide_incubation(st: State, ctx: Context, led: Ledger) -> None:
 
 def spin_out(st: State, ctx: Context, new: np.ndarray, incubated: bool) -> None:
     """Independence: the protected initial contract starts (tendered at once when P = 0)."""
+    if not new.any():
+        return
     sc = ctx.sc
     p = sc.protection_years
-    st.stage[new] = PROTECTED if p > 0 else COMPETING
-    st.spinout_year[new] = st.year
-    st.next_tender[new] = st.year + p
+    r, m = np.nonzero(new)
+    st.stage[r, m] = PROTECTED if p > 0 else COMPETING
+    st.spinout_year[r, m] = st.year
+    st.next_tender[r, m] = st.year + p
+    v0 = st.v0[r, m]
     if incubated:
-        st.incubation_outcome[new] = INC_SPUN_OUT
+        st.incubation_outcome[r, m] = INC_SPUN_OUT
     else:
-        st.reserves = np.where(new, sc.dowry * st.v0, st.reserves)
-        st.trading = np.where(new, sc.trading_start * st.v0, st.trading)
-    price = sc.initial_price * np.where(st.origin == REACTIVE, 1.0 - sc.reactive_saving, 1.0)
-    st.core_volume = np.where(new, st.v0 * ctx.per_slot(st.budget), st.core_volume)
-    st.core_price = np.where(new, price, st.core_price)
-    st.assets = np.where(new, sc.asset_transfer * st.v0, st.assets)
+        st.reserves[r, m] = sc.dowry * v0
+        st.trading[r, m] = sc.trading_start * v0
+    reactive = st.origin[r, m] == REACTIVE
+    st.core_volume[r, m] = v0 * st.budget[r, m // ctx.S]
+    st.core_price[r, m] = sc.initial_price * np.where(reactive, 1.0 - sc.reactive_saving, 1.0)
+    st.assets[r, m] = sc.asset_transfer * v0

@@ -18,7 +18,7 @@ import numpy as np
 from ..rng import Draws
 from ..state import COMPETING, PROTECTED, State
 from .context import Context, Ledger
-from .finance import overhead, unit_cost
+from .finance import unit_cost
 
 
 def financial_standing(reserves: np.ndarray, v0: np.ndarray,
@@ -45,13 +45,15 @@ def run_tenders(st: State, ctx: Context, d: Draws, support: np.ndarray,
     ceiling = 1.0 - sc.price_squeeze * (1.0 - budget)
 
     # Mutual's bid: cost plus overhead spread over the volume, capped at the ceiling.
-    u_m = unit_cost(st, ctx, support, engagement)[r, m]
-    bid_m = np.minimum((u_m + overhead(st, ctx)[r, m] / volume) * (1.0 + sc.mutual_margin),
+    u_m = unit_cost(ctx, st.capability[r, m], support[r, c] * engagement[r, c])
+    bid_m = np.minimum((u_m + sc.backoffice_overhead * st.v0[r, m] / volume)
+                       * (1.0 + sc.mutual_margin),
                        ceiling)
     # Private bids: only firms that choose to bid and can deliver under the ceiling.
     scale = (lot / sc.reference_lot) ** (-sc.scale_elasticity)
     cost_p = sc.private_unit_cost * st.firm_cost[r] * scale[:, None]          # (n, B)
-    bids = (d.u["bid"][r, m] < sc.private_bid_prob) & (cost_p <= ceiling[:, None])
+    bid_u, score_noise = d.tender(r, m)
+    bids = (bid_u < sc.private_bid_prob) & (cost_p <= ceiling[:, None])
     bid_p = np.minimum(cost_p * (1.0 + sc.private_margin), ceiling[:, None])
 
     # Weights: austerity tilts to price, co-production to quality and social value,
@@ -74,7 +76,7 @@ def run_tenders(st: State, ctx: Context, d: Draws, support: np.ndarray,
                + w_quality[:, None] * st.firm_quality[r]
                + w_social[:, None] * st.firm_social[r]
                + w_fin[:, None] * st.firm_financial[r])                       # (n, B)
-    noise = sc.eval_noise * d.n["score"][r, m]                                 # (n, B+1, L)
+    noise = sc.eval_noise * score_noise                                # (n, B+1, L)
     lot_m = score_m[:, None] + noise[:, 0, :]                                   # (n, L)
     lot_p = np.where(bids[:, :, None], score_p[:, :, None] + noise[:, 1:, :], -np.inf)
     best_p = lot_p.max(axis=1)                                                  # (n, L)
