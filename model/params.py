@@ -64,9 +64,9 @@ class Scenario:
                                    "per council.")
 
     # --- pipeline (spin-out proposals) --------------------------------------------------------
-    reactive_rate: float = _p(0.050, 0.0, 1.0, "1/service/year", "pipeline",
-                              f"{SEED_RSA} §4.2 'Reactive mutualisation'; tuned by hand to "
-                              "seed 004's ~19 spin-outs by Feb 2013",
+    reactive_rate: float = _p(0.067, 0.0, 1.0, "1/service/year", "pipeline",
+                              f"{SEED_RSA} §4.2 'Reactive mutualisation'"
+                              "; calibrated: ABC posterior median (docs/CALIBRATION.md)",
                               "Chance a service is proposed for spin-out top-down in a year "
                               "with no budget cut.")
     budget_pressure_sensitivity: float = _p(6.0, 0.0, 50.0, "per unit budget cut", "pipeline",
@@ -74,18 +74,18 @@ class Scenario:
                                             "spending cuts); assumption",
                                             "Relative rise of the reactive rate per unit of "
                                             "budget cut.")
-    strategic_rate: float = _p(0.030, 0.0, 1.0, "1/service/year", "pipeline",
-                               f"{SEED_RSA} §5 (need expressed by staff and citizens); "
-                               "tuned by hand to seed 004's ~19 spin-outs by Feb 2013",
+    strategic_rate: float = _p(0.042, 0.0, 1.0, "1/service/year", "pipeline",
+                               f"{SEED_RSA} §5 (need expressed by staff and citizens)"
+                               "; calibrated: ABC posterior median (docs/CALIBRATION.md)",
                                "Chance a service is proposed bottom-up in a year at full "
                                "citizen engagement.")
-    prep_completion: float = _p(0.35, 0.0, 1.0, "1/year", "pipeline",
-                                f"{SEED_RSA} §4.3 'the sheer amount of work it takes'; "
-                                "tuned by hand to seed 004's ~19 spin-outs by Feb 2013",
+    prep_completion: float = _p(0.32, 0.0, 1.0, "1/year", "pipeline",
+                                f"{SEED_RSA} §4.3 'the sheer amount of work it takes'"
+                                "; calibrated: ABC posterior median (docs/CALIBRATION.md)",
                                 "Chance a proposal in preparation completes in a year.")
-    abandon_reactive: float = _p(0.25, 0.0, 1.0, "1/year", "pipeline",
-                                 f"{SEED_RSA} §4.2 'long, drawn-out and ultimately "
-                                 "unsuccessful projects'; assumption",
+    abandon_reactive: float = _p(0.26, 0.0, 1.0, "1/year", "pipeline",
+                                 f"{SEED_RSA} §4.2 'long, drawn-out ... unsuccessful projects'"
+                                 "; calibrated: ABC posterior median (docs/CALIBRATION.md)",
                                  "Chance a reactive proposal is abandoned in a year.")
     abandon_strategic: float = _p(0.12, 0.0, 1.0, "1/year", "pipeline",
                                   f"{SEED_RSA} §5 (mutuals most successful where need is "
@@ -171,11 +171,16 @@ class Scenario:
                              "assumption", "Council cost of full support for one mutual-year.")
 
     # --- tender ----------------------------------------------------------------------------
-    private_bid_prob: float = _p(0.30, 0.0, 1.0, "probability", "tender", "assumption",
+    private_bid_prob: float = _p(0.23, 0.0, 1.0, "probability", "tender",
+                                 "assumption; calibrated: ABC posterior median "
+                                 "(docs/CALIBRATION.md)",
                                  "Chance each private firm bids for a given tender.")
-    eval_noise: float = _p(0.05, 0.0, 1.0, "score s.d.", "tender", "assumption",
+    eval_noise: float = _p(0.059, 0.0, 1.0, "score s.d.", "tender",
+                           "assumption; calibrated: ABC posterior median (docs/CALIBRATION.md)",
                            "Noise in a council's evaluation of each bid.")
-    incumbency_bonus: float = _p(0.06, 0.0, 1.0, "score", "tender", "assumption",
+    incumbency_bonus: float = _p(0.06, 0.0, 1.0, "score", "tender",
+                                 "assumption; calibrated: ABC posterior median "
+                                 "(docs/CALIBRATION.md)",
                                  "Score advantage of the incumbent (continuity, knowledge).")
     private_unit_cost: float = _p(0.90, 0.3, 2.0, "x in-house unit cost", "tender",
                                   f"{SEED_RSA} §4.1 (firms' 'low-cost service at scale')",
@@ -216,8 +221,9 @@ class Scenario:
     pension_overhead: float = _p(0.03, 0.0, 1.0, "share of unit cost", "mutual",
                                  f"{SEED_RSA} §4.3 (TUPE, pensions, staff T&C)",
                                  "Unit-cost mark-up from TUPE and pension obligations.")
-    backoffice_overhead: float = _p(0.05, 0.0, 1.0, "share of V0 per year", "mutual",
-                                    f"{SEED_RSA} §4.3 (back-office functions)",
+    backoffice_overhead: float = _p(0.074, 0.0, 1.0, "share of V0 per year", "mutual",
+                                    f"{SEED_RSA} §4.3 (back-office functions)"
+                                    "; calibrated: ABC posterior median (docs/CALIBRATION.md)",
                                     "Fixed annual overhead of an independent back office.")
     efficiency_max: float = _p(0.20, 0.0, 0.9, "share of unit cost", "mutual",
                                f"{SEED_GOV} Introduction ('can produce efficiencies')",
@@ -258,8 +264,9 @@ class Scenario:
     trading_start: float = _p(0.03, 0.0, 5.0, "share of V0 per year", "income",
                               f"{SEED_RSA} §4.3 (Lambeth Resource Centre business plan)",
                               "Trading income at spin-out.")
-    trading_growth: float = _p(0.15, 0.0, 2.0, "1/year", "income",
-                               f"{SEED_RSA} §4.1 (diversifying revenue streams)",
+    trading_growth: float = _p(0.21, 0.0, 2.0, "1/year", "income",
+                               f"{SEED_RSA} §4.1 (diversifying revenue streams)"
+                               "; calibrated: ABC posterior median (docs/CALIBRATION.md)",
                                "Trading growth rate at full capability.")
     trading_cap: float = _p(0.5, 0.0, 10.0, "share of V0 per year", "income", "assumption",
                             "Ceiling of trading income (logistic growth).")
@@ -294,8 +301,9 @@ class Scenario:
                                     "Unit-cost saving at full citizen support and engagement.")
 
     # --- capability ------------------------------------------------------------------------
-    learning_rate: float = _p(0.06, 0.0, 1.0, "1/year", "capability",
-                              f"{SEED_RSA} §4.3 'culture change and upskilling'",
+    learning_rate: float = _p(0.071, 0.0, 1.0, "1/year", "capability",
+                              f"{SEED_RSA} §4.3 'culture change and upskilling'"
+                              "; calibrated: ABC posterior median (docs/CALIBRATION.md)",
                               "Share of the capability gap closed per year by learning.")
     competition_learning: float = _p(0.02, 0.0, 1.0, "1/year", "capability", "assumption",
                                      "Extra learning while exposed to competition.")

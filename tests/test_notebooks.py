@@ -30,10 +30,10 @@ def kernel_dir(tmp_path_factory) -> Path:
     return root
 
 
-def test_there_are_three_notebooks():
+def test_the_shipped_notebooks_are_all_here():
     assert {p.name for p in NOTEBOOKS} == {
         "survival_curves_from_a_sweep.ipynb", "workshop_protection_and_incubation.ipynb",
-        "income_diversification.ipynb"}
+        "income_diversification.ipynb", "sensitivity_and_calibration.ipynb"}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

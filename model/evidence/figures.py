@@ -1,0 +1,77 @@
+"""Figures of the sensitivity pipeline (matplotlib Figure API: no global state, no display)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from .prim import Box
+
+STYLE = {"font.size": 12, "axes.titlesize": 12, "axes.labelsize": 12,
+         "xtick.labelsize": 11, "ytick.labelsize": 11, "legend.fontsize": 11}
+DPI = 80
+UNITS = {"S10": "share surviving 10 years", "council_spend": "GBP m/year"}
+
+
+def _save(fig: Figure, path: Path) -> None:
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
+
+
+def morris_figure(tables: dict[str, pd.DataFrame], path: Path, label: int = 6) -> None:
+    """mu* against sigma for each outcome, the top ``label`` factors named."""
+    with matplotlib.rc_context(STYLE):
+        fig = Figure(figsize=(6.0 * len(tables), 5.0))
+        for k, (name, t) in enumerate(tables.items()):
+            ax = fig.add_subplot(1, len(tables), k + 1)
+            ax.scatter(t["mu_star"], t["sigma"], s=18, color="tab:blue")
+            noise = float(t["ee_noise"].iloc[0]) if "ee_noise" in t else np.nan
+            if np.isfinite(noise):
+                ax.axvline(noise, color="grey", ls="--", lw=1, label="noise level")
+                ax.legend(loc="lower right")
+            for n, row in t.head(label).iterrows():
+                ax.annotate(n, (row["mu_star"], row["sigma"]), fontsize=11,
+                            xytext=(3, 3), textcoords="offset points")
+            unit = UNITS.get(name, "outcome units")
+            ax.set_xlabel(f"mu* ({unit} per factor range)")
+            ax.set_ylabel(f"sigma ({unit} per factor range)")
+            ax.set_title(f"Morris screening: {name}")
+        _save(fig, path)
+
+
+def sobol_figure(table: pd.DataFrame, path: Path, outcome: str = "S10") -> None:
+    """First-order and total Sobol indices with 95% CIs."""
+    with matplotlib.rc_context(STYLE):
+        fig = Figure(figsize=(7.0, 4.5))
+        ax = fig.add_subplot()
+        x = np.arange(len(table))
+        ax.bar(x - 0.2, table["S1"], 0.4, yerr=table["S1_conf"], capsize=3,
+               label="S1 (first order)")
+        ax.bar(x + 0.2, table["ST"], 0.4, yerr=table["ST_conf"], capsize=3, label="ST (total)")
+        ax.set_xticks(x, table.index, rotation=25, ha="right")
+        ax.set_ylabel("Sobol index (share of variance)")
+        ax.set_xlabel("parameter")
+        ax.set_title(f"Sobol indices: {outcome}")
+        ax.legend()
+        _save(fig, path)
+
+
+def prim_figure(trajectory: pd.DataFrame, box: Box, path: Path) -> None:
+    """PRIM peeling trajectory: density against coverage, the chosen box marked."""
+    with matplotlib.rc_context(STYLE):
+        fig = Figure(figsize=(6.0, 4.5))
+        ax = fig.add_subplot()
+        sc = ax.scatter(trajectory["coverage"], trajectory["density"],
+                        c=trajectory["step"], cmap="viridis", s=20)
+        fig.colorbar(sc, ax=ax, label="peeling step")
+        ax.scatter([box.coverage], [box.density], marker="*", s=200, color="tab:red",
+                   label="chosen box (after pasting)")
+        ax.set_xlabel("coverage (share of good cases in box)")
+        ax.set_ylabel("density (share of box that is good)")
+        ax.set_title("PRIM trade-off")
+        ax.legend(loc="lower left")
+        _save(fig, path)

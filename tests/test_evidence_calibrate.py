@@ -1,0 +1,113 @@
+"""ABC rejection: distance, acceptance, and the calibrate command end to end."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mutualsim.cli import main
+from mutualsim.errors import InputError
+from mutualsim.evidence.calibrate import Target, accept, distance, round_sensibly
+
+TINY = textwrap.dedent("""
+    name = "tiny_calibration"
+    replications = 3
+    seed = 5
+    block_size = 3
+    [base_overrides]
+    councils = 12
+    years = 9
+    [design]
+    kind = "lhs"
+    samples = 10
+    [factors]
+    reactive_rate = { low = 0.02, high = 0.10 }
+    prep_completion = { low = 0.2, high = 0.6 }
+""")
+
+
+def test_accept_picks_the_closest_points_on_a_synthetic_distance():
+    rng = np.random.default_rng(0)
+    theta = rng.random(200)
+    frame = pd.DataFrame({"y": 3 * theta})          # a model with y = 3 * theta
+    d = distance(frame, [Target("y", 1.5, 0.1, "synthetic")])
+    chosen = accept(d, 0.05)
+    assert len(chosen) == 10
+    assert set(chosen) == set(np.argsort(np.abs(theta - 0.5))[:10])
+    assert np.abs(theta[chosen] - 0.5).max() < 0.05
+
+
+def test_nan_outcomes_are_never_accepted_and_fraction_is_checked():
+    frame = pd.DataFrame({"y": [np.nan, 1.0, 5.0]})
+    d = distance(frame, [Target("y", 0.0, 1.0, "s")])
+    assert list(accept(d, 0.34)) == [1, 2]
+    with pytest.raises(InputError):
+        accept(d, 0.0)
+
+
+def test_round_sensibly():
+    assert round_sensibly(0.066972) == 0.067 and round_sensibly(0.3151) == 0.32
+    assert round_sensibly(2.6, whole=True) == 3
+
+
+def test_calibrate_end_to_end_and_resumes(tmp_path, capsys):
+    exp = tmp_path / "tiny.toml"
+    exp.write_text(TINY)
+    out = tmp_path / "cal"
+    args = ["calibrate", str(exp), "--out", str(out), "--workers", "1", "--quiet",
+            "--accept", "0.2"]
+    assert main(args) == 0
+    posterior = pd.read_parquet(out / "posterior.parquet")
+    assert len(posterior) == 2 and {"reactive_rate", "distance", "S5"} <= set(posterior)
+    assert (out / "posterior_summary.csv").is_file() and (out / "calibrated.csv").is_file()
+    assert main(args) == 0                          # resumes: every task already done
+    ends = [json.loads(line) for line in (out / "sweep" / "log.jsonl").read_text().splitlines()
+            if '"end"' in line]
+    assert ends[-1]["finished"] == 0
+    assert pd.read_parquet(out / "posterior.parquet").equals(posterior)
+
+
+@pytest.mark.parametrize("extra, toml", [
+    (["--samples", "0"], TINY),
+    ([], "not = [valid"),
+    ([], TINY.replace('kind = "lhs"\nsamples = 10', 'kind = "grid"').replace(
+        "{ low = 0.02, high = 0.10 }", "[0.02, 0.1]").replace(
+        "{ low = 0.2, high = 0.6 }", "[0.2]")),
+    ([], TINY.replace("reactive_rate", "no_such_parameter")),
+    (["--accept", "1.5"], TINY),
+])
+def _status(args: list[str]) -> int:
+    try:
+        return main(args)
+    except SystemExit as exit_:  # argparse errors
+        return int(exit_.code)
+
+
+@pytest.mark.parametrize("extra, toml", [
+    (["--samples", "0"], TINY),
+    ([], "not = [valid"),
+    ([], TINY.replace('kind = "lhs"\nsamples = 10', 'kind = "grid"').replace(
+        "{ low = 0.02, high = 0.10 }", "[0.02, 0.1]").replace(
+        "{ low = 0.2, high = 0.6 }", "[0.2]")),
+    ([], TINY.replace("reactive_rate", "no_such_parameter")),
+    (["--accept", "1.5"], TINY),
+])
+def test_bad_input_is_one_line_status_2_nothing_written(tmp_path, capsys, extra, toml):
+    exp = tmp_path / "bad.toml"
+    exp.write_text(toml)
+    out = tmp_path / "out"
+    assert _status(["calibrate", str(exp), "--out", str(out), "--quiet", *extra]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1, err
+    assert not out.exists()
+
+
+def test_sensitivity_out_is_a_file_is_status_2(tmp_path, capsys):
+    f = tmp_path / "file"
+    f.write_text("x")
+    assert _status(["sensitivity", "--quick", "--out", str(f)]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
