@@ -15,11 +15,14 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
-from .agents import Citizen, Council, Mutual, PrivateBidder  # noqa: E402
 from .errors import InputError  # noqa: E402
-from .market import MutualMarket  # noqa: E402
 from .params import Scenario, load_scenario  # noqa: E402
 from .simulate import Results, simulate  # noqa: E402
+
+# Mesa (and through it networkx) is imported only when the Mesa face of the model is used,
+# so sweep workers that only call ``simulate`` start faster and smaller.
+_LAZY = {"MutualMarket": ".market", "Citizen": ".agents", "Council": ".agents",
+         "Mutual": ".agents", "PrivateBidder": ".agents", "open_sweep": ".sweep"}
 
 __all__ = [
     "Citizen", "Council", "InputError", "Mutual", "MutualMarket", "PrivateBidder", "Results",
@@ -28,8 +31,8 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    """``mutualsim.open_sweep``, imported on first use so ``import mutualsim`` stays light."""
-    if name == "open_sweep":
-        from .sweep import open_sweep
-        return open_sweep
+    """Names imported on first use (PEP 562) so ``import mutualsim`` stays light."""
+    if name in _LAZY:
+        from importlib import import_module
+        return getattr(import_module(_LAZY[name], __name__), name)
     raise AttributeError(f"module 'mutualsim' has no attribute {name!r}")

@@ -111,8 +111,9 @@ class Scenario:
     takeback_threshold: float = _p(0.45, 0.0, 1.0, "viability score", "teckal",
                                    f"{SEED_RSA} §4.3 'if it's successful, you can mutualise, "
                                    "and if not, other options can be explored'; assumption",
-                                   "Viability below which a risk-neutral council takes the "
-                                   "service back at the end of incubation.")
+                                   "Viability below which a council with risk aversion 0.6 "
+                                   "(the strategic preset) takes the service back at the end "
+                                   "of incubation; scaled by 0.7 + 0.5 x risk aversion.")
 
     # --- protection ----------------------------------------------------------------------
     protection_years: int = _p(3, 0, 50, "years", "protection",

@@ -67,10 +67,35 @@ def _s10(page) -> str:
     return page.locator(".mutualsim-s10").first.inner_text()
 
 
+def _assert_controls_beside_content(page) -> None:
+    """The sidebar (controls) ends where the main content starts: nothing is hidden under it."""
+    drawer = page.locator(".v-navigation-drawer").first.bounding_box()
+    title = page.get_by_role("heading", name="mutualsim: do spun-out mutuals survive?")
+    heading = title.first.bounding_box()
+    numbers = page.locator(".mutualsim-s10").first.bounding_box()
+    assert drawer is not None and heading is not None and numbers is not None
+    right = drawer["x"] + drawer["width"]
+    assert heading["x"] >= right and numbers["x"] >= right, (drawer, heading, numbers)
+
+
+def _assert_checkbox_labels_readable(page) -> None:
+    """Each checkbox shows its label once, beside the box (no wrapped duplicate under it)."""
+    for label in ("Mentoring clauses", "Use Threads"):
+        box = page.locator(".v-checkbox", has_text=label).first
+        assert box.locator("label").inner_text().strip() == label
+        wrapper = box.locator(".v-selection-control__wrapper").first.bounding_box()
+        assert wrapper is not None and wrapper["height"] <= 48, wrapper
+        font = box.locator(".v-selection-control__wrapper").first.evaluate(
+            "e => getComputedStyle(e).fontSize")
+        assert font == "0px"  # the stray copy of the label inside the box is hidden
+
+
 def test_protection_3_to_7_changes_s10(server: str, tmp_path: Path):
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
     if not CHROMIUM.exists():
         pytest.skip("needs /usr/bin/chromium (CI installs it with .ci/browser-setup.sh)")
+    out = REPO / "out" / "browser"
+    out.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
                                     args=CHROMIUM_ARGS)
@@ -78,6 +103,8 @@ def test_protection_3_to_7_changes_s10(server: str, tmp_path: Path):
             page = browser.new_page(viewport={"width": 1500, "height": 1800})
             page.goto(server, timeout=90_000)
             page.wait_for_selector(".mutualsim-s10", timeout=90_000)
+            _assert_controls_beside_content(page)
+            _assert_checkbox_labels_readable(page)
             before = _s10(page)
             assert before.startswith("S(10) = ")
             # The protection presets select: open it and choose 7 years.
@@ -95,9 +122,40 @@ def test_protection_3_to_7_changes_s10(server: str, tmp_path: Path):
             page.wait_for_timeout(1000)
             shot = tmp_path / "app.png"
             page.screenshot(path=str(shot), full_page=True)
-            out = REPO / "out" / "browser"
-            out.mkdir(parents=True, exist_ok=True)
             shutil.copy(shot, out / "app.png")
             (out / "s10.txt").write_text(f"protection 3: {before}\nprotection 7: {after}\n")
+
+            # One replication (rebuilt for protection 7): Step three times with Mesa's button.
+            replication = page.locator(".mutualsim-replication").first
+            replication.wait_for(timeout=90_000)
+            page.get_by_text("Time: 0.0").wait_for(timeout=90_000)
+            step = page.get_by_role("button", name="Step")
+            for n in range(1, 4):
+                step.click()
+                page.get_by_text(f"Time: {n}.0").wait_for(timeout=90_000)
+            year = page.locator(".mutualsim-year").first
+            page.wait_for_function(
+                "() => { const e = document.querySelector('.mutualsim-year');"
+                " return e && e.innerText.includes('after 3 of'); }", timeout=90_000)
+            assert year.inner_text().startswith("Year 2011")  # 2009 before the first step
+            figures = replication.locator("img")
+            assert figures.count() == 2  # the agents picture and the mutuals_trading plot
+            replication.scroll_into_view_if_needed()
+            page.wait_for_timeout(1000)
+            for i in range(2):
+                box = figures.nth(i).bounding_box()
+                assert box is not None and box["width"] > 200 and box["height"] > 150, box
+            assert page.locator(".v-alert.error").count() == 0
+            shot = tmp_path / "replication.png"
+            page.screenshot(path=str(shot))
+            shutil.copy(shot, out / "replication.png")
+
+            # A smaller screen (laptop): the controls still sit beside the content.
+            page.set_viewport_size({"width": 1280, "height": 800})
+            page.wait_for_timeout(1000)
+            _assert_controls_beside_content(page)
+            shot = tmp_path / "app_1280.png"
+            page.screenshot(path=str(shot))
+            shutil.copy(shot, out / "app_1280.png")
         finally:
             browser.close()

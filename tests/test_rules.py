@@ -159,7 +159,7 @@ def test_cheap_private_bidder_wins_price_led_tender(tiny):
     ctx, st = _tender_ready(sc)
     led = ledger(st)
     run_tenders(st, ctx, make_draws(sc), np.zeros((1, 2)), np.zeros((1, 2)), led)
-    assert st.core_volume[0, 0] == 0 and led.lost_core[0, 0]
+    assert st.core_volume[0, 0] == 0 and st.next_tender[0, 0] == -1
     assert st.private_value[0, 0] > 0
     assert st.firm_contracts[0].sum() == 1
 
@@ -277,3 +277,15 @@ def test_asset_lock_preserves_assets_and_deters_takeover(tiny):
     apply_exits(st, ctx, make_draws(sc, takeover=0.0), led)
     assert st.exit_cause[0, 0] == WIND_DOWN and st.stage[0, 1] == PROTECTED
     assert led.get("assets_preserved")[0] == pytest.approx(0.7)
+
+
+def test_teckal_cap_uses_this_years_contract_after_a_budget_cut(tiny):
+    """The cap is judged on the budget-indexed contract the company is paid this year."""
+    ctx, _, st = fresh(tiny)
+    trading_mutual(st, 0, stage=INCUBATING)          # last year's volume: v0
+    st.trading[0, 0] = 5.0 * st.v0[0, 0]
+    st.budget[0, 0] = 0.7                            # this year's contract is 30% smaller
+    grow_income(st, ctx, make_draws(tiny), np.zeros((1, 2)))
+    core = st.core_price[0, 0] * st.v0[0, 0] * 0.7
+    outside = st.trading[0, 0] + st.external[0, 0]
+    assert core / (core + outside) == pytest.approx(tiny.teckal_activity_limit)

@@ -12,6 +12,7 @@ from typing import Any
 import solara
 from mesa.visualization import SolaraViz
 from mesa.visualization.solara_viz import UserInputs
+from mesa.visualization.utils import update_counter
 
 from ..analysis.compare import HORIZONS
 from ..analysis.figures import fig_cif, fig_hazard, fig_income_share, fig_km
@@ -22,6 +23,34 @@ from .settings import Settings, control_name, default_raw, parse, user_params
 
 TITLE = "mutualsim: do spun-out mutuals survive?"
 S10_CLASS = "mutualsim-s10"
+REPLICATION_CLASS = "mutualsim-replication"
+YEAR_CLASS = "mutualsim-year"
+#: Width of the controls column (the sidebar drawer).
+SIDEBAR_WIDTH = "400px"
+
+#: Layout and widget fixes for solara 1.58 with ipyvuetify 3 (Vuetify 3):
+#: * the drawer is declared ``width="min-content"``, which Vuetify 3 turns into
+#:   ``--v-layout-left: NaN``, so the main area and the app bar do not make room for it and the
+#:   controls cover the left of the page. Give the drawer a fixed width and shift both by it
+#:   (only where the drawer is permanent: Solara makes it a temporary overlay below 960 px).
+#: * ``solara.Checkbox`` puts its label both in the 40 px box wrapper and in the ``<label>``;
+#:   the copy in the wrapper wraps letter-wise and overlaps the real label. Hide that copy
+#:   (font-size 0 on the wrapper; the box icon gets its size back from the input).
+#: * figures shrink to their column instead of running under the next one.
+CSS = f"""
+@media (min-width: 961px) {{
+  .v-navigation-drawer.v-navigation-drawer--active {{
+    width: {SIDEBAR_WIDTH} !important; min-width: {SIDEBAR_WIDTH} !important;
+  }}
+  .v-main {{ --v-layout-left: {SIDEBAR_WIDTH} !important; }}
+  .v-app-bar.v-toolbar {{
+    left: {SIDEBAR_WIDTH} !important; width: calc(100% - {SIDEBAR_WIDTH}) !important;
+  }}
+}}
+.v-checkbox .v-selection-control__wrapper {{ font-size: 0 !important; }}
+.v-checkbox .v-selection-control__input {{ font-size: 1rem; }}
+.v-main img.widget-image {{ max-width: 100%; height: auto; }}
+"""
 
 
 def ErrorMessage(text: str) -> solara.Element:
@@ -30,7 +59,7 @@ def ErrorMessage(text: str) -> solara.Element:
 
 
 def _figure(fig: Any) -> solara.Element:
-    return solara.FigureMatplotlib(fig, format="png", dpi=90)
+    return solara.FigureMatplotlib(fig, format="png", dpi=90, bbox_inches="tight")
 
 
 @solara.component
@@ -69,12 +98,33 @@ def SurvivalViews(results: PageResults) -> None:
 
 
 @solara.component
+def ReplicationViews(model: ViewMarket) -> None:
+    """The agents picture and the ``mutuals_trading`` plot, redrawn after every step.
+
+    Drawn here rather than by SolaraViz's own components view, whose draggable grid renders
+    nothing with the offline solara-assets (Vuetify 3).
+    """
+    update_counter.get()  # SolaraViz bumps it after Step / Play / Reset
+    year = model.year - 1 if model.year_index else model.params.start_year - 1
+    with solara.Column(classes=[REPLICATION_CLASS]):
+        solara.Text(f"Year {year} (after {model.year_index} of {model.params.years} steps)",
+                    classes=[YEAR_CLASS], style={"font-weight": "bold"})
+        with solara.Columns([3, 2]):
+            MarketView(model)
+            TradingView(model)
+
+
+@solara.component
 def Replication(settings: Settings) -> None:
-    """Mesa's SolaraViz for one replication of the chosen setting (Step / Play / Reset)."""
+    """Mesa's SolaraViz for one replication of the chosen setting (Step / Play / Reset).
+
+    SolaraViz puts its controls (Step, Play, Reset, "Time:") in the sidebar and replaces the
+    model on Reset; the views read the same reactive model, so they follow it.
+    """
     kwargs = settings.model_kwargs()
-    model = solara.use_memo(lambda: ViewMarket(**kwargs), [settings])
-    SolaraViz(model, components=[(MarketView, 0), (TradingView, 0)], model_params=kwargs,
-              name=TITLE, play_interval=400)
+    model = solara.use_reactive(solara.use_memo(lambda: ViewMarket(**kwargs), [settings]))
+    SolaraViz(model, components=[], model_params=kwargs, name=TITLE, play_interval=400)
+    ReplicationViews(model.value)
 
 
 @solara.component
@@ -106,8 +156,9 @@ def Page() -> None:
     results, failure = solara.use_memo(run, [settings.value])
 
     solara.Title(TITLE)
+    solara.Style(CSS)
     with solara.Sidebar():
-        with solara.Card("Scenario (survival views and the replication below)"):
+        with solara.Card("Scenario"):
             UserInputs(user_params(raw.value), on_change=on_change)
             if message.value:
                 ErrorMessage(f"{message.value}. Showing the last valid setting.")
@@ -121,5 +172,6 @@ def Page() -> None:
         if results is not None:
             SurvivalViews(results)
         solara.Markdown("### One replication, year by year\nReset rebuilds it with the "
-                        "current setting; Step advances one year, ▶ plays.")
+                        "current setting; Step advances one year, ▶ plays (both in the "
+                        "sidebar's *Controls*).")
         Replication(settings.value).key(repr(settings.value.model_kwargs()))

@@ -110,7 +110,7 @@ def user_params(raw: Mapping[str, Any]) -> dict[str, Any]:
             "type": "Select", "label": "Commissioning style",
             "value": raw["commissioning_style"], "values": list(STYLE_PRESETS)},
         "support_level": Slider("Council support level", raw["support_level"], 0.0, 1.0, 0.05),
-        "mentoring_clauses": {"type": "Checkbox", "label": "Mentoring clauses in contracts",
+        "mentoring_clauses": {"type": "Checkbox", "label": "Mentoring clauses",
                               "value": raw["mentoring_clauses"]},
         "lots": Slider("Lots per contract", raw["lots"], 1, 10, 1),
         "austerity_rate": Slider("Austerity (budget cut a year)", raw["austerity_rate"],

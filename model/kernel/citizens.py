@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..rng import Draws
-from ..state import COMPETING, PROTECTED, State
+from ..state import COMPETING, INCUBATING, PROTECTED, State
 from .context import Context
 
 ENGAGEMENT_NOISE = 0.05
@@ -21,8 +21,8 @@ INHOUSE_QUALITY_DRIFT = 0.1  # in-house quality falls with the budget (assumptio
 def service_quality(st: State, ctx: Context) -> np.ndarray:
     """Quality of each slot's service as citizens experience it (R, M)."""
     sc = ctx.sc
-    trading = (st.stage == PROTECTED) | (st.stage == COMPETING)
-    mutual = trading & (st.core_volume > 0)
+    delivering = (st.stage == PROTECTED) | (st.stage == COMPETING) | (st.stage == INCUBATING)
+    mutual = delivering & (st.core_volume > 0)
     private = st.private_value > 0
     inhouse_q = sc.quality_initial - INHOUSE_QUALITY_DRIFT * (1.0 - ctx.per_slot(st.budget))
     return np.where(mutual, st.quality, np.where(private, sc.private_quality, inhouse_q))

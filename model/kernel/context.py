@@ -47,8 +47,6 @@ class Ledger:
     R: int
     M: int
     values: dict[str, np.ndarray] = field(default_factory=dict)
-    lost_core: np.ndarray | None = None       # (R, M) lost the core contract this year
-    costs: np.ndarray | None = None           # (R, M) this year's costs of each mutual
 
     def add(self, name: str, per_replication: np.ndarray) -> None:
         if name in self.values:

@@ -56,8 +56,10 @@ def grow_income(st: State, ctx: Context, d: Draws, support: np.ndarray) -> None:
     cap = np.maximum(sc.trading_cap * v0, 1e-12)
     trade = st.trading[r, m]
     trade = np.maximum(trade + growth * trade * (1.0 - trade / cap), 0.0)
-    # Teckal: outside income at most (1 - limit) of all activity.
-    core = st.core_price[r, m] * st.core_volume[r, m]
+    # Teckal: outside income at most (1 - limit) of all activity, judged on this year's
+    # contract (a sheltered contract follows the budget, see settle_accounts).
+    core = st.core_price[r, m] * np.where(trading & (st.stage[r, m] == COMPETING),
+                                          st.core_volume[r, m], v0 * st.budget[r, c])
     limit = core * (1.0 - sc.teckal_activity_limit) / sc.teckal_activity_limit
     outside = trade + external
     scale = np.where(~trading & (outside > limit), limit / np.maximum(outside, 1e-300), 1.0)

@@ -69,7 +69,7 @@ def prepare(st: State, ctx: Context, d: Draws, led: Ledger, preparing: np.ndarra
     p_complete = np.minimum(sc.prep_completion * (0.75 + 0.5 * support), 1.0 - p_abandon)
     u = d.u["prep"]
     abandon = preparing & (u < p_abandon)
-    complete = preparing & (u >= 1.0 - p_complete)
+    complete = preparing & ~abandon & (u >= 1.0 - p_complete)
     led.add("council_spend", (preparing * sc.prep_cost * st.v0).sum(axis=1))
     st.stage[abandon] = ABANDONED
     led.add("abandoned", abandon.sum(axis=1))

@@ -34,7 +34,6 @@ def run_tenders(st: State, ctx: Context, d: Draws, support: np.ndarray,
     sc = ctx.sc
     trading = (st.stage == PROTECTED) | (st.stage == COMPETING)
     due = trading & (st.core_volume > 0) & (st.next_tender == st.year)
-    led.lost_core = np.zeros(st.shape, dtype=bool)
     if not due.any():
         return
     r, m = np.nonzero(due)
@@ -91,9 +90,6 @@ def run_tenders(st: State, ctx: Context, d: Draws, support: np.ndarray,
     st.stage[r, m] = COMPETING
     st.tenders[r, m] += 1
     st.tender_wins[r, m] += kept
-    lost = np.zeros(st.shape, dtype=bool)
-    lost[r[~kept], m[~kept]] = True
-    led.lost_core = lost
 
     winner = lot_p.argmax(axis=1)                                               # (n, L)
     private_lots = ~mutual_wins

@@ -1,10 +1,11 @@
 """``ReferenceMarket``: one replication as a plain Mesa model, phase by phase.
 
-Each year the replication draws the same two blocks of random numbers as the kernel (one of
-uniforms, one of normals, laid out by :class:`mutualsim.rng.Layout`) and every agent reads
-its own numbers by name and index, so replication ``i`` of seed ``s`` follows the kernel's
-trajectory number for number. Phases run with ``AgentSet.shuffle_do``: within a phase the
-order of agents does not matter, which the oracle test checks by construction.
+Each year the replication draws the same numbers as the kernel (a block of uniforms and a
+block of normals laid out by :class:`mutualsim.rng.Layout`, then one tender key per slot) and
+every agent reads its own numbers by name and index; a slot tendered this year expands its
+own key with :func:`mutualsim.rng.tender_draws`. So replication ``i`` of seed ``s`` follows
+the kernel's trajectory number for number. Phases run with ``AgentSet.shuffle_do``: within a
+phase the order of agents does not matter, which the oracle test checks.
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ class ReferenceMarket(mesa.Model):
         self._layout = Layout.for_scenario(p)
         self.u: dict[str, Any] = {}
         self.n: dict[str, Any] = {}
+        self.tender_keys = np.zeros(0, dtype=np.uint64)
         self._populate()
         self.datacollector = mesa.DataCollector(
             model_reporters={name: _reporter(name) for name in ("year", *COLUMNS)})
@@ -130,15 +132,19 @@ class ReferenceMarket(mesa.Model):
             self.running = False
 
     def draw_year(self) -> None:
-        """The year's two blocks, split into named nested lists (``u["bid"][m][b]``)."""
+        """The year's blocks: uniforms and normals split into named nested lists
+        (``u["propose"][m]``, ``n["citizen"][c][k]``), and the tender keys."""
         lay = self._layout
         self.u = _named(self._gen.random(lay.n_uniform), lay.uniform)
         self.n = _named(self._gen.standard_normal(lay.n_normal), lay.normal)
-        # Tender numbers: one key per slot, expanded by the product's counter-based hash
-        # (a pure function of the key, so expanding every slot changes nothing).
-        bid, score = tender_draws(self._gen.bit_generator.random_raw(lay.n_keys),
-                                  lay.bidders, lay.lots)
-        self.u["bid"], self.n["score"] = bid.tolist(), score.tolist()
+        # One tender key per slot; a slot tendered this year expands its own key.
+        self.tender_keys = self._gen.bit_generator.random_raw(lay.n_keys)
+
+    def tender_numbers(self, slot: int) -> tuple[list[float], list[list[float]]]:
+        """A tendered slot's bid uniforms [B] and score normals [B + 1][L], from its key."""
+        lay = self._layout
+        bid, score = tender_draws(self.tender_keys[slot:slot + 1], lay.bidders, lay.lots)
+        return bid[0].tolist(), score[0].tolist()
 
     def update_recession(self) -> None:
         """The economy enters and leaves recession as a two-state Markov chain."""

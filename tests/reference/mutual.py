@@ -68,7 +68,7 @@ class Mutual(mesa.Agent):
     def experienced_quality(self) -> float:
         """What citizens get: the mutual's quality, a private firm's, or in-house."""
         p = self.model.params
-        if self.stage in TRADING and self.core_volume > 0:
+        if self.stage in (PROTECTED, COMPETING, INCUBATING) and self.core_volume > 0:
             return self.quality
         if self.private_value > 0:
             return p.private_quality
@@ -185,13 +185,13 @@ class Mutual(mesa.Agent):
         ceiling = 1.0 - p.price_squeeze * (1.0 - budget)
         bid_m = min((self.unit_cost() + self.overhead() / volume) * (1.0 + p.mutual_margin),
                     ceiling)
-        offers = self.private_offers(lot, ceiling)
+        bid_u, noise = m.tender_numbers(self.index)
+        offers = self.private_offers(lot, ceiling, bid_u)
         w_price, w_quality, w_social, w_fin = self.tender_weights()
         best = min([bid_m] + [price for _, price in offers])
         standing = self.financial_standing()
         score_m = (w_price * best / bid_m + w_quality * self.quality
                    + w_social * self.social_value + w_fin * standing + p.incumbency_bonus)
-        noise = m.n["score"][self.index]
         scored = [(firm, price, w_price * best / price + w_quality * firm.quality
                    + w_social * firm.social + w_fin * firm.financial) for firm, price in offers]
         won, private_value = 0, 0.0
@@ -210,10 +210,11 @@ class Mutual(mesa.Agent):
                 winner.win(value)
         self.award(lot, won, bid_m, private_value)
 
-    def private_offers(self, lot: float, ceiling: float) -> list[tuple[PrivateBidder, float]]:
-        """Firms that choose to bid and can deliver under the ceiling, with their prices."""
+    def private_offers(self, lot: float, ceiling: float, u: list[float]
+                       ) -> list[tuple[PrivateBidder, float]]:
+        """Firms that choose to bid (``u``: one uniform per firm) and can deliver under the
+        ceiling, with their prices."""
         m, p = self.model, self.model.params
-        u = m.u["bid"][self.index]
         scale = (lot / p.reference_lot) ** (-p.scale_elasticity)
         offers = []
         for firm in m.bidders_in_order:
@@ -276,7 +277,8 @@ class Mutual(mesa.Agent):
     def respect_teckal_limit(self) -> None:
         """A Teckal company's outside income is at most (1 - limit) of its activity."""
         limit_share = self.model.params.teckal_activity_limit
-        limit = self.core_price * self.core_volume * (1.0 - limit_share) / limit_share
+        volume = self.v0 * self.council.budget   # this year's sheltered contract
+        limit = self.core_price * volume * (1.0 - limit_share) / limit_share
         outside = self.trading + self.external
         if outside > limit:
             scale = limit / max(outside, 1e-300)
