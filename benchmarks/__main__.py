@@ -1,0 +1,81 @@
+"""``python -m benchmarks [--quick] [--out BENCHMARKS.md]``: run every benchmark of issue 6,
+print the tables and write the Markdown report."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from .common import Plan, Section
+
+
+def sections() -> list[tuple[str, Callable[[Plan, dict], Section | list[Section]]]]:
+    # Imported here so ``--help`` stays fast. Order matters: later sections reuse the
+    # kernel runs of the throughput section.
+    from .bound import bound
+    from .profiling import profile
+    from .survival import survival
+    from .sweeps import memory_and_workers
+    from .throughput import by_councils, by_replications
+    from .versus_reference import kernel_vs_reference
+    from .workshop import workshop
+    return [("throughput vs replications", by_replications),
+            ("kernel vs reference", kernel_vs_reference),
+            ("throughput vs councils", by_councils),
+            ("memory-bandwidth bound", bound),
+            ("survival estimators", survival),
+            ("workshop comparison", workshop),
+            ("sweep memory and workers", memory_and_workers),
+            ("profile", profile)]
+
+
+def _load() -> str:
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:
+        return "n/a"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run of a few seconds with tiny sizes (what CI runs)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="write the Markdown report here (e.g. BENCHMARKS.md)")
+    args = parser.parse_args(argv)
+
+    from .machine import describe
+    from .report import console, markdown
+
+    plan = Plan.make(args.quick)
+    shared: dict = {}
+    done: list[Section] = []
+    started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+    load_start = _load()
+    t0 = time.perf_counter()
+    for name, run in sections():
+        t = time.perf_counter()
+        print(f"[{time.perf_counter() - t0:6.1f} s] {name} ...", file=sys.stderr, flush=True)
+        result = run(plan, shared)
+        done += result if isinstance(result, list) else [result]
+        print(f"           done in {time.perf_counter() - t:.1f} s", file=sys.stderr,
+              flush=True)
+    elapsed = time.perf_counter() - t0
+    sys.stdout.write(console(done))
+    if args.out is not None:
+        command = "python -m benchmarks" + (" --quick" if args.quick else "") + \
+            f" --out {args.out}"
+        machine = {**describe(), "load average (1 min) at start / end":
+                   f"{load_start} / {_load()} (other processes share the cores)"}
+        args.out.write_text(markdown(done, machine, command, started, elapsed, args.quick),
+                            encoding="utf-8")
+        print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
