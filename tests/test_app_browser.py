@@ -137,7 +137,8 @@ def test_protection_3_to_7_changes_s10(server: str, tmp_path: Path):
             page.wait_for_function(
                 "() => { const e = document.querySelector('.mutualsim-year');"
                 " return e && e.innerText.includes('after 3 of'); }", timeout=90_000)
-            assert year.inner_text().startswith("Year 2011")  # 2009 before the first step
+            # Three steps simulate 2010-2012; before the first step the label reads 2009.
+            assert year.inner_text().startswith("Year 2012")
             figures = replication.locator("img")
             assert figures.count() == 2  # the agents picture and the mutuals_trading plot
             replication.scroll_into_view_if_needed()
