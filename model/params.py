@@ -499,14 +499,17 @@ def scenario_from_mapping(data: dict[str, Any], source: str | None = None) -> Sc
         raise
 
 
+def read_toml(path: str | Path, what: str) -> dict[str, Any]:
+    """A TOML file's contents; a missing or malformed file is one InputError naming it."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{what} file not found", source=str(path))
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise InputError(f"not valid TOML: {err}", source=str(path)) from None
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario TOML file."""
-    path = Path(path)
-    source = str(path)
-    if not path.is_file():
-        raise InputError("scenario file not found", source=source)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise InputError(f"not valid TOML: {err}", source=source) from None
-    return scenario_from_mapping(data, source)
+    return scenario_from_mapping(read_toml(path, "scenario"), str(path))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from ..params import FIELDS, SECTIONS, Scenario, check_value, load_scenario
+from ..params import FIELDS, SECTIONS, Scenario, check_value, load_scenario, read_toml
 from . import designs
 from .designs import KINDS, Range
 
@@ -330,11 +329,5 @@ def parse_experiment(data: dict[str, Any], source: str, base_dir: Path | None = 
 def load_experiment(path: str | Path, replications: int | None = None) -> Experiment:
     """Read and validate an experiment TOML file (``base`` is relative to the file)."""
     path = Path(path)
-    source = str(path)
-    if not path.is_file():
-        raise InputError("experiment file not found", source=source)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise InputError(f"not valid TOML: {err}", source=source) from None
-    return parse_experiment(data, source, path.parent, replications)
+    data = read_toml(path, "experiment")
+    return parse_experiment(data, str(path), path.parent, replications)
