@@ -467,8 +467,8 @@ def validate(s: Scenario, source: str | None = None) -> None:
                          "one a positive value", source=source)
 
 
-def scenario_from_mapping(data: dict[str, Any], source: str | None = None) -> Scenario:
-    """Build a Scenario from TOML-shaped data: sections of keys, or flat keys."""
+def flatten_mapping(data: dict[str, Any], source: str | None = None) -> dict[str, Any]:
+    """TOML-shaped data (sections of keys, or flat keys) as flat, validated field values."""
     flat: dict[str, Any] = {}
     for key, value in data.items():
         if isinstance(value, dict):
@@ -481,16 +481,19 @@ def scenario_from_mapping(data: dict[str, Any], source: str | None = None) -> Sc
                     allowed = [n for n in FIELD_NAMES if FIELDS[n].metadata["section"] == key]
                     raise InputError(f"unknown key {sub!r} in [{key}]; allowed: "
                                      f"{', '.join(allowed)}", source=source)
-                flat[sub] = subval
-        elif key in ("name", "description"):
-            continue
+                flat[sub] = check_value(sub, subval, source)
         else:
             if key not in FIELDS:
                 raise InputError(f"unknown key {key!r}; see docs/ODD.md for the allowed keys",
                                  source=source)
-            flat[key] = value
-    for name, value in flat.items():
-        flat[name] = check_value(name, value, source)
+            flat[key] = check_value(key, value, source)
+    return flat
+
+
+def scenario_from_mapping(data: dict[str, Any], source: str | None = None) -> Scenario:
+    """Build a Scenario from TOML-shaped data: sections of keys, or flat keys."""
+    flat = flatten_mapping({k: v for k, v in data.items() if k not in ("name", "description")},
+                           source)
     try:
         return Scenario(**flat)
     except InputError as err:

@@ -19,7 +19,14 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from ..params import FIELDS, SECTIONS, Scenario, check_value, load_scenario, read_toml
+from ..params import (
+    FIELDS,
+    Scenario,
+    check_value,
+    flatten_mapping,
+    load_scenario,
+    read_toml,
+)
 from . import designs
 from .designs import KINDS, Range
 
@@ -151,19 +158,7 @@ def _table(value: Any, source: str, key: str) -> dict[str, Any]:
 
 def _flat_overrides(data: dict[str, Any], source: str) -> dict[str, Any]:
     """``[base_overrides]`` as flat scenario keys (sections like a scenario file allowed)."""
-    flat: dict[str, Any] = {}
-    for key, value in data.items():
-        if isinstance(value, dict):
-            if key not in SECTIONS:
-                raise InputError(f"unknown section [{key}]; allowed: {', '.join(SECTIONS)}",
-                                 source=source)
-            for sub, subval in value.items():
-                if sub not in FIELDS or FIELDS[sub].metadata["section"] != key:
-                    raise InputError(f"unknown key {sub!r} in [{key}]", source=source)
-                flat[sub] = check_value(sub, subval, source)
-        else:
-            flat[key] = check_value(key, value, source)
-    return flat
+    return flatten_mapping(data, source)
 
 
 def _field_kind(name: str) -> str:
