@@ -26,6 +26,7 @@ from .state import (
     STAGE_NAMES,
     State,
 )
+from .survival import SurvivalCounts, survival_at
 
 DEFAULT_BLOCK = 256
 
@@ -160,19 +161,17 @@ class Results:
     def spun_out(self) -> pd.DataFrame:
         return self.histories[self.histories["spinout_year"].notna()]
 
+    def counts(self) -> SurvivalCounts:
+        """Survival counts of the spun-out mutuals (years 0..``scenario.years``)."""
+        return SurvivalCounts.from_histories(self.histories, max_time=self.scenario.years)
+
     def survival_at(self, years: Iterable[int] = (5, 10, 15)) -> dict[int, float]:
-        """Kaplan-Meier share still trading t years after spin-out."""
-        from .survival import kaplan_meier
-        h = self.spun_out
-        km = kaplan_meier(h["duration_years"].to_numpy(np.int64),
-                          (~h["censored"]).to_numpy(np.int64))
-        out = {}
-        for t in years:
-            row = km[km["time"] <= t]
-            out[t] = float(row["survival"].iloc[-1]) if len(row) else 1.0
-            if t > km["time"].max():
-                out[t] = float("nan")
-        return out
+        """Kaplan-Meier share still trading t years after spin-out, ``{t: S(t)}``.
+
+        See :func:`mutualsim.survival.survival_at`: NaN (*n/a*) where no mutual was
+        followed for t years, 0.0 once every mutual has exited.
+        """
+        return survival_at(self.counts(), years)
 
     def summary(self) -> str:
         """A few lines a user reads after a run."""

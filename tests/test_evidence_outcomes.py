@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
 
 from mutualsim.errors import InputError
-from mutualsim.evidence.outcomes import OUTCOMES, km_at, run_model
-from mutualsim.survival import kaplan_meier
+from mutualsim.evidence.outcomes import OUTCOMES, run_model
 
 TINY = dict(councils=15, years=10)
 
@@ -35,24 +33,29 @@ def test_unknown_parameter_is_an_input_error():
         run_model(replications=1, not_a_parameter=1)
 
 
-def test_km_at_matches_kaplan_meier():
-    rng = np.random.default_rng(0)
-    d = rng.integers(1, 12, 300)
-    e = rng.integers(0, 2, 300)
-    km = kaplan_meier(d, e)
-    ours = km_at(d, e, (3, 7))
-    for t, s in zip((3, 7), ours, strict=True):
-        assert s == pytest.approx(float(km[km["time"] <= t]["survival"].iloc[-1]))
+def test_run_model_reads_survival_from_the_one_definition():
+    from mutualsim.params import Scenario
+    from mutualsim.simulate import simulate
+    from mutualsim.survival import SurvivalCounts, survival_at
+    res = simulate(Scenario(**TINY), 4, seed=5)
+    expected = survival_at(SurvivalCounts.from_histories(res.histories), (5, 10, 15))
+    out = run_model(seed=5, replications=4, **TINY)
+    assert 0 < out["S5"] == expected[5] < 1
+    # 10 years: the first spin-out is in year 2, so nobody is followed for 10 years
+    assert math.isnan(out["S10"]) and math.isnan(expected[10]) and math.isnan(out["S15"])
 
 
 def test_validation_helpers_on_a_tiny_run():
-    from mutualsim.evidence.validation import hazard, km_with_ci
+    from mutualsim.evidence.validation import hazard_by_year, km_with_ci
     from mutualsim.params import Scenario
     from mutualsim.simulate import simulate
     res = simulate(Scenario(**TINY), 4, seed=3)
     km = km_with_ci(res.histories, (5,))
     s, lo, hi = km["S5"]
     assert lo <= s <= hi
-    h = hazard(res.histories, top=8)
+    h = hazard_by_year(res.histories, top=8)
     assert len(h) == 8 and all(0 <= v <= 1 for v in h)
     assert h[3] > max(h[:3])  # the first tender (end of 3-year protection) is the cliff
+    spun = res.spun_out
+    d, exited = spun["duration_years"].to_numpy(int), ~spun["censored"].to_numpy(bool)
+    assert h[3] == pytest.approx(exited[d == 4].sum() / (d >= 4).sum())

@@ -32,6 +32,7 @@ from ..survival import (
     rmst,
     rmst_difference,
     survival_difference,
+    survival_estimates_at,
 )
 
 __all__ = [
@@ -41,7 +42,6 @@ __all__ = [
     "Comparison",
     "Group",
     "compare",
-    "counts_from_histories",
     "income_share_band",
     "parse_values",
     "resolve_factor",
@@ -155,29 +155,6 @@ def axis_label(name: str) -> str:
     return f"{title} ({unit})" if unit and unit not in ("preset", "switch") else title
 
 
-def counts_from_histories(histories: pd.DataFrame, max_time: int) -> SurvivalCounts:
-    """Survival counts (with causes) of the mutuals that spun out.
-
-    Parameters
-    ----------
-    histories : DataFrame
-        ``Results.histories`` (or the same columns from a sweep).
-    max_time : int
-        Last year to tabulate, the same for every group so counts stay comparable.
-
-    Returns
-    -------
-    SurvivalCounts
-    """
-    spun = histories[histories["duration_years"].notna()]
-    durations = spun["duration_years"].to_numpy(np.int64)
-    codes = {name: i + 1 for i, name in enumerate(CAUSES)}
-    cause = spun["exit_cause"].astype("object").map(codes)
-    cause = cause.where(~spun["censored"].to_numpy(), 0).fillna(0).to_numpy(np.int64)
-    return SurvivalCounts.from_durations(durations, causes=cause, max_time=max_time,
-                                         n_causes=len(CAUSES))
-
-
 def income_share_band(panel: pd.DataFrame, column: str = "mean_parent_income_share",
                       low: float = 0.10, high: float = 0.90) -> pd.DataFrame:
     """Mean and 10-90% band across replications of a panel column, by calendar year.
@@ -225,14 +202,9 @@ class Group:
                                     cause_names=dict(enumerate(CAUSES, start=1)))
 
     def survival_at(self, t: int) -> Estimate:
-        """S(t) with the Kaplan-Meier (log-log) band; NaN beyond follow-up."""
-        km = self.km()
-        observed = km[km["at_risk"] > 0]
-        if observed.empty or t > int(observed["time"].max()) + 1:
-            return _NO_ESTIMATE
-        row = km[km["time"] == min(t, int(km["time"].max()))].iloc[0]
-        return Estimate(float(row["survival"]), float("nan"),
-                        float(row["ci_low"]), float(row["ci_high"]))
+        """S(t) with the Kaplan-Meier (log-log) band, as
+        :func:`mutualsim.survival.survival_estimates_at` gives it (NaN where unknown)."""
+        return survival_estimates_at(self.counts, [t])[t]
 
 
 @dataclass
@@ -320,7 +292,7 @@ class Comparison:
 
 def summarise(results: Results, value: Any, label: str, max_time: int) -> Group:
     """Reduce one value's Results to a :class:`Group` (the histories are then dropped)."""
-    counts = counts_from_histories(results.histories, max_time)
+    counts = SurvivalCounts.from_histories(results.histories, max_time)
     return Group(value=value, label=label, counts=counts, spinouts=counts.n,
                  replications=int(results.panel["replication"].nunique()),
                  income_share=income_share_band(results.panel))

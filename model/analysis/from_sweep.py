@@ -17,10 +17,8 @@ import pandas as pd
 from ..errors import InputError
 from ..survival import SurvivalCounts
 from .compare import (
-    CAUSES,
     Comparison,
     Group,
-    counts_from_histories,
     income_share_band,
     value_label,
 )
@@ -66,9 +64,7 @@ def _counts(sweep: Any, sid: str, max_time: int) -> SurvivalCounts:
         return counts.extend(max(max_time, counts.max_time))
     columns = ["duration_years", "censored", "exit_cause"]
     histories = sweep.histories(sid, columns=columns)
-    return counts_from_histories(histories, max_time) if len(histories) else (
-        SurvivalCounts.from_durations(np.zeros(0, np.int64), causes=np.zeros(0, np.int64),
-                                      max_time=max_time, n_causes=len(CAUSES)))
+    return SurvivalCounts.from_histories(histories, max_time)
 
 
 def comparison_from_sweep(path: str | Path) -> Comparison:

@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..params import Scenario
 from ..simulate import simulate
+from ..survival import SurvivalCounts, survival_at
 
 SURVIVAL_TIMES = (5, 10, 15)
 OUTCOMES = (
@@ -32,32 +33,13 @@ OUTCOME_UNITS = {
 }
 
 
-def km_at(durations: np.ndarray, events: np.ndarray, times=SURVIVAL_TIMES) -> list[float]:
-    """Kaplan-Meier S(t) at whole years (NaN beyond the longest duration); vectorised for speed."""
-    durations = np.asarray(durations, dtype=np.int64)
-    events = np.asarray(events, dtype=np.int64)
-    if durations.size == 0:
-        return [float("nan")] * len(times)
-    top = int(durations.max())
-    d = np.bincount(durations, weights=events, minlength=top + 1)
-    n_all = np.bincount(durations, minlength=top + 1)
-    at_risk = n_all[::-1].cumsum()[::-1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        factor = np.where(at_risk > 0, 1.0 - d / np.maximum(at_risk, 1), 1.0)
-    surv = np.cumprod(factor)
-    # Beyond the longest duration S(t) is known only if nobody is left (then it is 0).
-    return [float(surv[t]) if t <= top else (0.0 if surv[top] == 0 else float("nan"))
-            for t in times]
-
-
 def outcomes_from(histories: pd.DataFrame, panel: pd.DataFrame,
                   scenario: Scenario) -> dict[str, float]:
     """Outcomes of one scenario's replications (histories and panel as ``simulate`` gives)."""
     reps = max(int(panel["replication"].nunique()), 1)
     spun = histories[histories["spinout_year"].notna()]
-    dur = spun["duration_years"].to_numpy(np.int64)
-    ev = (~spun["censored"].to_numpy(bool)).astype(np.int64)
-    s5, s10, s15 = km_at(dur, ev)
+    counts = SurvivalCounts.from_histories(histories, max_time=scenario.years)
+    s5, s10, s15 = survival_at(counts, SURVIVAL_TIMES).values()
     y0 = scenario.start_year
     by_year = panel.groupby("year")
 

@@ -17,28 +17,22 @@ import pandas as pd
 
 from ..params import Scenario
 from ..simulate import simulate
-from ..survival import kaplan_meier
-from .outcomes import km_at, outcomes_from
+from ..survival import SurvivalCounts, hazard, survival_at, survival_estimates_at
+from .outcomes import outcomes_from
 
 
 def km_with_ci(histories: pd.DataFrame, times=(5, 10)) -> dict[str, list[float]]:
-    """KM S(t) and its 95% log-log pointwise CI at ``times``."""
-    spun = histories[histories["spinout_year"].notna()]
-    km = kaplan_meier(spun["duration_years"].to_numpy(np.int64),
-                      (~spun["censored"].to_numpy(bool)).astype(np.int64))
-    out = {}
-    for t in times:
-        row = km[km["time"] <= t].iloc[-1]
-        out[f"S{t}"] = [float(row["survival"]), float(row["ci_low"]), float(row["ci_high"])]
-    return out
+    """KM S(t) and its 95% log-log pointwise CI at ``times`` (NaN where S(t) is unknown)."""
+    counts = SurvivalCounts.from_histories(histories)
+    return {f"S{t}": [e.estimate, e.ci_low, e.ci_high]
+            for t, e in survival_estimates_at(counts, times).items()}
 
 
-def hazard(histories: pd.DataFrame, top: int = 15) -> list[float]:
-    """Discrete hazard h(t) = exits at duration t / at risk at t, t = 1..top."""
-    spun = histories[histories["spinout_year"].notna()]
-    d = spun["duration_years"].to_numpy(np.int64)
-    e = (~spun["censored"].to_numpy(bool))
-    return [float(e[d == t].sum() / max((d >= t).sum(), 1)) for t in range(1, top + 1)]
+def hazard_by_year(histories: pd.DataFrame, top: int = 15) -> list[float]:
+    """:func:`mutualsim.survival.hazard` at t = 1..top, 0 where nobody is at risk."""
+    counts = SurvivalCounts.from_histories(histories)
+    h = hazard(counts=counts.extend(max(top, counts.max_time)))["hazard"]
+    return [float(v) for v in h.fillna(0.0).to_numpy()[1:top + 1]]
 
 
 def per_replication(panel: pd.DataFrame, column: str, year: int) -> list[float]:
@@ -54,9 +48,8 @@ def baseline(replications: int = 1000, seed: int = 101) -> dict[str, Any]:
     spun = h[h["spinout_year"].notna()]
     by_origin = {}
     for origin, g in spun.groupby("origin", observed=True):
-        d = g["duration_years"].to_numpy(np.int64)
-        by_origin[str(origin)] = km_at(d, (~g["censored"].to_numpy(bool)).astype(np.int64),
-                                       (5, 10)) + [len(g) / replications]
+        s = survival_at(SurvivalCounts.from_histories(g), (5, 10))
+        by_origin[str(origin)] = [*s.values(), len(g) / replications]
     explored = h[h["proposal_year"] <= sc.start_year + 2]
     councils = explored.groupby("replication")["council_id"].nunique().reindex(
         range(replications), fill_value=0).to_numpy(float)
@@ -67,7 +60,7 @@ def baseline(replications: int = 1000, seed: int = 101) -> dict[str, Any]:
         "spinouts_2010": per_replication(res.panel, "spinouts", sc.start_year),
         "councils_exploring_2012": [float(councils.mean()), float(np.quantile(councils, 0.05)),
                                     float(np.quantile(councils, 0.95))],
-        "hazard": hazard(h), "by_origin_S5_S10_n": by_origin,
+        "hazard": hazard_by_year(h), "by_origin_S5_S10_n": by_origin,
         "exit_causes": spun["exit_cause"].value_counts().to_dict(),
     }
 

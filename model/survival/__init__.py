@@ -32,7 +32,7 @@ from .counts import SurvivalCounts
 from .cumulative_incidence import cumulative_incidence
 from .effects import median_difference, rmst_difference, survival_difference
 from .hazard import hazard, nelson_aalen
-from .kaplan_meier import kaplan_meier
+from .kaplan_meier import kaplan_meier, survival_at, survival_estimates_at
 from .logrank import LogRankResult, logrank
 from .median import median_survival
 from .rmst import rmst
@@ -50,5 +50,7 @@ __all__ = [
     "nelson_aalen",
     "rmst",
     "rmst_difference",
+    "survival_at",
     "survival_difference",
+    "survival_estimates_at",
 ]

@@ -203,6 +203,69 @@ class SurvivalCounts:
             raise ValueError("n_causes requires causes")
         return cls(events_t, censored_t, by_cause)
 
+    @classmethod
+    def from_histories(
+        cls, histories: pd.DataFrame, max_time: int | None = None
+    ) -> SurvivalCounts:
+        """Counts of the spun-out mutuals in a histories table: the one adapter.
+
+        Every report turns histories into survival data through this method, so they
+        all agree on who is counted, for how long and how each one ended.
+
+        Parameters
+        ----------
+        histories : pandas.DataFrame
+            ``Results.histories`` or rows read from a sweep (any extra columns are
+            ignored). Used columns: ``duration_years`` (whole years since spin-out, as
+            :func:`mutualsim.simulate` writes it: ``exit_year - spinout_year + 1`` for an
+            exit, ``end_year - spinout_year + 1`` for a mutual still trading; missing for
+            proposals that never spun out, which are left out), ``censored`` (True = still
+            trading at the horizon) and, optionally, ``exit_cause`` (``insolvency``,
+            ``wind_down``, ``takeover``; fills ``events_by_cause`` with codes 1, 2, 3).
+        max_time : int, optional
+            Last year to tabulate; give the scenario's ``years`` so that counts of
+            different tasks or arms stay addable and comparable.
+
+        Returns
+        -------
+        SurvivalCounts
+
+        Raises
+        ------
+        ValueError
+            Naming the column, if one is missing, ``censored`` is missing for a spun-out
+            mutual, or an exit has no known cause.
+        """
+        from ..state import CAUSE_NAMES
+
+        missing = [c for c in ("duration_years", "censored") if c not in histories.columns]
+        if missing:
+            raise ValueError(f"histories is missing column(s) {', '.join(missing)}")
+        spun = histories[histories["duration_years"].notna().to_numpy(bool)]
+        durations = spun["duration_years"].to_numpy(dtype=np.float64)
+        censored_col = spun["censored"]
+        if censored_col.isna().any():
+            raise ValueError("histories['censored'] is missing for a spun-out mutual")
+        events = ~censored_col.to_numpy(dtype=bool)
+        if "exit_cause" not in histories.columns:
+            return cls.from_durations(durations, events.astype(np.int64), max_time=max_time)
+        codes = {name: k for k, name in enumerate(CAUSE_NAMES) if k > 0}
+        names = spun["exit_cause"].astype(object).where(events, None)
+        causes = names.map(codes).where(events, 0)
+        unknown = events & causes.isna().to_numpy(bool)
+        if unknown.any():
+            bad = names[unknown].iloc[0]
+            raise ValueError(
+                f"histories['exit_cause'] = {bad!r} for an exit; allowed "
+                f"{', '.join(codes)}"
+            )
+        return cls.from_durations(
+            durations,
+            causes=causes.to_numpy(dtype=np.float64),
+            max_time=max_time,
+            n_causes=len(codes),
+        )
+
     # --------------------------------------------------------------- derived values
     @property
     def max_time(self) -> int:

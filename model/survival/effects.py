@@ -15,7 +15,7 @@ import numpy as np
 
 from ._common import Estimate, check_alpha, require_observations, z_value
 from .counts import SurvivalCounts
-from .kaplan_meier import greenwood
+from .kaplan_meier import determined_survival
 from .median import median_survival
 from .rmst import rmst_parts
 
@@ -47,18 +47,13 @@ def _combine(a: np.ndarray, b: np.ndarray, var_a, var_b, alpha: float, scalar: b
 
 
 def _survival_at(name: str, counts: SurvivalCounts, t: np.ndarray):
-    survival, g = greenwood(counts)
-    observed = np.flatnonzero(counts.at_risk > 0)
-    last = int(observed[-1])
-    beyond = (t > last) & (survival[last] > 0)
-    if beyond.any():
+    s, var, _ = determined_survival(counts, t)
+    unknown = np.isnan(s)
+    if unknown.any():
+        last = int(np.flatnonzero(counts.at_risk > 0)[-1])
         raise ValueError(
-            f"t = {t[beyond][0]} is beyond follow-up of {name} (last observed year {last})"
+            f"t = {t[unknown][0]} is beyond follow-up of {name} (last observed year {last})"
         )
-    idx = np.minimum(t, counts.max_time)
-    s = survival[idx]
-    with np.errstate(invalid="ignore"):
-        var = np.where(s > 0, s**2 * g[idx], 0.0)
     return s, var
 
 

@@ -7,13 +7,15 @@ counts (O(T) after an O(n) ``bincount``) instead of a sort (O(n log n)).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 
-from ._common import require_observations, resolve_counts, z_value
-from .counts import SurvivalCounts
+from ._common import Estimate, require_observations, resolve_counts, z_value
+from .counts import SurvivalCounts, _as_whole_numbers
 
-__all__ = ["kaplan_meier"]
+__all__ = ["kaplan_meier", "survival_at", "survival_estimates_at"]
 
 CI_METHODS = ("log-log", "linear")
 
@@ -117,3 +119,114 @@ def kaplan_meier(
             "ci_high": high,
         }
     )
+
+
+def _times(times: Iterable[int] | int) -> np.ndarray:
+    """Whole years ``>= 0`` as an int64 array (a single year gives a 1-element array)."""
+    arr = np.atleast_1d(np.asarray(list(times) if not np.isscalar(times) else times))
+    return _as_whole_numbers("times", arr)
+
+
+def determined_survival(
+    counts: SurvivalCounts, times: Iterable[int] | int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """S(t), Greenwood's variance and the index into the curve, NaN where S(t) is unknown.
+
+    This is the one place that decides when S(t) is known (see :func:`survival_at`); the
+    effect sizes use it too. Returns ``(survival, variance, index)`` arrays shaped like
+    ``times``; ``index`` is the year of the curve the value was read from
+    (``min(t, T)``, ``-1`` for empty counts).
+    """
+    t = _times(times)
+    if counts.n == 0:
+        nan = np.full(t.shape, np.nan)
+        return nan, nan.copy(), np.full(t.shape, -1, dtype=np.int64)
+    survival, g = greenwood(counts)
+    at_risk = counts.at_risk
+    idx = np.minimum(t, counts.max_time)
+    s = survival[idx]
+    followed = (t <= counts.max_time) & (at_risk[idx] > 0)
+    known = followed | (s == 0)
+    with np.errstate(invalid="ignore"):
+        var = np.where(s > 0, s**2 * g[idx], 0.0)
+    return np.where(known, s, np.nan), np.where(known, var, np.nan), idx
+
+
+def survival_at(counts: SurvivalCounts, times: Iterable[int]) -> dict[int, float]:
+    """Kaplan–Meier S(t) = P(T > t), the share still trading t years after spin-out.
+
+    The one definition every report uses (``run``, ``sweep`` summaries, ``compare``, the
+    workshop page and ``run_model``).
+
+    Parameters
+    ----------
+    counts : SurvivalCounts
+        Per-year counts, e.g. ``SurvivalCounts.from_histories(results.histories)``.
+    times : iterable of int
+        Whole years ``t >= 0``.
+
+    Returns
+    -------
+    dict of int to float
+        ``{t: S(t)}`` where
+
+        * ``S(t)`` is the Kaplan–Meier value when some history was followed to ``t``
+          (``at_risk(t) > 0``: a mutual censored at ``t`` is known to have traded ``t``
+          years);
+        * ``0.0`` once every history at risk has exited (the curve reached 0), also
+          beyond the longest duration;
+        * NaN (printed *n/a*) when follow-up ended before ``t`` for every history still
+          at risk, and when there are no histories at all.
+
+    Raises
+    ------
+    ValueError
+        If a time is negative or not a whole number.
+    """
+    t = _times(times)
+    s, _, _ = determined_survival(counts, t)
+    return {int(k): float(v) for k, v in zip(t, s, strict=True)}
+
+
+def survival_estimates_at(
+    counts: SurvivalCounts,
+    times: Iterable[int],
+    *,
+    ci: str = "log-log",
+    alpha: float = 0.05,
+) -> dict[int, Estimate]:
+    """:func:`survival_at` with Greenwood standard errors and the Kaplan–Meier band.
+
+    Parameters
+    ----------
+    counts : SurvivalCounts
+    times : iterable of int
+        Whole years ``t >= 0``.
+    ci : {"log-log", "linear"}
+        Band, as in :func:`kaplan_meier`.
+    alpha : float
+        ``1 - alpha`` pointwise coverage.
+
+    Returns
+    -------
+    dict of int to Estimate
+        ``estimate`` exactly as :func:`survival_at`; ``se = S(t) sqrt(g(t))`` (0 where
+        S = 0); ``ci_low``/``ci_high`` the :func:`kaplan_meier` band at ``t`` (NaN where
+        S(t) is unknown, and where scipy's formulas give none, e.g. at S = 0).
+    """
+    t = _times(times)
+    s, var, idx = determined_survival(counts, t)
+    if counts.n == 0:
+        return {int(k): Estimate(np.nan, np.nan, np.nan, np.nan) for k in t}
+    survival, g = greenwood(counts)
+    low, high = bands(survival, g, counts, ci, alpha)
+    out = {}
+    for k, sk, vk, i in zip(t, s, var, idx, strict=True):
+        known = not np.isnan(sk)
+        out[int(k)] = Estimate(
+            float(sk),
+            float(np.sqrt(vk)),
+            float(low[i]) if known else np.nan,
+            float(high[i]) if known else np.nan,
+        )
+    return out

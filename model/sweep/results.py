@@ -19,27 +19,11 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from ..errors import InputError
-from ..survival import SurvivalCounts, kaplan_meier
+from ..survival import SurvivalCounts, survival_at
 from .store import SCENARIOS, SweepStore
 from .tasks import KINDS, Task
 
 SUMMARY_TIMES = (5, 10, 15)
-
-
-def survival_at(counts: SurvivalCounts, times: Iterable[int]) -> dict[int, float]:
-    """Kaplan-Meier S(t) as :meth:`mutualsim.Results.survival_at` reports it.
-
-    NaN where there is no spin-out at all, or ``t`` is beyond the longest observed duration.
-    """
-    times = list(times)
-    if counts.n == 0:
-        return {t: float("nan") for t in times}
-    km = kaplan_meier(counts=counts)
-    observed = np.flatnonzero(counts.events + counts.censored)
-    last = int(observed.max())
-    survival = km["survival"].to_numpy()
-    return {t: float(survival[min(t, last)]) if 0 <= t <= last else
-            (1.0 if t < 0 else float("nan")) for t in times}
 
 
 class Sweep:

@@ -23,12 +23,10 @@ import pyarrow.parquet as pq
 from ..errors import InputError
 from ..params import Scenario
 from ..simulate import histories_frame, panel_frame, run_block
-from ..state import CAUSE_NAMES
 from ..survival import SurvivalCounts
 from .experiment import Experiment
 
 KINDS = ("histories", "panel", "counts")
-N_CAUSES = len(CAUSE_NAMES) - 1
 
 
 @dataclass(frozen=True, order=True)
@@ -125,11 +123,7 @@ def task_frames(inp: TaskInput) -> dict[str, pd.DataFrame]:
     block = run_block(scenario, inp.seed, np.arange(task.start, task.stop, dtype=np.int64))
     histories = histories_frame(block, scenario)
     panel = panel_frame(block, scenario)
-    spun = histories[histories["spinout_year"].notna()]
-    causes = spun["exit_cause"].fillna("").map(CAUSE_NAMES.index).to_numpy(np.int64)
-    counts = SurvivalCounts.from_durations(
-        spun["duration_years"].to_numpy(np.int64), (~spun["censored"]).to_numpy(np.int64),
-        causes, max_time=scenario.years, n_causes=N_CAUSES).to_frame()
+    counts = SurvivalCounts.from_histories(histories, max_time=scenario.years).to_frame()
     frames = {"histories": histories, "panel": panel, "counts": counts}
     for frame in frames.values():
         frame.insert(0, "scenario_id", task.scenario_id)
