@@ -111,22 +111,6 @@ def test_km_default_events_means_no_censoring():
     pd.testing.assert_frame_equal(kaplan_meier(d), kaplan_meier(d, np.ones(4, int)))
 
 
-def test_km_matches_lifelines():
-    lifelines = pytest.importorskip("lifelines")
-    for d, e in random_datasets(40, seed=7, max_n=30):
-        if e.sum() == 0:
-            continue
-        kmf = lifelines.KaplanMeierFitter().fit(d, e)
-        km = kaplan_meier(d, e, ci="log-log")
-        t = kmf.survival_function_.index.to_numpy().astype(int)
-        np.testing.assert_allclose(km["survival"].to_numpy()[t], kmf.survival_function_.iloc[:, 0])
-        ci = kmf.confidence_interval_
-        # lifelines fills its NaN bands with 1; compare where ours are defined.
-        ok = ~np.isnan(km["ci_low"].to_numpy()[t])
-        np.testing.assert_allclose(km["ci_low"].to_numpy()[t][ok], ci.iloc[:, 0].to_numpy()[ok])
-        np.testing.assert_allclose(km["ci_high"].to_numpy()[t][ok], ci.iloc[:, 1].to_numpy()[ok])
-
-
 # --------------------------------------------------------------------------- counts
 def test_counts_from_durations_hand_case():
     c = SurvivalCounts.from_durations([0, 1, 1, 3], [1, 0, 1, 0], max_time=4)

@@ -22,12 +22,18 @@ Every estimator depends on the data only through these per-year counts
 (:class:`SurvivalCounts`), tabulated with :func:`numpy.bincount` in O(n); all later work
 is O(T). Counts from chunks, workers or replications are combined by addition.
 
+S(t) at chosen years is read with :func:`survival_at` (and :func:`survival_estimates_at`
+for bands): the one definition every report uses, over the one histories adapter
+:meth:`SurvivalCounts.from_histories`. :func:`to_lifelines` hands counts to lifelines as
+exact weighted rows.
+
 Functions take ``(durations, events)`` arrays or ``counts=`` and return arrays,
 DataFrames or small result objects. Plotting lives in :mod:`mutualsim.survival.plots`,
 imported on demand so that matplotlib is not loaded with this package.
 """
 
 from ._common import Estimate
+from .bridges import to_lifelines
 from .counts import SurvivalCounts
 from .cumulative_incidence import cumulative_incidence
 from .effects import median_difference, rmst_difference, survival_difference
@@ -53,4 +59,5 @@ __all__ = [
     "survival_at",
     "survival_difference",
     "survival_estimates_at",
+    "to_lifelines",
 ]
