@@ -160,15 +160,18 @@ def income_share_band(panel: pd.DataFrame, column: str = "mean_parent_income_sha
     """Mean and 10-90% band across replications of a panel column, by calendar year.
 
     Years where a replication has no mutual trading (NaN) are left out of that year's
-    statistics rather than counted as zero.
+    statistics, never filled in; ``replications_without_mutuals`` says how many were left
+    out of each year (``replications_with_mutuals`` how many remain).
     """
     grouped = panel.groupby("year")[column]
+    kept = grouped.count().to_numpy()
     return pd.DataFrame({
         "year": np.asarray(list(grouped.groups), dtype=np.int64),
         "mean": grouped.mean().to_numpy(),
         "low": grouped.quantile(low).to_numpy(),
         "high": grouped.quantile(high).to_numpy(),
-        "replications_with_mutuals": grouped.count().to_numpy(),
+        "replications_with_mutuals": kept,
+        "replications_without_mutuals": grouped.size().to_numpy() - kept,
     })
 
 
@@ -277,6 +280,22 @@ class Comparison:
                     "logrank_chisq": chisq, "logrank_p": pvalue}
             rows.append(row)
         return pd.DataFrame(rows)
+
+    def income_share_table(self) -> pd.DataFrame:
+        """Long table of every group's :func:`income_share_band` with ``value, label``.
+
+        ``replications_without_mutuals`` counts the replications left out of a year
+        because no mutual traded in them (their share is undefined, not zero).
+        """
+        frames = [g.income_share.assign(value=g.value, label=g.label)
+                  for g in self.groups if g.income_share is not None]
+        if not frames:
+            return pd.DataFrame(columns=["value", "label", "year", "mean", "low", "high",
+                                         "replications_with_mutuals",
+                                         "replications_without_mutuals"])
+        table = pd.concat(frames, ignore_index=True)
+        first = ["value", "label"]
+        return table[first + [c for c in table.columns if c not in first]]
 
     def survival_at_table(self) -> pd.DataFrame:
         """Long table ``value, t, survival, ci_low, ci_high`` for the S(t)-vs-factor plot."""

@@ -95,10 +95,12 @@ def comparison_from_sweep(path: str | Path) -> Comparison:
     panel_all = sweep.panel(columns=["scenario_id", "replication", "year",
                                      "mean_parent_income_share"])
     groups = []
+    left_out = []
     for _, row in scenarios.iterrows():
         sid = row["scenario_id"]
         counts = _counts(sweep, sid, max_time)
         if counts.n == 0:
+            left_out.append(str(sid))
             continue
         panel = panel_all[panel_all["scenario_id"] == sid]
         value = _plain(row[factors[0]]) if len(factors) == 1 else _label(row, factors)
@@ -110,10 +112,12 @@ def comparison_from_sweep(path: str | Path) -> Comparison:
                          source=str(path))
     manifest = getattr(sweep, "manifest", {}) or {}
     factor = factors[0] if len(factors) == 1 else ", ".join(factors) or "scenario"
-    meta = {"title": None if len(factors) == 1 else "scenario",
+    meta = {"title": None if len(factors) == 1 else "scenario", "left_out": left_out,
             "details": {"Sweep folder": str(path),
                         "Experiment": manifest.get("name") or manifest.get("experiment_name"),
-                        "Experiment hash": manifest.get("experiment_hash")}}
+                        "Experiment hash": manifest.get("experiment_hash"),
+                     "Scenarios left out (no finished task or no spin-out)":
+                         f"{len(left_out)}: {', '.join(left_out)}" if left_out else None}}
     return Comparison(factor=factor, groups=groups, scenario=None,
                       replications=max(g.replications for g in groups),
                       seed=manifest.get("seed"), meta=meta)

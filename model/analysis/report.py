@@ -117,6 +117,10 @@ def markdown_table(comparison: Comparison, footnote: bool = True) -> str:
              "|" + "|".join("---" for _ in frame.columns) + "|"]
     lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.itertuples(
         index=False)]
+    left_out = comparison.meta.get("left_out") or []
+    if left_out:
+        lines += ["", f"Left out: {len(left_out)} scenario(s) with no finished task or no "
+                      f"spin-out ({', '.join(map(str, left_out))})."]
     if footnote:
         lines += ["", FOOTNOTE]
     return "\n".join(lines) + "\n"
@@ -149,6 +153,14 @@ img{max-width:100%;height:auto;border:1px solid #ddd;margin:0.5em 0}
 """
 
 
+def _left_out_note(comparison: Comparison) -> str:
+    """How many replication-years had no mutual trading and were left out (not zero)."""
+    table = comparison.income_share_table()
+    dropped = int(table["replications_without_mutuals"].sum()) if len(table) else 0
+    return (f"{dropped} replication-years with no mutual trading are left out, not "
+            "counted as zero (per year and value: income_share.csv).")
+
+
 def render_html(comparison: Comparison, figures: dict[str, Figure],
                 table_markdown: str | None = None) -> str:
     """One self-contained page: figures as base64 PNG, tables, run details."""
@@ -164,7 +176,8 @@ def render_html(comparison: Comparison, figures: dict[str, Figure],
         "exit_causes": "How exits split by cause; the dashed line is all exits "
                        "(1 − share still trading).",
         "income_share": "Parent council's share of the mutuals' income, by calendar year "
-                        "(mean across replications; band: 10% to 90% of replications).",
+                        "(mean across replications; band: 10% to 90% of replications). "
+                        + _left_out_note(comparison),
         "survival_by_factor": "Share still trading after 5, 10 and 15 years against the "
                               "policy value, with 95% intervals.",
     }
@@ -213,8 +226,10 @@ def write_report(comparison: Comparison, out: Path) -> list[str]:
             names += [f"{name}.png", f"{name}.svg"]
         comparison.table().to_csv(work / "table.csv", index=False)
         comparison.survival_at_table().to_csv(work / "survival_at.csv", index=False)
+        comparison.income_share_table().to_csv(work / "income_share.csv", index=False)
         (work / "table.md").write_text(table_md, encoding="utf-8")
         (work / "report.html").write_text(render_html(comparison, figures, table_md),
                                           encoding="utf-8")
-        names += ["table.csv", "survival_at.csv", "table.md", "report.html"]
+        names += ["table.csv", "survival_at.csv", "income_share.csv", "table.md",
+                  "report.html"]
     return names

@@ -138,9 +138,18 @@ class Sweep:
         return total
 
     def summary(self, times: Iterable[int] = SUMMARY_TIMES) -> pd.DataFrame:
-        """Per scenario: the varied factors, replications done, spin-outs and S(t)."""
+        """Per scenario: the varied factors, replications done and missing, spin-outs, S(t).
+
+        ``missing_replications`` counts planned replications whose task has not finished
+        (failed or pending): they are left out of ``spinouts`` and S(t), never filled
+        in. S(t) is :func:`mutualsim.survival.survival_at` of the summed counts (NaN
+        where no mutual was followed for t years, or nothing finished).
+        """
         times = list(times)
+        planned: dict[str, int] = {}
         done_reps: dict[str, int] = {}
+        for t in self._tasks:
+            planned[t.scenario_id] = planned.get(t.scenario_id, 0) + t.replications
         for t in self._done:
             done_reps[t.scenario_id] = done_reps.get(t.scenario_id, 0) + t.replications
         rows = []
@@ -150,6 +159,7 @@ class Sweep:
             row: dict[str, Any] = {"scenario_id": sid}
             row.update({f: sc[f] for f in self.factors})
             row["replications"] = done_reps.get(sid, 0)
+            row["missing_replications"] = max(planned.get(sid, 0) - row["replications"], 0)
             row["spinouts"] = counts.n
             row.update({f"S({t})": s for t, s in survival_at(counts, times).items()})
             rows.append(row)
