@@ -78,7 +78,7 @@ SKIPPED_COMMANDS = [
      "minutes of simulation; tests/test_evidence_sensitivity.py runs it small"),
     (r"^python3 -m mutualsim\.evidence\.validation\b",
      "needs calibrate's posterior and runs 1,000 replications"),
-    (r"^cp out/sensitivity/", "copies figures into docs/"),
+    (r"^cp ", "copies figures into docs/"),
 ]
 #: Commands run, tiny, through ``mutualsim.cli.main``.
 RUN_COMMANDS = r"^(mutualsim|python3 -m mutualsim) (run|sweep|compare|plot)\b"
@@ -99,11 +99,23 @@ SHRINK = [
     ("sobol_sample.sample", r"sample\(problem, \d+", "sample(problem, 4"),
     ("perform_experiments", r"scenarios=\d+, policies=\d+", "scenarios=2, policies=2"),
 ]
-#: Sweeps a document reads without building them itself: folder -> experiment file.
+#: Sweeps a document reads without building them itself (a small stand-in experiment).
 SETUP_SWEEPS = {
-    "SWEEPS.md": {"out/sweeps/protection_periods": "experiments/protection_periods.toml"},
-    "ANALYSIS.md": {"out/sweeps/my-experiment": "experiments/protection_periods.toml"},
+    "SWEEPS.md": ["out/sweeps/protection_periods"],
+    "ANALYSIS.md": ["out/sweeps/my-experiment"],
 }
+SETUP_EXPERIMENT = """name = "docs_setup"
+replications = 2
+seed = 1
+block_size = 2
+[base_overrides]
+councils = 12
+years = 10
+[design]
+kind = "grid"
+[factors]
+protection_years = [0, 5]
+"""
 
 
 @dataclass
@@ -260,6 +272,11 @@ def _block_params():
 def doc_runs(tmp_path_factory):
     runs: dict[Path, DocRun] = {}
     old = Path.cwd()
+    # Drawing the figures is most of a compare/plot command's time and is tested by
+    # tests/test_analysis_report.py and test_analysis_cli.py; here the commands write
+    # their tables and report.html without figures, so that the docs stay quick to check.
+    patch = pytest.MonkeyPatch()
+    patch.setattr("mutualsim.analysis.report.all_figures", lambda comparison: {})
 
     def get(path: Path) -> DocRun:
         if path not in runs:
@@ -269,14 +286,16 @@ def doc_runs(tmp_path_factory):
                 for f in (ROOT / name).iterdir():
                     (folder / name / f.name).write_bytes(f.read_bytes())
             os.chdir(folder)
-            for out, experiment in SETUP_SWEEPS.get(path.name, {}).items():
-                run_command(f"mutualsim sweep {experiment} --out {out}")
+            (folder / "docs_setup.toml").write_text(SETUP_EXPERIMENT)
+            for out in SETUP_SWEEPS.get(path.name, []):
+                run_command(f"mutualsim sweep docs_setup.toml --out {out}")
             runs[path] = DocRun(folder, doc_blocks(path))
         os.chdir(runs[path].folder)
         return runs[path]
 
     yield get
     os.chdir(old)
+    patch.undo()
 
 
 @pytest.mark.slow
