@@ -175,23 +175,24 @@ class Results:
 
     def summary(self) -> str:
         """A few lines a user reads after a run."""
-        h = self.spun_out
+        counts = self.counts()
         n_rep = self.panel["replication"].nunique()
-        s = self.survival_at()
-        causes = h["exit_cause"].value_counts()
+        s = survival_at(counts, (5, 10, 15))
+        exits = counts.events_by_cause.sum(axis=1)
         last = self.panel[self.panel["year"] == self.scenario.end_year]
         share = float((last["mean_parent_income_share"] * last["mutuals_trading"]).sum()
                       / max(last["mutuals_trading"].sum(), 1))
-        cause_text = ", ".join(f"{c} {int(causes.get(c, 0))}" for c in CAUSE_NAMES[1:])
+        cause_text = ", ".join(f"{c} {int(n)}"
+                               for c, n in zip(CAUSE_NAMES[1:], exits, strict=True))
         lines = [
             f"{n_rep} replications x {self.scenario.years} years "
             f"({self.scenario.start_year}-{self.scenario.end_year}), seed {self.seed}: "
-            f"{len(self.histories)} proposals, {len(h)} spin-outs "
-            f"({len(h) / n_rep:.1f} per replication)",
+            f"{len(self.histories)} proposals, {counts.n} spin-outs "
+            f"({counts.n / n_rep:.1f} per replication)",
             "still trading after 5 / 10 / 15 years: "
             + " / ".join("n/a" if np.isnan(v) else f"{v:.1%}" for v in s.values()),
             f"exits by cause: {cause_text}; still trading at the horizon "
-            f"{int(h['censored'].sum())}",
+            f"{int(counts.censored.sum())}",
             f"mean parent-council share of income, mutuals trading in "
             f"{self.scenario.end_year}: {share:.1%}",
         ]
