@@ -2,9 +2,13 @@
 
 lifelines pins ``pandas<3`` (lifelines 0.30.3), which conflicts with the newest pandas the
 main environment resolves, so these tests live outside ``tests/`` and run in a second
-environment (see .ci/run):
+environment (see .ci/run), e.g.:
 
-    python3 -m pytest -q tests_lifelines
+    python3 -m venv /tmp/lifelines-env
+    /tmp/lifelines-env/bin/python -m pip install . "lifelines>=0.30" pytest
+    /tmp/lifelines-env/bin/python -m pytest -q tests_lifelines
+
+(pip then resolves pandas 2.x for that environment only.)
 
 They import lifelines unconditionally: in that environment a missing lifelines is a
 failure, never a skip. Every check feeds lifelines the exact weighted rows of
