@@ -133,8 +133,10 @@ def test_open_sweep_reader(tmp_path):
     assert list(sweep.design()["protection_years"]) == [0, 5]
     summary = sweep.summary()
     assert list(summary.columns) == ["scenario_id", "protection_years", "replications",
-                                     "spinouts", "S(5)", "S(10)", "S(15)"]
+                                     "missing_replications", "spinouts", "S(5)", "S(10)",
+                                     "S(15)"]
     assert summary["replications"].tolist() == [12, 12]
+    assert summary["missing_replications"].tolist() == [0, 0]
     assert summary["S(10)"].isna().all()  # 8 simulated years: no one is seen for 10
     with pytest.raises(Exception, match="unknown scenario id"):
         sweep.histories("nope")
@@ -225,6 +227,7 @@ def test_failing_task_is_recorded_others_finish_and_rerun_retries(tmp_path, monk
     assert not sweep.complete
     assert sweep.tasks.set_index("task").loc[bad.id, "status"] == "failed"
     assert sweep.summary()["replications"].tolist() == [12, 8]
+    assert sweep.summary()["missing_replications"].tolist() == [0, 4]  # the failed task
     before = stats(out)
 
     monkeypatch.setattr(sweep_tasks, "run_block", real)
