@@ -197,6 +197,10 @@ def test_run_compare_and_page_agree_on_a_15_year_scenario(fifteen_years):
     row = c.table().iloc[0]
     assert row["S5"] == run_s[5] and row["S10"] == run_s[10]
     assert math.isnan(row["S15"]) and math.isnan(row["S15_low"])
+    from mutualsim.analysis.report import display_table
+    shown = display_table(c).iloc[0]
+    assert shown["S(15)"] == "n/a"  # what `mutualsim compare` prints, as `run` does
+    assert shown["S(10)"].startswith(f"{100 * run_s[10]:.1f}%")
     page = c.groups[0].survival_at(15)  # the page reads the same Group method
     assert format_estimate(page) == "n/a"
     assert c.groups[0].survival_at(10).estimate == run_s[10]
