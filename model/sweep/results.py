@@ -19,6 +19,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from ..errors import InputError
+from ..schema import empty_table, to_frame
 from ..survival import SurvivalCounts, kaplan_meier
 from .store import SCENARIOS, SweepStore
 from .tasks import KINDS, Task
@@ -122,18 +123,32 @@ class Sweep:
         return [self.store.file_path(t, kind) for t in self._done
                 if ids is None or t.scenario_id in ids]
 
-    def dataset(self, kind: str = "histories") -> ds.Dataset:
-        """A ``pyarrow.dataset`` over every finished task's file of ``kind``."""
-        return ds.dataset([str(p) for p in self.files(kind)], format="parquet")
+    def dataset(self, kind: str = "histories",
+                scenario_id: str | Sequence[str] | None = None) -> ds.Dataset:
+        """A ``pyarrow.dataset`` over every finished task's file of ``kind``.
+
+        Its schema is :func:`mutualsim.schema.schema` ``(kind, scenario_id=True)`` whatever
+        the data. Files with no rows are left out: they add nothing, and Parquet cannot keep
+        an enumeration's dictionary in a file without rows, which would stop pyarrow from
+        joining the dataset with another table. With no rows at all, an empty in-memory
+        dataset of the same schema.
+        """
+        files = [str(p) for p in self.files(kind, scenario_id)
+                 if pq.read_metadata(p).num_rows > 0]
+        if not files:
+            return ds.dataset(empty_table(kind, scenario_id=True))
+        return ds.dataset(files, format="parquet")
 
     def _frame(self, kind: str, scenario_id: str | Sequence[str] | None,
                columns: Sequence[str] | None) -> pd.DataFrame:
-        files = self.files(kind, scenario_id)
-        if not files:
-            return pd.DataFrame(columns=list(columns) if columns else None)
-        table = ds.dataset([str(p) for p in files], format="parquet").to_table(
-            columns=list(columns) if columns else None)
-        return table.to_pandas()
+        """Rows of ``kind`` as pandas, dtypes as :func:`mutualsim.schema.to_frame` gives."""
+        names = list(columns) if columns else None
+        dataset = self.dataset(kind, scenario_id)
+        if names:
+            unknown = sorted(set(names) - set(dataset.schema.names))
+            if unknown:
+                raise InputError(f"no column {unknown[0]!r} in {kind}", source=str(self.path))
+        return to_frame(dataset.to_table(columns=names))
 
     def histories(self, scenario_id: str | Sequence[str] | None = None,
                   columns: Sequence[str] | None = None) -> pd.DataFrame:
@@ -149,7 +164,7 @@ class Sweep:
         """Survival counts of one scenario, summed over its finished tasks."""
         total = SurvivalCounts(np.zeros(0, np.int64), np.zeros(0, np.int64))
         for path in self.files("counts", scenario_id):
-            frame = pq.read_table(path).to_pandas().drop(columns="scenario_id")
+            frame = to_frame(pq.read_table(path).drop_columns(["scenario_id"]))
             total = total + SurvivalCounts.from_frame(frame)
         return total
 

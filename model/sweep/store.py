@@ -29,7 +29,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -37,6 +36,7 @@ from .. import __version__
 from ..errors import InputError
 from ..io import TMP_PREFIX, write_bytes_atomic, write_json_atomic, write_parquet_atomic
 from ..params import FIELD_NAMES, FIELDS
+from ..schema import library_versions
 from .experiment import Experiment
 from .tasks import KINDS, Task, TaskOutput, plan_tasks
 
@@ -65,8 +65,7 @@ def build_manifest(experiment: Experiment) -> dict[str, Any]:
         "experiment_file": experiment.source,
         "base_file": experiment.base_file,
         "mutualsim_version": __version__,
-        "numpy_version": np.__version__,
-        "pyarrow_version": pa.__version__,
+        "versions": library_versions(),
         "created": now(),
         "base_overrides": experiment.base_overrides,
         **{key: spec[key] for key in SPEC_KEYS},
