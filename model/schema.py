@@ -38,7 +38,8 @@ ENUMERATIONS: dict[str, tuple[str, ...]] = {
     "final_stage": STAGE_NAMES,
     "stage": STAGE_NAMES,
 }
-ENUM_TYPE = pa.dictionary(pa.int8(), pa.string())
+# int32 indices: what every supported pyarrow reads back from Parquet (15 gives int32 for any).
+ENUM_TYPE = pa.dictionary(pa.int32(), pa.string())
 STRING = pa.string()
 
 _I, _F, _B = pa.int64(), pa.float64(), pa.bool_()
@@ -129,7 +130,7 @@ def _enum_array(name: str, values: Any) -> pa.DictionaryArray:
         value = series[unknown].iloc[0]
         raise ValueError(f"column {name!r}: {value!r} is not one of {', '.join(names)}")
     return pa.DictionaryArray.from_arrays(
-        pa.array(np.where(missing, 0, codes).astype(np.int8), pa.int8(),
+        pa.array(np.where(missing, 0, codes).astype(np.int32), pa.int32(),
                  mask=missing if missing.any() else None),
         pa.array(names, STRING))
 

@@ -169,7 +169,8 @@ def test_damaged_files_are_detected_and_only_those_tasks_redone(tmp_path):
     truncated.write_bytes(truncated.read_bytes()[:100])
     flipped = store.file_path(tasks[4], "panel")  # same size, bytes changed in the middle
     data = bytearray(flipped.read_bytes())
-    data[len(data) // 2] ^= 0xFF
+    footer_start = len(data) - 8 - int.from_bytes(data[-8:-4], "little")
+    data[(4 + footer_start) // 2] ^= 0xFF  # in the column data, not the footer
     flipped.write_bytes(bytes(data))
     marker_gone = store.file_path(tasks[2], "counts")
     marker_gone.unlink()

@@ -248,7 +248,7 @@ class SweepStore:
             else:
                 try:
                     pq.read_metadata(path)
-                except (OSError, pa.ArrowException) as err:
+                except Exception as err:  # any damage: Arrow, OS or decoding errors
                     return f"damaged: {path.name} is not readable Parquet ({err})"
         return "done"
 
