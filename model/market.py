@@ -84,6 +84,10 @@ class MutualMarket(mesa.Model):
 
     def __init__(self, params: Scenario | None = None, *, replication: int | None = None,
                  scenario: Any = None, **overrides: Any) -> None:
+        # rng and seed arrive through **overrides rather than as named parameters: if the
+        # signature named ``seed``, mesa.batch_run would pass its seeds as seed= (and None over
+        # a seed given in ``parameters``); if it named ``rng``, SolaraViz's Reset would pass
+        # the page's rng beside a MarketScenario whose rng is None, which Mesa refuses.
         rng = overrides.pop("rng", None)
         seed = overrides.pop("seed", None)
         self.params: Scenario = _parameters(params, scenario, overrides)
