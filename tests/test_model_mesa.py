@@ -12,6 +12,7 @@ import warnings
 import mesa
 import numpy as np
 import pytest
+from mesa.agentset import AbstractAgentSet
 from mesa.experimental.scenarios import Scenario as MesaScenario
 
 from mutualsim import (
@@ -81,6 +82,7 @@ def test_ended_mutuals_leave_the_agent_sets():
 def test_agents_by_type_of_a_type_with_no_agents_is_empty():
     model = MutualMarket(SMALL, rng=1)
     assert len(model.agents_by_type[Mutual]) == 0          # Mesa 3.5 would raise KeyError
+    assert isinstance(model.agents_by_type[Mutual], AbstractAgentSet)
     assert list(model.agents_by_type[Mutual].select(lambda a: a.trading)) == []
     assert model.agents_by_type[Council][0].mutuals == []
     frame = model.datacollector.get_agenttype_vars_dataframe(Mutual)
