@@ -12,8 +12,12 @@ import warnings
 import mesa
 import numpy as np
 import pytest
-from mesa.agentset import AbstractAgentSet
 from mesa.experimental.scenarios import Scenario as MesaScenario
+
+try:  # Mesa 3.5.1 moved the class to mesa.agentset; 3.5.0 (our floor) has it in mesa.agent
+    from mesa.agentset import AbstractAgentSet
+except ImportError:  # pragma: no cover - depends on the Mesa version
+    from mesa.agent import AbstractAgentSet
 
 from mutualsim import (
     Citizen,
