@@ -54,14 +54,18 @@ def write_json_atomic(path: Path, obj: Any) -> None:
                        .encode())
 
 
-def write_parquet_atomic(path: Path, frame: pd.DataFrame | pa.Table) -> None:
+def write_parquet_atomic(path: Path, frame: pd.DataFrame | pa.Table, *,
+                         page_checksums: bool = True) -> None:
+    """Write a Parquet file atomically (zstd; with a CRC on every page unless
+    ``page_checksums`` is False, so a reader with ``page_checksum_verification=True``
+    notices damaged bytes)."""
     path = Path(path)
     table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(
         frame, preserve_index=False)
     fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX + path.name + ".", dir=path.parent)
     os.close(fd)
     try:
-        pq.write_table(table, tmp, compression="zstd")
+        pq.write_table(table, tmp, compression="zstd", write_page_checksum=page_checksums)
         _publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
