@@ -3,9 +3,10 @@
 Only finished tasks (those with a done marker whose files match its sha256) are read, so a
 folder can be opened while a sweep is still running or after it was interrupted, and a
 damaged file is left out (with one warning line) rather than read as a result. The manifest
-is checked against its own hash and contents when the folder is opened. Histories and panels come back as
-pandas frames for a few scenarios, or as a ``pyarrow.dataset`` to query the whole sweep
-without loading it; survival counts are summed over tasks, never over raw rows.
+is checked against its own hash and contents when the folder is opened. Histories and
+panels come back as pandas frames for a few scenarios, or as a ``pyarrow.dataset`` to query
+the whole sweep without loading it; survival counts are summed over tasks, never over raw
+rows.
 """
 
 from __future__ import annotations
