@@ -103,10 +103,11 @@ class Sweep:
         damaged = [(t, s) for t, s in states.items() if s.startswith("damaged")]
         if damaged:
             first, why = damaged[0]
-            warnings.warn(DamagedResultsWarning(
-                f"{self.path}: {len(damaged)} finished task(s) have damaged files and are left "
-                f"out ({first.id}: {why.removeprefix('damaged: ')}); run mutualsim sweep "
-                "again to recompute them"), stacklevel=3)
+            # Attributed to the folder (not a source line), so it prints as one line.
+            warnings.warn_explicit(
+                f"{len(damaged)} finished task(s) have damaged files and are left out "
+                f"({first.id}: {why.removeprefix('damaged: ')}); run mutualsim sweep again "
+                "to recompute them", DamagedResultsWarning, str(self.path), 0)
         return states
 
     @cached_property

@@ -201,6 +201,10 @@ def verify_manifest(manifest: dict[str, Any], source: str) -> Experiment:
                          "written); run the sweep into a new --out folder", source=source)
     experiment = experiment_from_manifest(manifest, source)
     rebuilt = _plain(build_manifest(experiment))
+    if manifest.get("experiment_hash") != rebuilt["experiment_hash"]:
+        raise InputError("key 'experiment_hash' does not agree with its base, design, seed, "
+                         "replications and block_size; run the sweep into a new --out folder",
+                         source=source)
     for key in DERIVED_KEYS:
         if manifest.get(key) != rebuilt[key]:
             raise InputError(f"key {key!r} does not agree with the experiment it describes; "
