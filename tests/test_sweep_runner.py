@@ -255,7 +255,7 @@ def test_executor_failures_are_recorded_and_cli_exits_1(tmp_path, monkeypatch, c
         return real(inp)
 
     @contextmanager
-    def threads(workers, scheduler, cluster):
+    def threads(workers, scheduler, cluster, tasks=None):
         with ThreadPoolExecutor(2) as pool:
             yield Pool(pool, lambda: 2, "2 threads")
 

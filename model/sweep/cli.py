@@ -105,7 +105,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     n_tasks = len(manifest["tasks"])
     try:
         with store.locked(args.shard), \
-                open_pool(args.workers, args.scheduler, args.cluster) as pool:
+                open_pool(args.workers, args.scheduler, args.cluster,
+                          tasks=len(args.shard.select(manifest["tasks"])) if args.shard
+                          else n_tasks) as pool:
             if not args.quiet:
                 sys.stderr.write(f"{experiment.name}: {len(experiment.scenarios)} scenarios x "
                                  f"{experiment.replications} replications = {n_tasks} tasks "
