@@ -37,6 +37,7 @@ import json
 import os
 import shutil
 import socket
+import sys
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -61,6 +62,8 @@ LOG = "log.jsonl"
 TASKS = "tasks"
 LOCK = ".lock"
 MANIFEST_HASH = "manifest_sha256"
+# flock errors that mean "this file system has no locks", not "someone holds the lock".
+NO_LOCKS = (errno.ENOLCK, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP)
 # Keys left out of the manifest's own hash: the hash itself and the creation time.
 UNHASHED_KEYS = (MANIFEST_HASH, "created")
 # Manifest keys that must equal the manifest rebuilt from its own experiment description.
@@ -332,6 +335,10 @@ class SweepStore:
                 try:
                     fcntl.flock(fd, mode | fcntl.LOCK_NB)
                 except OSError as err:
+                    if err.errno in NO_LOCKS:  # e.g. Lustre mounted without -o flock
+                        sys.stderr.write(f"--out {self.root}: this file system cannot lock "
+                                         "files; make sure no other sweep uses the folder\n")
+                        break
                     if err.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                         raise
                     raise InputError(self._busy_message(fd, name != LOCK),
