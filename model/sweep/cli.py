@@ -104,10 +104,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     store.check(manifest)
     n_tasks = len(manifest["tasks"])
     try:
-        with store.locked(args.shard), \
-                open_pool(args.workers, args.scheduler, args.cluster,
-                          tasks=len(args.shard.select(manifest["tasks"])) if args.shard
-                          else n_tasks) as pool:
+        # The pool first: a bad --scheduler or a missing Dask is refused before the folder
+        # (and its lock file) is created; local workers start only when tasks are submitted.
+        with open_pool(args.workers, args.scheduler, args.cluster,
+                       tasks=len(args.shard.select(manifest["tasks"])) if args.shard
+                       else n_tasks) as pool, store.locked(args.shard):
             if not args.quiet:
                 sys.stderr.write(f"{experiment.name}: {len(experiment.scenarios)} scenarios x "
                                  f"{experiment.replications} replications = {n_tasks} tasks "
