@@ -258,3 +258,29 @@ def test_manifest_without_its_hash_is_refused(tmp_path, capsys):
     edit_manifest(out, lambda m: m.pop(MANIFEST_HASH), reseal=False)
     assert main(cli(path, out)) == 2
     assert f"has no {MANIFEST_HASH}" in one_line(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (Path(__file__).resolve().parents[1]
+                                                         / "experiments").glob("*.toml")))
+def test_every_shipped_experiment_manifest_reads_back(tmp_path, name):
+    """A manifest as written (sorted keys) is accepted: factor order, designs, overrides."""
+    from mutualsim.io import write_json_atomic
+    from mutualsim.sweep.store import build_manifest, seal_manifest
+
+    experiments = Path(__file__).resolve().parents[1] / "experiments"
+    exp = load_experiment(experiments / name)
+    store = SweepStore(tmp_path)
+    write_json_atomic(store.manifest_path, seal_manifest(build_manifest(exp)))
+    assert store.read_manifest()["experiment_hash"] == exp.hash
+    assert store.experiment().hash == exp.hash
+
+
+def test_factor_order_survives_the_sorted_manifest(tmp_path):
+    path = tmp_path / "two.toml"
+    path.write_text(EXPERIMENT.format(replications=2).replace(
+        "[factors]\n", "[factors]\nyears = [6, 8]\n").replace("years = 8\n", ""))
+    assert load_experiment(path).factors == ("years", "protection_years")
+    out = tmp_path / "out"
+    sweep(path, out)
+    assert open_sweep(out).factors == ("years", "protection_years")
+    assert main(cli(path, out)) == 0

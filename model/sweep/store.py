@@ -167,7 +167,11 @@ def experiment_from_manifest(manifest: dict[str, Any], source: str) -> Experimen
     """
     try:
         design = dict(manifest["design"])
-        factors = design.pop("factors")
+        table = design.pop("factors")
+        # manifest.json is written with sorted keys: the factor order is the "factors" list.
+        if sorted(table) != sorted(manifest["factors"]):
+            raise InputError("its 'factors' and its design's factors differ")
+        factors = {name: table[name] for name in manifest["factors"]}
         base = dict(manifest["base"])
         data = {
             "name": manifest["name"], "description": manifest["description"],
