@@ -430,7 +430,7 @@ class SweepStore:
             if verify:
                 try:
                     pq.read_table(path)
-                except (OSError, pa.ArrowException) as err:
+                except Exception as err:  # any damage: Arrow, OS or decoding errors
                     return f"damaged: {path.name} is not readable Parquet ({err})"
         return "done"
 
