@@ -55,8 +55,10 @@ def write_json_atomic(path: Path, obj: Any) -> None:
 
 
 def write_parquet_atomic(path: Path, frame: pd.DataFrame | pa.Table,
-                         kind: str | None = None) -> None:
-    """Write a Parquet file atomically (zstd).
+                         kind: str | None = None, *, page_checksums: bool = True) -> None:
+    """Write a Parquet file atomically (zstd, with a CRC on every page unless
+    ``page_checksums`` is False, so a reader with ``page_checksum_verification=True``
+    notices damaged bytes).
 
     With ``kind`` (``histories``, ``panel``, ``counts``) the frame is written with that
     table's explicit schema (:func:`mutualsim.schema.to_table`); otherwise a table as given,
@@ -73,7 +75,7 @@ def write_parquet_atomic(path: Path, frame: pd.DataFrame | pa.Table,
     fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX + path.name + ".", dir=path.parent)
     os.close(fd)
     try:
-        pq.write_table(table, tmp, compression="zstd")
+        pq.write_table(table, tmp, compression="zstd", write_page_checksum=page_checksums)
         _publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
