@@ -106,9 +106,8 @@ def _check_out(out: Path) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    import numpy as np
-
     from .io import atomic_directory, write_json_atomic, write_parquet_atomic
+    from .schema import library_versions
     from .simulate import simulate
 
     scenario, name, source = _scenario_and_name(args.scenario)
@@ -119,12 +118,12 @@ def cmd_run(args: argparse.Namespace) -> int:
                        progress=not args.quiet)
     elapsed = time.perf_counter() - start
     with atomic_directory(out) as work:
-        write_parquet_atomic(work / "histories.parquet", results.histories)
-        write_parquet_atomic(work / "panel.parquet", results.panel)
+        write_parquet_atomic(work / "histories.parquet", results.histories, "histories")
+        write_parquet_atomic(work / "panel.parquet", results.panel, "panel")
         write_json_atomic(work / "manifest.json", {
             "scenario_name": name, "scenario_file": source, "scenario": scenario.to_dict(),
             "seed": args.seed, "replications": args.replications,
-            "mutualsim_version": __version__, "numpy_version": np.__version__,
+            "mutualsim_version": __version__, "versions": library_versions(),
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "elapsed_seconds": round(elapsed, 3),
         })

@@ -54,14 +54,28 @@ def write_json_atomic(path: Path, obj: Any) -> None:
                        .encode())
 
 
-def write_parquet_atomic(path: Path, frame: pd.DataFrame | pa.Table) -> None:
+def write_parquet_atomic(path: Path, frame: pd.DataFrame | pa.Table,
+                         kind: str | None = None, *, page_checksums: bool = True) -> None:
+    """Write a Parquet file atomically (zstd, with a CRC on every page unless
+    ``page_checksums`` is False, so a reader with ``page_checksum_verification=True``
+    notices damaged bytes).
+
+    With ``kind`` (``histories``, ``panel``, ``counts``) the frame is written with that
+    table's explicit schema (:func:`mutualsim.schema.to_table`); otherwise a table as given,
+    or a frame as pyarrow converts it.
+    """
     path = Path(path)
-    table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(
-        frame, preserve_index=False)
+    if kind is not None:
+        from .schema import to_table
+        table = to_table(frame, kind)
+    elif isinstance(frame, pa.Table):
+        table = frame
+    else:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
     fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX + path.name + ".", dir=path.parent)
     os.close(fd)
     try:
-        pq.write_table(table, tmp, compression="zstd")
+        pq.write_table(table, tmp, compression="zstd", write_page_checksum=page_checksums)
         _publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

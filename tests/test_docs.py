@@ -101,7 +101,7 @@ SHRINK = [
 ]
 #: Sweeps a document reads without building them itself (a small stand-in experiment).
 SETUP_SWEEPS = {
-    "SWEEPS.md": ["out/sweeps/protection_periods"],
+    "SWEEPS.md": ["out/sweeps/protection_periods", "out/sweeps/protection"],
     "ANALYSIS.md": ["out/sweeps/my-experiment"],
 }
 SETUP_EXPERIMENT = """name = "docs_setup"

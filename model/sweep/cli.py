@@ -57,8 +57,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sweep.add_argument("--replications", "-n", type=positive_int, default=None,
                        help="override the experiment file's replications")
     sweep.add_argument("--verify", action="store_true",
-                       help="check finished tasks' files against their sha256 before "
-                            "skipping them (default: sizes and Parquet footers)")
+                       help="also decode every finished task's files in full before "
+                            "skipping it (every run already checks each file's sha256)")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
     sweep.set_defaults(func=cmd_sweep)
 
@@ -80,6 +80,7 @@ def _report_lines(report: SweepReport, total_tasks: int) -> list[str]:
              f"{report.elapsed:.1f} s; {report.already_done} were already done"
              + (f", {report.damaged} had damaged files and were redone" if report.damaged
                 else "")]
+    lines.extend(f"  damaged: {f.task_id}: {f.error}" for f in report.damaged_tasks[:20])
     if report.failed:
         lines.append(f"{len(report.failed)} tasks failed (details in "
                      f"{report.out}/tasks/<scenario>/<block>.error.json):")
@@ -103,7 +104,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     store.check(manifest)
     n_tasks = len(manifest["tasks"])
     try:
-        with open_pool(args.workers, args.scheduler, args.cluster) as pool:
+        # The pool first: a bad --scheduler or a missing Dask is refused before the folder
+        # (and its lock file) is created; local workers start only when tasks are submitted.
+        with open_pool(args.workers, args.scheduler, args.cluster,
+                       tasks=len(args.shard.select(manifest["tasks"])) if args.shard
+                       else n_tasks) as pool, store.locked(args.shard):
             if not args.quiet:
                 sys.stderr.write(f"{experiment.name}: {len(experiment.scenarios)} scenarios x "
                                  f"{experiment.replications} replications = {n_tasks} tasks "

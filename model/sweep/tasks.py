@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import InputError
 from ..params import Scenario
+from ..schema import to_table
 from ..simulate import histories_frame, panel_frame, run_block
 from ..survival import SurvivalCounts
 from .experiment import Experiment
@@ -105,15 +105,15 @@ class TaskOutput:
     worker: str = ""
 
 
-def parquet_bytes(frame: pd.DataFrame) -> bytes:
-    """Serialise a frame the way every result file is written (zstd, pandas dtypes kept).
+def parquet_bytes(frame: pd.DataFrame, kind: str) -> bytes:
+    """Serialise a task's frame of ``kind`` with the code's schema (:mod:`mutualsim.schema`).
 
-    The bytes depend only on the data and the library versions, so the same task gives the
-    same file on any worker.
+    The bytes depend only on the data and the pyarrow version (no pandas metadata, no
+    inferred types), so the same task gives the same file on any worker and under any
+    supported pandas.
     """
-    table = pa.Table.from_pandas(frame, preserve_index=False)
     sink = io.BytesIO()
-    pq.write_table(table, sink, compression="zstd")
+    pq.write_table(to_table(frame, kind, scenario_id=True), sink, compression="zstd")
     return sink.getvalue()
 
 
@@ -135,7 +135,8 @@ def run_task(inp: TaskInput) -> TaskOutput:
     start = time.perf_counter()
     worker = f"{socket.gethostname()}:{os.getpid()}"
     try:
-        files = {kind: parquet_bytes(frame) for kind, frame in task_frames(inp).items()}
+        files = {kind: parquet_bytes(frame, kind)
+                 for kind, frame in task_frames(inp).items()}
     except Exception as err:  # one failing task is data for the log, not a crash
         return TaskOutput(inp.task, None, f"{type(err).__name__}: {err}",
                           traceback.format_exc(), time.perf_counter() - start, worker)
