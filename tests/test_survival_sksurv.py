@@ -60,9 +60,23 @@ def test_weighted_rows_are_the_histories():
         assert np.array_equal(np.sort(d), d2)  # sorted by year
 
 
-def test_to_lifelines_needs_causes_for_causes():
+def test_to_lifelines_rows_by_hand():
+    counts = SurvivalCounts.from_durations([0, 1, 2, 2, 2, 3], causes=[0, 1, 3, 0, 1, 2])
+    rows = to_lifelines(counts)
+    assert rows["durations"].tolist() == [0, 1, 2, 2, 3]
+    assert rows["event_observed"].tolist() == [0, 1, 1, 0, 1]  # exits before censorings
+    assert rows["weights"].tolist() == [1, 1, 2, 1, 1]
+    by_cause = to_lifelines(counts, causes=True)
+    assert by_cause["durations"].tolist() == [0, 1, 2, 2, 2, 3]
+    assert by_cause["event_observed"].tolist() == [0, 1, 1, 3, 0, 2]
+    assert by_cause["weights"].tolist() == [1] * 6
+
+
+def test_to_lifelines_needs_counts_and_causes():
     with pytest.raises(ValueError, match="events_by_cause"):
         to_lifelines(SurvivalCounts.from_durations([1, 2], [1, 0]), causes=True)
+    with pytest.raises(ValueError, match="SurvivalCounts"):
+        to_lifelines(([1, 2], [1, 0]))
 
 
 def test_kaplan_meier_and_log_log_band_match_sksurv():
