@@ -192,10 +192,13 @@ def check_out(path: str | Path, command: str, inputs: Iterable[str | Path | None
                                  "give another folder", source=source)
             if not force:
                 shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
-                how = "" if resumable else " (or --force to replace it)"
+                if resumable:
+                    raise InputError(f"is not empty ({shown}) and holds no {command} to "
+                                     "resume; give a new or empty folder", source=source)
                 raise InputError(f"is not empty ({shown}) and holds no previous '{command}' "
-                                 f"result; mutualsim replaces only its own results: give a "
-                                 f"new or empty folder{how}", source=source)
+                                 "result; mutualsim replaces only its own results: give a "
+                                 "new or empty folder (or --force to replace it)",
+                                 source=source)
         _probe_writable(out.parent if out.parent.exists() else _nearest_existing(out),
                         source)
         return out

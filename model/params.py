@@ -413,8 +413,9 @@ def _type_of(f: dataclasses.Field) -> type:
         str(f.type).split(" ")[0]]
 
 
-_REPR = reprlib.Repr(maxlevel=2, maxlist=4, maxdict=4, maxstring=40, maxother=40,
-                     maxlong=40)
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict = 2, 4, 4
+_REPR.maxstring, _REPR.maxother, _REPR.maxlong = 40, 40, 40
 
 
 def show(value: Any) -> str:
@@ -539,11 +540,13 @@ def read_text_file(path: str | Path, what: str, max_bytes: int = MAX_TOML_BYTES)
     except OSError as err:
         raise InputError(f"cannot read {what} file: {err.strerror or err}",
                          source=str(path)) from None
-    if not stat.S_ISREG(info.st_mode):
+    kernel = str(Path(os.path.abspath(path)).resolve()).startswith(("/proc/", "/sys/"))
+    if kernel or not stat.S_ISREG(info.st_mode):
         kind = ("a folder" if stat.S_ISDIR(info.st_mode) else
                 "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else
                 "a FIFO" if stat.S_ISFIFO(info.st_mode) else
-                "a socket" if stat.S_ISSOCK(info.st_mode) else "special")
+                "a socket" if stat.S_ISSOCK(info.st_mode) else
+                "a kernel interface file" if kernel else "special")
         raise InputError(f"not a regular file ({kind}); give a {what} TOML file",
                          source=str(path))
     if info.st_size > max_bytes:
