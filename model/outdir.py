@@ -111,12 +111,15 @@ def _probe_writable(folder: Path, source: str) -> None:
     permission bits, /proc and read-only mounts refuse at mkdir)."""
     probe = folder / f"{TMP_PREFIX}probe.{os.getpid()}.{time.monotonic_ns()}"
     try:
+        before = os.stat(folder)
         os.mkdir(probe)
     except OSError as err:
         raise InputError(f"cannot write in {folder}: {err.strerror or err}; give a folder "
                          "you can write to", source=source) from None
     with contextlib.suppress(OSError):
         os.rmdir(probe)
+        # Leave the folder as it was, modification time included.
+        os.utime(folder, ns=(before.st_atime_ns, before.st_mtime_ns))
 
 
 def check_out(path: str | Path, command: str, inputs: Iterable[str | Path | None] = (),
