@@ -15,7 +15,7 @@ import pandas as pd
 from ..cli import add_safety_options, positive_int
 from ..errors import InputError
 from ..guard import check_estimate, estimate_sweep, worker_count
-from ..io import check_out
+from ..outdir import check_out
 from .executors import open_pool
 from .experiment import load_experiment
 from .results import open_sweep
