@@ -7,6 +7,7 @@ what is allowed, exit status 2, and no output written.
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import sys
 import time
@@ -18,6 +19,8 @@ from .errors import InputError
 from .guard import OVERRIDE_FLAG
 
 DEFAULT_REPLICATIONS = 1000
+# Write errors that mean "the disk cannot take it" wherever they arise: one line, status 2.
+_DISK_FULL = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EROFS})
 
 # Modules that add subcommands: each has ``register(subparsers)``; absent ones are skipped.
 COMMAND_MODULES = (
@@ -168,6 +171,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except InputError as err:
         sys.stderr.write(f"mutualsim {args.command}: error: {err}\n")
+        return 2
+    except OSError as err:
+        if err.errno not in _DISK_FULL:
+            raise
+        where = f" {err.filename}" if err.filename else ""
+        sys.stderr.write(f"mutualsim {args.command}: error: cannot write{where}: "
+                         f"{err.strerror or err}; free some space or raise the limit, then "
+                         "run the same command again\n")
         return 2
     except KeyboardInterrupt:
         sys.stderr.write("interrupted; nothing was written\n")
