@@ -90,6 +90,15 @@ def result_command(folder: Path) -> str | None:
     return None
 
 
+def _foreign(folder: Path, names: list[str]) -> list[str]:
+    """The names a user would not expect: those the folder's manifest does not list."""
+    files = (read_manifest(folder) or {}).get("files")
+    if isinstance(files, list):
+        extra = [n for n in names if n not in files and n != MANIFEST]
+        return extra or names
+    return names
+
+
 def _same_command(found: str | None, command: str) -> bool:
     return found == command or (found == "compare/plot" and command in ("compare", "plot"))
 
@@ -194,7 +203,8 @@ def check_out(path: str | Path, command: str, inputs: Iterable[str | Path | None
                 raise InputError(f"holds a previous '{found}' result, not a '{command}' one; "
                                  "give another folder", source=source)
             if not force:
-                shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+                foreign = _foreign(out, names)
+                shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
                 if resumable:
                     raise InputError(f"is not empty ({shown}) and holds no {command} to "
                                      "resume; give a new or empty folder", source=source)
@@ -373,6 +383,11 @@ def atomic_directory(final: Path, command: str | None = None,
     read-only, ...) become one-line :class:`InputError` s; nothing is left behind.
     """
     final = Path(final)
+    created = []  # parents this call creates, removed again if nothing is published
+    missing = final.parent
+    while not os.path.lexists(missing) and missing != missing.parent:
+        created.append(missing)
+        missing = missing.parent
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
         recover(final)
@@ -403,14 +418,22 @@ def atomic_directory(final: Path, command: str | None = None,
             os.rename(work, final)
             _fsync_dir(final.parent)
     except OSError as err:
-        shutil.rmtree(work, ignore_errors=True)
+        _discard(work, created)
         converted = write_error(err, final)
         if converted is not None:
             raise converted from None
         raise
     except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
+        _discard(work, created)
         raise
+
+
+def _discard(work: Path, created: list[Path]) -> None:
+    """Remove an unpublished work folder and the (still empty) parents made for it."""
+    shutil.rmtree(work, ignore_errors=True)
+    for folder in created:  # innermost first
+        with contextlib.suppress(OSError):
+            os.rmdir(folder)
 
 
 __all__ = ["COMMANDS", "MANIFEST", "TMP_PREFIX", "atomic_directory", "check_out", "exchange",

@@ -197,6 +197,9 @@ CASES: dict[str, tuple[dict, list[str], list[str]]] = {
                                     "0.1,1e999"], ["reactive_rate", "finite"]),
     "compare --values huge": ({}, ["compare", "--factor", "councils", "--values",
                                    "1," + "9" * 30], ["councils", "out of range"]),
+    "compare 2,000 values": ({}, ["compare", "--factor", "reactive_rate", "--values",
+                                  ",".join(f"{i / 2000:.4f}" for i in range(2000))],
+                             ["values", "--no-size-check"]),
     # ---- the page's server
     "app --host 'bad host'": ({}, ["app", "--host", "bad host"], ["--host"]),
     "app --host 999.1.1.1": ({}, ["app", "--host", "999.1.1.1", "--port", "18765"],
@@ -305,7 +308,7 @@ def test_a_full_disk_is_one_line_and_leaves_nothing(tmp_path, monkeypatch, capsy
     monkeypatch.setattr(io.pq, "write_table", full)
     (tmp_path / "s.toml").write_text(TINY)
     monkeypatch.chdir(tmp_path)
-    assert main(["run", "s.toml", "-n", "2", "--out", "res", "--quiet"]) == 2
+    assert main(["run", "s.toml", "-n", "2", "--out", "new/deeper/res", "--quiet"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no space left" in err[0]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.toml"]

@@ -21,6 +21,7 @@ from ..cli import (
 from .compare import FACTOR_ALIASES
 
 DEFAULT_VALUES = "0,3,5,7,15"
+MAX_VALUES = 1000  # more arms than a figure can show; each is a full simulation
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -80,7 +81,7 @@ def _values(factor: str, text: str | None) -> tuple:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Run the comparison, write the outputs, print the Markdown table."""
-    from ..guard import check_estimate, estimate_run
+    from ..guard import check_count, check_estimate, estimate_run
     from ..io import check_out
     from ..simulate import DEFAULT_BLOCK
     from .compare import compare, resolve_factor
@@ -88,6 +89,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     factor = resolve_factor(args.factor)
     values = _values(factor, args.values)
+    check_count(len(values), MAX_VALUES, "values", "--values", override=args.no_size_check)
     scenario, name, source = _scenario_and_name(args.scenario)
     arms = [scenario.replace(**{factor: v}) for v in values]  # whole-scenario rules too
     alias = next((k for k, v in FACTOR_ALIASES.items() if v == factor), factor)
