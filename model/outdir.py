@@ -34,6 +34,7 @@ TMP_PREFIX = ".tmp-"
 MANIFEST = "manifest.json"
 COMMANDS = ("run", "compare", "plot", "sweep", "calibrate", "sensitivity")
 SWEEP_FORMAT = "mutualsim-sweep/1"
+NAME_MAX = 200  # bytes: the work folder's name adds ".tmp-", a pid and a counter (255 max)
 STALE_SECONDS = 24 * 3600  # a leftover older than this is removed even if its pid lives
 # Results of versions that wrote no ``command`` into their manifest (or no manifest).
 _LEGACY_RUN = frozenset({"histories.parquet", "panel.parquet", MANIFEST})
@@ -170,6 +171,9 @@ def check_out(path: str | Path, command: str, inputs: Iterable[str | Path | None
     if out.name in ("", ".", "..") or str(path).rstrip("/").endswith(("/.", "/..")):
         raise InputError("is the current folder or one above it; give a new folder name, "
                          "e.g. out/results", source=source)
+    if len(os.fsencode(out.name)) > NAME_MAX:
+        raise InputError(f"folder name is {len(os.fsencode(out.name))} bytes; at most "
+                         f"{NAME_MAX} allowed", source=source)
     absolute = Path(os.path.abspath(out))
     real = absolute.resolve()
     cwd = Path.cwd().resolve()

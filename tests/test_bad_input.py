@@ -76,6 +76,8 @@ CASES: dict[str, tuple[dict, list[str], list[str]]] = {
     "scenario is /dev/null": ({}, ["run", "/dev/null"], ["not a regular file"]),
     "scenario is a FIFO": ({"fifo": None}, ["run", "fifo"], ["not a regular file"]),
     "scenario is /proc/self/mem": ({}, ["run", "/proc/self/mem"], ["not a regular file"]),
+    "scenario is a symbolic-link loop": ({"loop": ("symlink", "loop")}, ["run", "loop"],
+                                         ["loop", "cannot read"]),
     "scenario is missing": ({}, ["run", "missing.toml"], ["not found"]),
     "scenario is binary": ({"s.toml": b"\xff\xfe\x00bad"}, ["run", "s.toml"], ["UTF-8"]),
     "scenario is 2 MB": ({"s.toml": "# " + "x" * 2_000_000 + "\n"}, ["run", "s.toml"],
@@ -106,6 +108,8 @@ CASES: dict[str, tuple[dict, list[str], list[str]]] = {
                                        ["input"]),
     "--out a previous sweep": ({"s.toml": TINY, "sw": {"manifest.json": SWEEP_MANIFEST}},
                                ["run", "s.toml", "--out", "sw"], ["'sweep'"]),
+    "--out name of 250 bytes": ({"s.toml": TINY}, ["run", "s.toml", "--out", "r" * 250],
+                                ["at most"]),
     "--out a symbolic link": ({"s.toml": TINY, "real": {}, "link": ("symlink", "real")},
                               ["run", "s.toml", "--out", "link"], ["symbolic link"]),
     "run sweeps.toml (default out/sweeps)": (
