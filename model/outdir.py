@@ -109,6 +109,13 @@ def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
+def _resolve(path: Path, source: str) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError) as err:  # a symbolic-link loop, a vanished folder
+        raise InputError(f"cannot resolve the path: {err}", source=source) from None
+
+
 def _nearest_existing(path: Path) -> Path:
     probe = path
     while not os.path.lexists(probe) and probe != probe.parent:
@@ -175,16 +182,20 @@ def check_out(path: str | Path, command: str, inputs: Iterable[str | Path | None
         raise InputError(f"folder name is {len(os.fsencode(out.name))} bytes; at most "
                          f"{NAME_MAX} allowed", source=source)
     absolute = Path(os.path.abspath(out))
-    real = absolute.resolve()
-    cwd = Path.cwd().resolve()
-    if _inside(cwd, real) or real == Path(real.anchor) or real == Path.home().resolve():
+    real = _resolve(absolute, source)
+    cwd = _resolve(Path.cwd(), "the current folder")
+    try:
+        home: Path | None = Path.home().resolve()
+    except (RuntimeError, KeyError):  # no home folder known
+        home = None
+    if _inside(cwd, real) or real == Path(real.anchor) or real == home:
         raise InputError("is the current folder, your home folder or one above them; give "
                          "a new folder name, e.g. out/results", source=source)
     for item in inputs:
         if item is None:
             continue
         given = Path(item)
-        item_real = given.resolve()
+        item_real = _resolve(given, str(given))
         if _inside(item_real, real):
             what = "is" if item_real == real else "holds"
             raise InputError(f"{what} this command's input {given}; give another folder",

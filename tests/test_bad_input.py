@@ -110,6 +110,9 @@ CASES: dict[str, tuple[dict, list[str], list[str]]] = {
                                ["run", "s.toml", "--out", "sw"], ["'sweep'"]),
     "--out name of 250 bytes": ({"s.toml": TINY}, ["run", "s.toml", "--out", "r" * 250],
                                 ["at most"]),
+    "--out through a symbolic-link loop": ({"s.toml": TINY, "loop": ("symlink", "loop")},
+                                           ["run", "s.toml", "--out", "loop/x"],
+                                           ["cannot resolve"]),
     "--out a symbolic link": ({"s.toml": TINY, "real": {}, "link": ("symlink", "real")},
                               ["run", "s.toml", "--out", "link"], ["symbolic link"]),
     "run sweeps.toml (default out/sweeps)": (
