@@ -187,12 +187,13 @@ def check_estimate(estimate: Estimate, what: str, *, out: Path | None = None,
                          f"the limit is {_duration(MAX_SECONDS)}{hint}", source=source)
 
 
-def check_count(count: int, limit: int, what: str, source: str, override: bool = False) -> None:
-    """Refuse a design or task list longer than ``limit`` before it is built."""
+def check_count(count: int, limit: int, what: str, source: str, override: bool = False,
+                why: str = "planning alone would take long and much memory") -> None:
+    """Refuse a design, task list or list of values longer than ``limit`` before it is
+    built."""
     if not override and count > limit:
-        raise InputError(f"{what}: {count:,} is more than {limit:,} (planning alone would "
-                         f"take long and much memory); {OVERRIDE_FLAG} plans it anyway",
-                         source=source)
+        raise InputError(f"{what}: {count:,} is more than {limit:,} ({why}); "
+                         f"{OVERRIDE_FLAG} runs it anyway", source=source)
 
 
 def worker_count(requested: int | None, override: bool = False,

@@ -547,7 +547,8 @@ def read_text_file(path: str | Path, what: str, max_bytes: int = MAX_TOML_BYTES)
                 "a FIFO" if stat.S_ISFIFO(info.st_mode) else
                 "a socket" if stat.S_ISSOCK(info.st_mode) else
                 "a kernel interface file" if kernel else "special")
-        raise InputError(f"not a regular file ({kind}); give a {what} TOML file",
+        article = "an" if what[:1] in "aeiou" else "a"
+        raise InputError(f"not a regular file ({kind}); give {article} {what} TOML file",
                          source=str(path))
     if info.st_size > max_bytes:
         raise InputError(f"{what} file is {info.st_size:,} bytes; at most {max_bytes:,} "

@@ -89,7 +89,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     factor = resolve_factor(args.factor)
     values = _values(factor, args.values)
-    check_count(len(values), MAX_VALUES, "values", "--values", override=args.no_size_check)
+    check_count(len(values), MAX_VALUES, "values", "--values", override=args.no_size_check,
+                why="each is a full simulation and a curve in every figure")
     scenario, name, source = _scenario_and_name(args.scenario)
     arms = [scenario.replace(**{factor: v}) for v in values]  # whole-scenario rules too
     alias = next((k for k, v in FACTOR_ALIASES.items() if v == factor), factor)
