@@ -34,6 +34,7 @@ TMP_PREFIX = ".tmp-"
 MANIFEST = "manifest.json"
 COMMANDS = ("run", "compare", "plot", "sweep", "calibrate", "sensitivity")
 SWEEP_FORMAT = "mutualsim-sweep/1"
+SWEEP_LOCK = ".lock"
 NAME_MAX = 200  # bytes: the work folder's name adds ".tmp-", a pid and a counter (255 max)
 STALE_SECONDS = 24 * 3600  # a leftover older than this is removed even if its pid lives
 # Results of versions that wrote no ``command`` into their manifest (or no manifest).
@@ -58,9 +59,9 @@ def read_manifest(folder: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _entries(folder: Path) -> list[str]:
-    """Names in ``folder`` except our own temporary leftovers."""
-    return sorted(p.name for p in folder.iterdir() if not p.name.startswith(TMP_PREFIX))
+def _entries(folder: Path, ignore: tuple[str, ...] = (TMP_PREFIX,)) -> list[str]:
+    """Names in ``folder`` except our own temporary leftovers (``ignore`` prefixes)."""
+    return sorted(p.name for p in folder.iterdir() if not p.name.startswith(ignore))
 
 
 def result_command(folder: Path) -> str | None:
@@ -209,7 +210,9 @@ def check_out(path: str | Path, command: str, inputs: Iterable[str | Path | None
         if not out.is_dir():
             raise InputError("exists and is not a folder; give a folder path", source=source)
         try:
-            names = _entries(out)
+            # A sweep's lock files (".lock", ".lock-shard-K-of-N") may come before its
+            # manifest: they belong to the sweep, whose own lock says if it is busy.
+            names = _entries(out, (TMP_PREFIX, SWEEP_LOCK) if resumable else (TMP_PREFIX,))
             found = result_command(out) if names else None
         except OSError as err:
             raise InputError(f"cannot read it: {err.strerror or err}", source=source) from None

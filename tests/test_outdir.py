@@ -225,3 +225,13 @@ def test_sweep_starts_no_more_workers_than_cores(tmp_path, monkeypatch, capsys):
                    "--workers", "1000"])
     assert status == 130 and started == [guard.cores()]
     assert "--workers 1000" in capsys.readouterr().err
+
+
+def test_a_sweep_folder_holding_only_its_lock_can_be_resumed(tmp_path):
+    out = tmp_path / "sweep"
+    out.mkdir()
+    (out / ".lock").write_text("host:1 2026-01-01T00:00:00Z\n")
+    (out / ".lock-shard-1-of-2").write_text("")
+    assert check_out(out, "sweep", resumable=True) == out
+    with pytest.raises(InputError, match="not empty"):
+        check_out(out, "run")
