@@ -212,7 +212,7 @@ def test_sweep_starts_no_more_workers_than_cores(tmp_path, monkeypatch, capsys):
     started = []
 
     @contextlib.contextmanager
-    def fake_pool(workers, scheduler=None, cluster=None):
+    def fake_pool(workers, scheduler=None, cluster=None, **kwargs):
         started.append(workers)
         raise KeyboardInterrupt
         yield
