@@ -2,17 +2,15 @@
 
 Files go to a temporary name in the target folder and are renamed into place
 (``os.replace`` is atomic on POSIX); a results folder is assembled beside its final name and
-swapped in whole.
+swapped in whole (:func:`atomic_directory`, which with :func:`check_out` lives in
+:mod:`mutualsim.outdir` and is re-exported here).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +18,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-TMP_PREFIX = ".tmp-"
+from .outdir import (  # noqa: F401  (one public place: io.check_out, io.atomic_directory)
+    TMP_PREFIX,
+    atomic_directory,
+    check_out,
+    result_command,
+)
 
 
 def _umask() -> int:
@@ -80,24 +83,3 @@ def write_parquet_atomic(path: Path, frame: pd.DataFrame | pa.Table,
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-@contextmanager
-def atomic_directory(final: Path) -> Iterator[Path]:
-    """Yield a fresh folder; on success it replaces ``final`` whole, on error it vanishes."""
-    final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=TMP_PREFIX + final.name + ".", dir=final.parent))
-    try:
-        yield work
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
-    os.chmod(work, 0o777 & ~_umask())
-    old = None
-    if final.exists():
-        old = final.with_name(f"{TMP_PREFIX}{final.name}.old-{os.getpid()}")
-        os.replace(final, old)
-    os.replace(work, final)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

@@ -133,6 +133,9 @@ def test_serving_beyond_this_machine_says_there_is_no_authentication(monkeypatch
                                                                       host, warned):
     pytest.importorskip("solara")
     calls = []
+    # Only the notice is under test here: 192.168.1.4 is not this machine's address, which
+    # the pre-flight check (tested in test_bad_input.py) would rightly refuse.
+    monkeypatch.setattr("mutualsim.preflight.check_listen", lambda host, port: None)
     monkeypatch.setattr(app_cli, "run_server", lambda command, env: calls.append(
         (command, env)) or 0)
     assert main(["app", "--host", host, "--port", "8999"]) == 0

@@ -132,6 +132,8 @@ def cmd_app(args: argparse.Namespace) -> int:
     except ModuleNotFoundError:
         raise InputError("needs Solara; install with: python3 -m pip install -e '.[app]'",
                          source="app") from None
+    from ..preflight import check_listen
+    check_listen(args.host, args.port)  # bad host, foreign address, port in use: one line
     where = " (all interfaces)" if args.host in ("0.0.0.0", "::") else ""
     print(f"mutualsim app: serving on http://{args.host}:{args.port}/{where} (Ctrl+C to stop)",
           flush=True)
