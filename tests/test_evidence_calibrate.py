@@ -73,7 +73,7 @@ def test_calibrate_end_to_end_and_resumes(tmp_path, capsys):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["command"] == "calibrate" and manifest["run"]["dropped_missing"] == 0
     sweep = Path(manifest["run"]["sweep"])
-    assert sweep.parent.parent == tmp_path / "cal.sweeps"
+    assert sweep.parent == tmp_path / "cal.sweeps"
     assert main(args) == 0                          # resumes: every task already done
     ends = [json.loads(line) for line in (sweep / "log.jsonl").read_text().splitlines()
             if '"end"' in line]
