@@ -6,6 +6,8 @@ Public API::
     Scenario(...).replace(**changes)       vary in code
     simulate(scenario, replications, seed) -> Results (histories, panel)
     MutualMarket(scenario=..., seed=..., replication=i)   the Mesa model of one replication
+    salib_problem(names), salib_points(problem, X)        SALib problem from the metadata
+    ema_model(names, outcomes)             an EMA Workbench Model of run_model
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -22,11 +24,14 @@ from .simulate import Results, simulate  # noqa: E402
 # Mesa (and through it networkx) is imported only when the Mesa face of the model is used,
 # so sweep workers that only call ``simulate`` start faster and smaller.
 _LAZY = {"MutualMarket": ".market", "Citizen": ".agents", "Council": ".agents",
-         "Mutual": ".agents", "PrivateBidder": ".agents", "open_sweep": ".sweep"}
+         "Mutual": ".agents", "PrivateBidder": ".agents", "open_sweep": ".sweep",
+         "salib_problem": ".evidence.bridges", "salib_points": ".evidence.bridges",
+         "ema_model": ".evidence.bridges"}
 
 __all__ = [
     "Citizen", "Council", "InputError", "Mutual", "MutualMarket", "PrivateBidder", "Results",
-    "Scenario", "__version__", "load_scenario", "open_sweep", "simulate",
+    "Scenario", "__version__", "ema_model", "load_scenario", "open_sweep", "salib_points",
+    "salib_problem", "simulate",
 ]
 
 
