@@ -12,7 +12,11 @@ What may be replaced (checked before anything is computed or written):
 * a missing or empty folder: yes;
 * a previous result of the same command and the same run: yes (a re-run);
 * a previous result of the same command but another run: only with ``--force``;
-* anything else (a folder with other files, a file, a command's own input): never.
+* anything else (a folder with other files, a file, a command's own input): never (the
+  project-wide rules of ``mutualsim.io.check_out`` apply first where that exists).
+
+The manifest lists the ``files`` the command wrote, so the other commands recognise the
+folder as a result of this one.
 """
 
 from __future__ import annotations
@@ -27,6 +31,11 @@ from typing import Any
 from .. import __version__
 from ..errors import InputError
 from ..io import TMP_PREFIX, atomic_directory, write_json_atomic
+
+try:  # the project-wide --out rules (current folder, symlinks, unwritable places, inputs)
+    from ..io import check_out as _check_out  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - older io without check_out: our own checks only
+    _check_out = None
 
 MANIFEST = "manifest.json"
 FORMAT = "mutualsim-evidence/1"
@@ -52,6 +61,8 @@ def check_target(out: Path, command: str, run_key: str, force: bool = False,
                  inputs: tuple[Path, ...] = ()) -> None:
     """Refuse (InputError, nothing written) an ``--out`` this run may not replace."""
     source = f"--out {out}"
+    if _check_out is not None:
+        _check_out(out, command, inputs, force)
     if out.exists() and not out.is_dir():
         raise InputError("exists and is not a folder; give a folder path", source=source)
     resolved = out.resolve()
@@ -67,8 +78,10 @@ def check_target(out: Path, command: str, run_key: str, force: bool = False,
                          f"{MANIFEST} of it); nothing was touched, give a new or empty "
                          "folder", source=source)
     if manifest.get("run_key") != run_key and not force:
-        raise InputError(f"holds a result of another {command} run ({manifest.get('run')}); "
-                         "give another --out folder, or --force to replace it", source=source)
+        run = manifest.get("run")
+        label = run.get("label") if isinstance(run, dict) else None
+        raise InputError(f"holds a result of another {command} run ({label}); give another "
+                         "--out folder, or --force to replace it", source=source)
 
 
 @contextmanager
@@ -83,8 +96,11 @@ def publish(out: Path, command: str, run_key: str, run: dict[str, Any]) -> Itera
     import pyarrow as pa
     with atomic_directory(out) as work:
         yield work
+        files = sorted([*(p.name for p in work.iterdir() if not p.name.startswith(TMP_PREFIX)
+                          and p.name != MANIFEST), MANIFEST])
         write_json_atomic(work / MANIFEST, {
             "format": FORMAT, "command": command, "run_key": run_key, "run": run,
+            "files": files,
             "mutualsim_version": __version__, "numpy_version": np.__version__,
             "pandas_version": pd.__version__, "pyarrow_version": pa.__version__,
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
