@@ -205,3 +205,44 @@ def test_calibrate_with_no_arguments_runs_the_shipped_experiment_anywhere(tmp_pa
     assert manifest["run"]["prior_points"] == 2
     assert manifest["run"]["experiment_file"] == str(shipped_dir("experiments") /
                                                      "calibration.toml")
+
+
+@pytest.mark.slow  # a calibration killed half-way, then resumed: worker start-up, ~20 s
+def test_sigkilled_calibration_leaves_no_result_and_resumes(tmp_path, capsys):
+    import os
+    import signal
+    import time
+    exp = tmp_path / "long.toml"
+    exp.write_text(TINY.replace("samples = 6", "samples = 30"))
+    out = tmp_path / "cal"
+    experiment = load_calibration_experiment(exp)
+    root = sweeps_root(out, experiment.hash)
+    tasks = plan_tasks(experiment)
+    command = [sys.executable, "-m", "mutualsim.cli", "calibrate", str(exp), "--out",
+               str(out), "--workers", "1", "--quiet"]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while len(list(root.glob("tasks/*/*.done.json"))) < 4:
+            assert proc.poll() is None, proc.stderr.read().decode()
+            assert time.monotonic() < deadline, "the calibration made no progress"
+            time.sleep(0.005)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        try:  # the pool's worker processes, orphaned by the kill
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.stderr.close()
+    done_before = len(list(root.glob("tasks/*/*.done.json")))
+    assert 4 <= done_before < len(tasks), "kill came too late to test resuming"
+    assert not out.exists()                                   # no half result
+    assert main(command[3:]) == 0
+    ends = [json.loads(line) for line in (root / "log.jsonl").read_text().splitlines()
+            if '"end"' in line]
+    assert ends[-1]["finished"] == len(tasks) - done_before   # finished ones are kept
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["run"]["prior_points"] == 30
+    assert sorted(manifest["files"]) == sorted(p.name for p in out.iterdir())
