@@ -4,10 +4,10 @@ Public API::
 
     load_scenario(path) -> Scenario        typed, validated parameters
     Scenario(...).replace(**changes)       vary in code
+    salib_problem(names), salib_points(problem, X)   a SALib problem from the metadata
+    ema_model(names, outcomes)             an EMA Workbench Model of run_model
     simulate(scenario, replications, seed) -> Results (histories, panel)
     MutualMarket(scenario=..., seed=..., replication=i)   the Mesa model of one replication
-    salib_problem(names), salib_points(problem, X)        SALib problem from the metadata
-    ema_model(names, outcomes)             an EMA Workbench Model of run_model
 """
 
 from importlib.metadata import PackageNotFoundError, version
