@@ -24,15 +24,17 @@ from .simulate import Results, simulate  # noqa: E402
 # Mesa (and through it networkx) is imported only when the Mesa face of the model is used,
 # so sweep workers that only call ``simulate`` start faster and smaller.
 _LAZY = {"MutualMarket": ".market", "Citizen": ".agents", "Council": ".agents",
-         "Mutual": ".agents", "PrivateBidder": ".agents", "open_sweep": ".sweep",
-         "salib_problem": ".evidence.bridges", "salib_points": ".evidence.bridges",
-         "ema_model": ".evidence.bridges"}
+         "Mutual": ".agents", "PrivateBidder": ".agents", "open_sweep": ".sweep"}
 
 __all__ = [
     "Citizen", "Council", "InputError", "Mutual", "MutualMarket", "PrivateBidder", "Results",
-    "Scenario", "__version__", "ema_model", "load_scenario", "open_sweep", "salib_points",
-    "salib_problem", "simulate",
+    "Scenario", "__version__", "load_scenario", "open_sweep", "simulate",
 ]
+
+# The SALib and EMA Workbench bridges (generated from the parameter metadata), on first use.
+_BRIDGES = ("ema_model", "salib_points", "salib_problem")
+_LAZY.update(dict.fromkeys(_BRIDGES, ".evidence.bridges"))
+__all__ += _BRIDGES
 
 
 def __getattr__(name: str):
