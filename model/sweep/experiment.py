@@ -322,12 +322,9 @@ def parse_experiment(data: dict[str, Any], source: str, base_dir: Path | None = 
 
 
 def load_experiment(path: str | Path, replications: int | None = None) -> Experiment:
-    """Read and validate an experiment TOML file (``base`` is relative to the file).
-
-    A path that does not exist and names a shipped experiment (``protection_periods``,
-    ``experiments/protection_periods.toml``) reads the installed copy (``mutualsim.shipped``).
-    """
-    from ..shipped import resolve
+    """Read and validate an experiment TOML file (``base`` is relative to the file)."""
+    path = Path(path)
+    from ..shipped import resolve  # a missing path naming a shipped experiment: that file
     path = resolve(path, "experiments")
     data = read_toml(path, "experiment")
     return parse_experiment(data, str(path), path.parent, replications)
