@@ -78,7 +78,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sen.add_argument("--out", type=Path, default=DEFAULT_SENSITIVITY_OUT,
                      help=f"output folder (default {DEFAULT_SENSITIVITY_OUT})")
     sen.add_argument("--quick", action="store_true",
-                     help="a tiny version (20 councils, 12 years, few points) to check setup")
+                     help="a tiny version (20 councils, 20 years, few points) to check setup")
     _executor_args(sen)
     sen.set_defaults(func=cmd_sensitivity)
 
@@ -152,7 +152,13 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         return 1
     except KeyboardInterrupt:
         return _interrupted(sweeps_root(args.out, settings.key))
-    print("\n".join(missing_lines(result["summary"])))
+    summary = result["summary"]
+    prim = summary["prim"]
+    print(f"Morris, most influential on S10: {', '.join(summary['morris_top_S10'])}")
+    print(f"PRIM box for S10 >= {prim['threshold']:g}: {prim['box'] or 'no restriction'} "
+          f"(coverage {prim['coverage']:.2f}, density {prim['density']:.2f}, "
+          f"{prim['support']} of {prim['points_used']} points)")
+    print("\n".join(missing_lines(summary)))
     print(f"results in {args.out}/ (model runs in {result['sweeps']}/)")
     return 0
 

@@ -76,7 +76,7 @@ class Settings:
 
     @classmethod
     def quick(cls) -> Settings:
-        return cls({"councils": 20, "years": 12}, 3, 2, 3, 3, 8, 40)
+        return cls({"councils": 20, "years": 20}, 3, 2, 3, 3, 8, 40)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
