@@ -246,3 +246,25 @@ def test_sigkilled_calibration_leaves_no_result_and_resumes(tmp_path, capsys):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["run"]["prior_points"] == 30
     assert sorted(manifest["files"]) == sorted(p.name for p in out.iterdir())
+
+
+def test_sensitivity_command_reports_and_refuses_another_run(tmp_path, capsys, monkeypatch):
+    from mutualsim.evidence import sensitivity
+    tiny = sensitivity.Settings({"councils": 8, "years": 20}, replications=1, trajectories=2,
+                                noise_seeds=2, sobol_factors=2, sobol_n=2, prim_samples=12,
+                                factors=("reactive_rate", "protection_years", "lots"))
+    monkeypatch.setattr(sensitivity.Settings, "quick", classmethod(lambda cls: tiny))
+    out = tmp_path / "sens"
+    assert main(["sensitivity", "--quick", "--out", str(out), "--workers", "1",
+                 "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "Morris, most influential on S10:" in printed and "PRIM box" in printed
+    assert "dropped (never filled in)" in printed and f"results in {out}/" in printed
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["run_key"] == tiny.key
+    before = _listing(tmp_path)
+    # The full settings are another run: refused before any model run, nothing touched.
+    assert _status(["sensitivity", "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "another sensitivity run" in err[0] and "--force" in err[0]
+    assert _listing(tmp_path) == before
