@@ -268,3 +268,14 @@ def test_sensitivity_command_reports_and_refuses_another_run(tmp_path, capsys, m
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "another sensitivity run" in err[0] and "--force" in err[0]
     assert _listing(tmp_path) == before
+
+
+def test_documented_scenario_paths_work_from_any_folder(tmp_path, monkeypatch):
+    from mutualsim import Scenario, load_scenario
+    monkeypatch.chdir(tmp_path)
+    shipped = load_scenario("scenarios/protection_7.toml")
+    assert shipped == load_scenario(REPO / "scenarios" / "protection_7.toml")
+    assert shipped.protection_years == 7 and load_scenario("baseline") == Scenario()
+    assert main(["run", "scenarios/protection_7.toml", "-n", "1", "--quiet", "--out",
+                 str(tmp_path / "p7")]) == 0
+    assert (tmp_path / "p7" / "histories.parquet").is_file()
