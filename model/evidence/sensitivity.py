@@ -236,7 +236,7 @@ class Plan:
 def _plan(name: str, s: Settings, unit: np.ndarray, ranges: dict[str, Range],
           description: str) -> Plan:
     values = to_range(np.asarray(unit), ranges)
-    experiment = points_experiment(f"sensitivity_{name}", Scenario().replace(**s.base),
+    experiment = points_experiment(f"sensitivity_{name}", s.base,
                                    [scenario_values(v) for v in values], s.seed,
                                    s.replications, description)
     return Plan(np.asarray(unit), values, experiment)
@@ -257,7 +257,7 @@ def plan_morris(s: Settings) -> tuple[dict[str, Range], Plan]:
 
 def plan_noise(s: Settings) -> Experiment:
     """The base point, ``noise_seeds`` blocks of independent replications."""
-    return points_experiment("sensitivity_noise", Scenario().replace(**s.base), [{}],
+    return points_experiment("sensitivity_noise", s.base, [{}],
                              s.seed + 1, s.noise_seeds * s.replications,
                              "simulation noise at the base point", block_size=s.replications)
 

@@ -17,44 +17,39 @@ from typing import Any
 
 import pandas as pd
 
-from ..params import Scenario
-from ..sweep import Experiment, SweepStore, open_sweep, run_sweep, scenario_id
-from ..sweep.experiment import Design, DesignPoint
+from ..sweep import Experiment, SweepStore, open_sweep, parse_experiment, run_sweep
 from ..sweep.runner import SweepReport
 from .outcomes import OUTCOMES, outcomes_from
 
 HIST_COLUMNS = ["scenario_id", "replication", "council_id", "origin", "proposal_year",
                 "spinout_year", "censored", "duration_years"]
-POINTS_KIND = "points"  # an explicit list of design points (not re-generated from a design)
+POINTS_KIND = "points"  # the design kind of an explicit list of points
 
 
-def points_experiment(name: str, base: Scenario, points: Sequence[dict[str, Any]],
-                      seed: int, replications: int, description: str = "",
-                      block_size: int | None = None) -> Experiment:
+def points_experiment(name: str, base_overrides: dict[str, Any],
+                      points: Sequence[dict[str, Any]], seed: int, replications: int,
+                      description: str = "", block_size: int | None = None) -> Experiment:
     """An experiment over explicit design points (``{field: value}`` each, in order).
 
-    Raises InputError (naming the point) if a point is not a valid scenario.
+    The points become a ``kind = "points"`` design (one list per field), validated like an
+    experiment file, so the sweep's manifest describes them in full; points without any
+    field (``[{}]``) are the base scenario alone. Raises InputError (naming the point) if a
+    point is not a valid scenario.
     """
-    from ..errors import InputError
-    design_points = []
-    for index, values in enumerate(points):
-        try:
-            scenario = base.replace(**values)
-        except InputError as err:
-            raise InputError(f"design point {index} ({values}) is not a valid scenario: "
-                             f"{err}", source=name) from None
-        design_points.append(DesignPoint(index, dict(values), scenario, scenario_id(scenario)))
-    factors: dict[str, tuple[Any, ...]] = {}
-    for values in points:
-        for key, value in values.items():
-            factors.setdefault(key, ())
-            if value not in factors[key]:
-                factors[key] = (*factors[key], value)
-    design = Design(POINTS_KIND, factors, {})
-    return Experiment(source=f"mutualsim {name}", name=name, description=description,
-                      base=base, base_file=None, base_overrides={}, design=design, seed=seed,
-                      replications=replications,
-                      block_size=block_size or replications, points=tuple(design_points))
+    keys = list(dict.fromkeys(k for p in points for k in p))
+    if any(set(p) != set(keys) for p in points):
+        raise ValueError("every design point must set the same fields")
+    if keys:
+        design: dict[str, Any] = {"kind": POINTS_KIND}
+        factors = {k: [p[k] for p in points] for k in keys}
+    else:
+        if len(points) != 1:
+            raise ValueError("points without fields: give exactly one ({}), the base")
+        design, factors = {"kind": "grid"}, {}
+    data = {"name": name, "description": description, "seed": seed,
+            "replications": replications, "block_size": block_size or replications,
+            "base_overrides": dict(base_overrides), "design": design, "factors": factors}
+    return parse_experiment(data, f"mutualsim {name}")
 
 
 def run_stage(experiment: Experiment, root: Path, executor: Executor, capacity: Any,
