@@ -10,6 +10,7 @@ numbers ``run_model(seed, replications, **point)`` returns.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from pathlib import Path
@@ -54,9 +55,16 @@ def points_experiment(name: str, base_overrides: dict[str, Any],
 
 def run_stage(experiment: Experiment, root: Path, executor: Executor, capacity: Any,
               progress: bool = False, description: str = "") -> SweepReport:
-    """Run (or resume) one stage's sweep into ``root``."""
-    return run_sweep(experiment, SweepStore(root), executor, capacity=capacity,
-                     progress=progress, description=description)
+    """Run (or resume) one stage's sweep into ``root``.
+
+    Where the sweep store can lock its folder (``SweepStore.locked``), the stage holds the
+    lock as ``mutualsim sweep`` does, so a second run on the same folder is refused.
+    """
+    store = SweepStore(root)
+    locked = getattr(store, "locked", None)
+    with locked() if callable(locked) else contextlib.nullcontext():
+        return run_sweep(experiment, store, executor, capacity=capacity, progress=progress,
+                         description=description)
 
 
 def check_stage(experiment: Experiment, root: Path) -> None:
