@@ -7,7 +7,8 @@ Public API::
     salib_problem(names), salib_points(problem, X)   a SALib problem from the metadata
     ema_model(names, outcomes)             an EMA Workbench Model of run_model
     simulate(scenario, replications, seed) -> Results (histories, panel)
-    MutualMarket(scenario=..., seed=..., replication=i)   the Mesa model of one replication
+    MutualMarket(params, rng=seed, replication=i)   the Mesa model of one replication
+    MarketScenario(rng=..., **parameters)    Mesa's Scenario for MutualMarket(scenario=...)
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -23,12 +24,14 @@ from .simulate import Results, simulate  # noqa: E402
 
 # Mesa (and through it networkx) is imported only when the Mesa face of the model is used,
 # so sweep workers that only call ``simulate`` start faster and smaller.
-_LAZY = {"MutualMarket": ".market", "Citizen": ".agents", "Council": ".agents",
-         "Mutual": ".agents", "PrivateBidder": ".agents", "open_sweep": ".sweep"}
+_LAZY = {"MutualMarket": ".market", "MarketScenario": ".mesa_inputs", "Citizen": ".agents",
+         "Council": ".agents", "Mutual": ".agents", "PrivateBidder": ".agents",
+         "open_sweep": ".sweep"}
 
 __all__ = [
-    "Citizen", "Council", "InputError", "Mutual", "MutualMarket", "PrivateBidder", "Results",
-    "Scenario", "__version__", "load_scenario", "open_sweep", "simulate",
+    "Citizen", "Council", "InputError", "MarketScenario", "Mutual", "MutualMarket",
+    "PrivateBidder", "Results", "Scenario", "__version__", "load_scenario", "open_sweep",
+    "simulate",
 ]
 
 # The SALib and EMA Workbench bridges (generated from the parameter metadata), on first use.

@@ -43,11 +43,17 @@ class Council(_View):
 
     @property
     def mutuals(self) -> list[Mutual]:
-        return [m for m in self.model.agents_by_type.get(Mutual, []) if m.council_id == self.index]
+        """This council's live mutuals (ended ones are in ``model.former_mutuals``)."""
+        return [m for m in self.model.agents_by_type[Mutual] if m.council_id == self.index]
 
 
 class Mutual(_View):
-    """A service proposed for spin-out, through its whole lifecycle."""
+    """A service proposed for spin-out, through its whole lifecycle.
+
+    The agent is created when the service is proposed and removed from the model's agent
+    sets when it exits, is abandoned or is taken back (it stays readable in
+    ``model.former_mutuals``).
+    """
 
     @property
     def council_id(self) -> int:

@@ -7,6 +7,7 @@ what is allowed, exit status 2, and no output written.
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import sys
 import time
@@ -15,8 +16,11 @@ from pathlib import Path
 
 from . import __version__
 from .errors import InputError
+from .guard import OVERRIDE_FLAG
 
 DEFAULT_REPLICATIONS = 1000
+# Write errors that mean "the disk cannot take it" wherever they arise: one line, status 2.
+_DISK_FULL = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EROFS})
 
 # Modules that add subcommands: each has ``register(subparsers)``; absent ones are skipped.
 COMMAND_MODULES = (
@@ -81,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, default=None,
                      help="output folder (default: out/<scenario name>)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_safety_options(run)
     run.set_defaults(func=cmd_run)
     for name in COMMAND_MODULES:
         try:
@@ -100,31 +105,42 @@ def _scenario_and_name(path: str | None):
     return load_scenario(path), Path(path).stem, str(path)
 
 
-def _check_out(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise InputError("exists and is not a folder; give a folder path", source=f"--out {out}")
+def add_safety_options(parser: argparse.ArgumentParser, force: bool = True) -> None:
+    """``--force`` (replace a non-result folder) and ``--no-size-check``, for every command
+    that writes a results folder."""
+    if force:
+        parser.add_argument("--force", action="store_true",
+                            help="replace --out even if it holds something other than a "
+                                 "previous result of this command (never the command's own "
+                                 "inputs, never the current folder or one above it)")
+    parser.add_argument(OVERRIDE_FLAG, dest="no_size_check", action="store_true",
+                        help="run even if the estimated memory, disk or time does not fit "
+                             "this machine, and use more workers than cores")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from .io import atomic_directory, write_json_atomic, write_parquet_atomic
-    from .simulate import simulate
+    from .guard import check_estimate, estimate_run
+    from .io import atomic_directory, check_out, write_json_atomic, write_parquet_atomic
+    from .schema import library_versions
+    from .simulate import DEFAULT_BLOCK, simulate
 
     scenario, name, source = _scenario_and_name(args.scenario)
     out = args.out if args.out is not None else Path("out") / name
-    _check_out(out)
+    check_out(out, "run", inputs=[source], force=args.force)
+    check_estimate(estimate_run(scenario, args.replications, DEFAULT_BLOCK),
+                   f"{args.replications:,} replications of {name}", out=out,
+                   override=args.no_size_check, source=f"run -n {args.replications}")
     start = time.perf_counter()
     results = simulate(scenario, args.replications, seed=args.seed,
                        progress=not args.quiet)
     elapsed = time.perf_counter() - start
-    with atomic_directory(out) as work:
-        write_parquet_atomic(work / "histories.parquet", results.histories)
-        write_parquet_atomic(work / "panel.parquet", results.panel)
+    with atomic_directory(out, command="run", force=args.force) as work:
+        write_parquet_atomic(work / "histories.parquet", results.histories, "histories")
+        write_parquet_atomic(work / "panel.parquet", results.panel, "panel")
         write_json_atomic(work / "manifest.json", {
             "scenario_name": name, "scenario_file": source, "scenario": scenario.to_dict(),
             "seed": args.seed, "replications": args.replications,
-            "mutualsim_version": __version__, "numpy_version": np.__version__,
+            "mutualsim_version": __version__, "versions": library_versions(),
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "elapsed_seconds": round(elapsed, 3),
         })
@@ -133,16 +149,35 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ignore_file_size_signal() -> None:
+    """Let a write past ``ulimit -f`` fail with EFBIG (one line) instead of killing us."""
+    import signal
+    if hasattr(signal, "SIGXFSZ"):
+        try:
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        except ValueError:  # pragma: no cover - not the main thread
+            pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 2
+    _ignore_file_size_signal()
     try:
         return args.func(args)
     except InputError as err:
         sys.stderr.write(f"mutualsim {args.command}: error: {err}\n")
+        return 2
+    except OSError as err:
+        if err.errno not in _DISK_FULL:
+            raise
+        where = f" {err.filename}" if err.filename else ""
+        sys.stderr.write(f"mutualsim {args.command}: error: cannot write{where}: "
+                         f"{err.strerror or err}; free some space or raise the limit, then "
+                         "run the same command again\n")
         return 2
     except KeyboardInterrupt:
         sys.stderr.write("interrupted; nothing was written\n")

@@ -2,17 +2,15 @@
 
 Files go to a temporary name in the target folder and are renamed into place
 (``os.replace`` is atomic on POSIX); a results folder is assembled beside its final name and
-swapped in whole.
+swapped in whole (:func:`atomic_directory`, which with :func:`check_out` lives in
+:mod:`mutualsim.outdir` and is re-exported here).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +18,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-TMP_PREFIX = ".tmp-"
+from .outdir import (  # noqa: F401  (one public place: io.check_out, io.atomic_directory)
+    TMP_PREFIX,
+    atomic_directory,
+    check_out,
+    result_command,
+)
 
 
 def _umask() -> int:
@@ -54,36 +57,29 @@ def write_json_atomic(path: Path, obj: Any) -> None:
                        .encode())
 
 
-def write_parquet_atomic(path: Path, frame: pd.DataFrame | pa.Table) -> None:
+def write_parquet_atomic(path: Path, frame: pd.DataFrame | pa.Table,
+                         kind: str | None = None, *, page_checksums: bool = True) -> None:
+    """Write a Parquet file atomically (zstd, with a CRC on every page unless
+    ``page_checksums`` is False, so a reader with ``page_checksum_verification=True``
+    notices damaged bytes).
+
+    With ``kind`` (``histories``, ``panel``, ``counts``) the frame is written with that
+    table's explicit schema (:func:`mutualsim.schema.to_table`); otherwise a table as given,
+    or a frame as pyarrow converts it.
+    """
     path = Path(path)
-    table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(
-        frame, preserve_index=False)
+    if kind is not None:
+        from .schema import to_table
+        table = to_table(frame, kind)
+    elif isinstance(frame, pa.Table):
+        table = frame
+    else:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
     fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX + path.name + ".", dir=path.parent)
     os.close(fd)
     try:
-        pq.write_table(table, tmp, compression="zstd")
+        pq.write_table(table, tmp, compression="zstd", write_page_checksum=page_checksums)
         _publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-@contextmanager
-def atomic_directory(final: Path) -> Iterator[Path]:
-    """Yield a fresh folder; on success it replaces ``final`` whole, on error it vanishes."""
-    final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=TMP_PREFIX + final.name + ".", dir=final.parent))
-    try:
-        yield work
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
-    os.chmod(work, 0o777 & ~_umask())
-    old = None
-    if final.exists():
-        old = final.with_name(f"{TMP_PREFIX}{final.name}.old-{os.getpid()}")
-        os.replace(final, old)
-    os.replace(work, final)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

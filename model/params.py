@@ -9,6 +9,10 @@ service's baseline annual value ``V0`` (what the council spent in-house before s
 from __future__ import annotations
 
 import dataclasses
+import math
+import os
+import reprlib
+import stat
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -409,6 +413,16 @@ def _type_of(f: dataclasses.Field) -> type:
         str(f.type).split(" ")[0]]
 
 
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict = 2, 4, 4
+_REPR.maxstring, _REPR.maxother, _REPR.maxlong = 40, 40, 40
+
+
+def show(value: Any) -> str:
+    """A short ``repr`` for error messages: deep or long values are cut, never recursed."""
+    return _REPR.repr(value)
+
+
 def check_value(name: str, value: Any, source: str | None = None) -> Any:
     """Check one parameter's type and range; return it coerced (int -> float where allowed)."""
     f = FIELDS.get(name)
@@ -421,35 +435,41 @@ def check_value(name: str, value: Any, source: str | None = None) -> Any:
         return None
     if kind is bool:
         if not isinstance(value, bool | __import__("numpy").bool_):
-            raise InputError(f"key {name!r} must be true or false, got {value!r}", source=source)
+            raise InputError(f"key {name!r} must be true or false, got {show(value)}",
+                             source=source)
         return bool(value)
     if kind is str:
-        if value not in meta["choices"]:
+        if not isinstance(value, str) or value not in meta["choices"]:
             raise InputError(f"key {name!r} must be one of {', '.join(meta['choices'])}; "
-                             f"got {value!r}", source=source)
+                             f"got {show(value)}", source=source)
         return value
-    is_number = isinstance(value, int | float) and not isinstance(value, bool)
-    try:
-        import numpy as np
-        is_number = is_number or isinstance(value, np.integer | np.floating)
-    except ImportError:  # pragma: no cover
-        pass
+    import numpy as np
+    is_number = (isinstance(value, int | float | np.integer | np.floating)
+                 and not isinstance(value, bool))
     if not is_number:
-        raise InputError(f"key {name!r} must be a number ({kind.__name__}), got {value!r}",
+        raise InputError(f"key {name!r} must be a number ({kind.__name__}), got "
+                         f"{show(value)}", source=source)
+    lo, hi = meta["lo"], meta["hi"]
+    allowed = f"allowed {lo} to {hi} ({meta['unit']})"
+    if isinstance(value, float | np.floating) and not math.isfinite(value):
+        raise InputError(f"key {name!r} = {show(value)} is not a finite number; {allowed}",
                          source=source)
     if kind is int:
-        if float(value) != int(value):
-            raise InputError(f"key {name!r} must be a whole number, got {value!r}",
-                             source=source)
+        if isinstance(value, float | np.floating):
+            if not float(value).is_integer():
+                raise InputError(f"key {name!r} must be a whole number, got {show(value)}",
+                                 source=source)
         value = int(value)
     else:
-        value = float(value)
-        if value != value:
-            raise InputError(f"key {name!r} must not be NaN", source=source)
+        try:
+            value = float(value)
+        except OverflowError:  # an integer beyond any float
+            raise InputError(f"key {name!r} = {show(value)} is out of range; {allowed}",
+                             source=source) from None
     lo, hi = meta["lo"], meta["hi"]
     if (lo is not None and value < lo) or (hi is not None and value > hi):
-        raise InputError(f"key {name!r} = {value!r} is out of range; allowed "
-                         f"{lo} to {hi} ({meta['unit']})", source=source)
+        raise InputError(f"key {name!r} = {show(value)} is out of range; {allowed}",
+                         source=source)
     return value
 
 
@@ -502,15 +522,63 @@ def scenario_from_mapping(data: dict[str, Any], source: str | None = None) -> Sc
         raise
 
 
-def read_toml(path: str | Path, what: str) -> dict[str, Any]:
-    """A TOML file's contents; a missing or malformed file is one InputError naming it."""
+MAX_TOML_BYTES = 1 << 20  # 1 MiB: far more than any scenario or experiment file needs
+
+
+def read_text_file(path: str | Path, what: str, max_bytes: int = MAX_TOML_BYTES) -> str:
+    """The text of a small regular file; anything else is one InputError naming it.
+
+    Refuses a missing path, a folder, a device (``/dev/null``), a FIFO or socket (never
+    opened, so nothing blocks), a file over ``max_bytes`` and one that cannot be read
+    (e.g. ``/proc/self/mem``) or is not UTF-8.
+    """
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{what} file not found", source=str(path))
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise InputError(f"{what} file not found", source=str(path)) from None
+    except OSError as err:
+        raise InputError(f"cannot read {what} file: {err.strerror or err}",
+                         source=str(path)) from None
+    kernel = str(Path(os.path.abspath(path)).resolve()).startswith(("/proc/", "/sys/"))
+    if kernel or not stat.S_ISREG(info.st_mode):
+        kind = ("a folder" if stat.S_ISDIR(info.st_mode) else
+                "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else
+                "a FIFO" if stat.S_ISFIFO(info.st_mode) else
+                "a socket" if stat.S_ISSOCK(info.st_mode) else
+                "a kernel interface file" if kernel else "special")
+        article = "an" if what[:1] in "aeiou" else "a"
+        raise InputError(f"not a regular file ({kind}); give {article} {what} TOML file",
+                         source=str(path))
+    if info.st_size > max_bytes:
+        raise InputError(f"{what} file is {info.st_size:,} bytes; at most {max_bytes:,} "
+                         "allowed", source=str(path))
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except OSError as err:
+        raise InputError(f"cannot read {what} file: {err.strerror or err}",
+                         source=str(path)) from None
+    if len(data) > max_bytes:
+        raise InputError(f"{what} file is over {max_bytes:,} bytes; at most {max_bytes:,} "
+                         "allowed", source=str(path))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise InputError(f"not valid TOML: not UTF-8 text ({err.reason} at byte "
+                         f"{err.start})", source=str(path)) from None
+
+
+def read_toml(path: str | Path, what: str) -> dict[str, Any]:
+    """A TOML file's contents; a missing, special or malformed file is one InputError."""
+    text = read_text_file(path, what)
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
         raise InputError(f"not valid TOML: {err}", source=str(path)) from None
+    except RecursionError:
+        raise InputError("not valid TOML here: arrays or tables nested too deeply",
+                         source=str(path)) from None
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -16,16 +16,8 @@ from .errors import InputError
 from .kernel import Context, Recorder, initial_state, step
 from .params import Scenario
 from .rng import Layout, draw_year, generators
-from .state import (
-    CAUSE_NAMES,
-    COMPETING,
-    INCUBATING,
-    INCUBATION_NAMES,
-    ORIGIN_NAMES,
-    PROTECTED,
-    STAGE_NAMES,
-    State,
-)
+from .schema import ENUMERATIONS, PANEL_COUNTS, PANEL_FLAGS
+from .state import CAUSE_NAMES, COMPETING, INCUBATING, PROTECTED, State
 
 DEFAULT_BLOCK = 256
 
@@ -93,8 +85,17 @@ def simulate(scenario: Scenario, replications: int | Iterable[int] = 1000, seed:
                                    ignore_index=True))
 
 
+def _categorical(codes: np.ndarray, kind: str) -> pd.Categorical:
+    """Codes into ``schema.ENUMERATIONS[kind]`` (-1 = missing) as a full-category Categorical."""
+    return pd.Categorical.from_codes(codes.astype(np.int8), list(ENUMERATIONS[kind]))
+
+
 def histories_frame(block: BlockResult, scenario: Scenario) -> pd.DataFrame:
-    """One row per mutual ever proposed (slot with a proposal year)."""
+    """One row per mutual ever proposed (slot with a proposal year).
+
+    Columns and dtypes follow :data:`mutualsim.schema.HISTORIES`: counts ``int64``, years
+    that may be missing nullable ``Int64``, enumerations ``Categorical`` with every value.
+    """
     st = block.state
     r, m = np.nonzero(st.proposal_year >= 0)
     spun = st.spinout_year[r, m] >= 0
@@ -103,11 +104,11 @@ def histories_frame(block: BlockResult, scenario: Scenario) -> pd.DataFrame:
     end = scenario.end_year
     duration = np.where(exited, st.exit_year[r, m] - st.spinout_year[r, m] + 1,
                         end - st.spinout_year[r, m] + 1)
-    incub = st.incubation_outcome[r, m]
-    incubation = np.asarray(INCUBATION_NAMES, dtype=object)[incub]
-    incubation[st.stage[r, m] == INCUBATING] = "incubating"
-    cause = np.asarray(CAUSE_NAMES, dtype=object)[st.exit_cause[r, m]]
-    cause[~exited] = None
+    incubation = st.incubation_outcome[r, m].astype(np.int8)
+    incubation[st.stage[r, m] == INCUBATING] = ENUMERATIONS["incubation_outcome"].index(
+        "incubating")
+    # exit_cause codes are 1-based in the state (0 = none), 0-based in the enumeration.
+    cause = np.where(exited, st.exit_cause[r, m].astype(np.int8) - 1, -1)
 
     def nullable(values: np.ndarray, mask: np.ndarray) -> pd.arrays.IntegerArray:
         return pd.arrays.IntegerArray(values.astype(np.int64), ~mask)
@@ -116,16 +117,16 @@ def histories_frame(block: BlockResult, scenario: Scenario) -> pd.DataFrame:
         "replication": block.replications[r].astype(np.int64),
         "mutual_id": m.astype(np.int64),
         "council_id": (m // scenario.services_per_council).astype(np.int64),
-        "origin": pd.Categorical.from_codes(st.origin[r, m], ORIGIN_NAMES),
+        "origin": _categorical(st.origin[r, m], "origin"),
         "proposal_year": st.proposal_year[r, m].astype(np.int64),
-        "incubation_outcome": incubation,
+        "incubation_outcome": _categorical(incubation, "incubation_outcome"),
         "spinout_year": nullable(st.spinout_year[r, m], spun),
         "exit_year": nullable(st.exit_year[r, m], exited),
-        "exit_cause": pd.array(cause, dtype="string"),
+        "exit_cause": _categorical(cause, "exit_cause"),
         "censored": spun & trading,
         "duration_years": nullable(duration, spun),
         "parent_income_share": np.where(spun, st.parent_share[r, m], np.nan),
-        "final_stage": np.asarray(STAGE_NAMES, dtype=object)[st.stage[r, m]],
+        "final_stage": _categorical(st.stage[r, m], "final_stage"),
         "tenders": st.tenders[r, m].astype(np.int64),
         "tender_wins": st.tender_wins[r, m].astype(np.int64),
         "capability": st.capability[r, m],
@@ -136,14 +137,20 @@ def histories_frame(block: BlockResult, scenario: Scenario) -> pd.DataFrame:
 
 
 def panel_frame(block: BlockResult, scenario: Scenario) -> pd.DataFrame:
-    """One row per replication and year."""
+    """One row per replication and year, dtypes as :data:`mutualsim.schema.PANEL`."""
     R, T = len(block.replications), scenario.years
     frame = {
         "replication": np.repeat(block.replications.astype(np.int64), T),
-        "year": np.tile(np.arange(scenario.start_year, scenario.start_year + T), R),
+        "year": np.tile(np.arange(scenario.start_year, scenario.start_year + T,
+                                  dtype=np.int64), R),
     }
     for name, values in block.panel.items():
-        frame[name] = values.reshape(-1)
+        flat = values.reshape(-1)
+        if name in PANEL_COUNTS:
+            flat = flat.astype(np.int64)
+        elif name in PANEL_FLAGS:
+            flat = flat.astype(bool)
+        frame[name] = flat
     return pd.DataFrame(frame)
 
 

@@ -1,9 +1,13 @@
-"""Shared test helpers: tiny scenarios, hand-built draws, kernel stepping."""
+"""Shared test helpers: tiny scenarios, hand-built draws, kernel stepping; and a check that
+the suite leaves no process of its own running."""
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
+from processes import command_line, descendants, is_resource_tracker, wait_gone
 
 from mutualsim.kernel import Context, Recorder, initial_state, step
 from mutualsim.params import Scenario
@@ -51,3 +55,16 @@ def run_years(sc: Scenario, R: int, seed: int, on_step=None):
         if on_step is not None:
             on_step(before, st, t)
     return st, rec
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_process_outlives_the_suite():
+    """Fail the session if a process the tests started (a server, a pool worker, a browser)
+    is still running at its end. multiprocessing's resource tracker is allowed: it serves
+    pytest itself and ends with it."""
+    yield
+    left = [p for p in descendants(os.getpid()) if not is_resource_tracker(p)]
+    left = wait_gone(left, timeout=10.0)
+    if left:
+        pytest.fail("processes started by the tests are still running: " + "; ".join(
+            f"{p} {command_line(p)[:120]}" for p in left), pytrace=False)

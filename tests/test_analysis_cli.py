@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import textwrap
 
 import pytest
@@ -101,3 +102,16 @@ def test_plot_a_tiny_sweep(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "| 0 years |" in printed and "| 5 years |" in printed
     assert OUTPUTS <= {p.name for p in out.iterdir()}
+    # A previous plot is replaced; the sweep itself, or a folder of other files, never is.
+    assert main(["plot", str(sweep_dir), "--out", str(out)]) == 0
+    assert json.loads((out / "manifest.json").read_text())["command"] == "plot"
+    sweep_files = sorted(p.relative_to(sweep_dir) for p in sweep_dir.rglob("*"))
+    capsys.readouterr()
+    assert main(["plot", str(sweep_dir), "--out", str(sweep_dir)]) == 2
+    assert main(["plot", str(sweep_dir), "--out", str(sweep_dir), "--force"]) == 2
+    (out / "my-notes.md").write_text("mine")
+    assert main(["plot", str(sweep_dir), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 3 and "input" in err[0] and "my-notes.md" in err[2]
+    assert sorted(p.relative_to(sweep_dir) for p in sweep_dir.rglob("*")) == sweep_files
+    assert (out / "my-notes.md").read_text() == "mine"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from processes import command_line, descendants, wait_gone
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -43,24 +45,46 @@ def _wait_until_served(url: str, proc: subprocess.Popen, timeout: float = 90.0) 
 
 
 @pytest.fixture
-def server(tmp_path: Path):
+def sync_api():
+    """Playwright, or a skip (checked before any server is started)."""
     pytest.importorskip("solara")
+    api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    if not CHROMIUM.exists():
+        pytest.skip("needs /usr/bin/chromium (CI installs it with .ci/browser-setup.sh)")
+    return api
+
+
+@pytest.fixture
+def server(tmp_path: Path, sync_api):
+    """``mutualsim app`` on a free port; stopped with SIGTERM afterwards, and checked to have
+    taken its Solara server with it and to have printed no warnings."""
     port = _free_port()
-    log = (tmp_path / "server.log").open("w")
+    log_path = tmp_path / "server.log"
+    log = log_path.open("w")
     proc = subprocess.Popen([sys.executable, "-m", "mutualsim", "app", "--port", str(port)],
                             cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
                             env={**os.environ, "MPLBACKEND": "Agg"}, start_new_session=True)
     url = f"http://127.0.0.1:{port}/"
+    children: list[int] = []
     try:
         _wait_until_served(url, proc)
+        children = descendants(proc.pid)
         yield url
     finally:
+        children = sorted(set(children) | set(descendants(proc.pid)))
         proc.terminate()
         try:
-            proc.wait(timeout=20)
+            proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait()
+        left = wait_gone(children, timeout=5.0)
+        for pid in left:  # never leave a server behind, even when the check below fails
+            os.kill(pid, signal.SIGKILL)
         log.close()
+    assert left == [], f"still running after the app stopped: {[command_line(p) for p in left]}"
+    text = log_path.read_text()
+    assert "samesite" not in text.lower() and "Traceback" not in text, text
 
 
 def _s10(page) -> str:
@@ -90,10 +114,7 @@ def _assert_checkbox_labels_readable(page) -> None:
         assert font == "0px"  # the stray copy of the label inside the box is hidden
 
 
-def test_protection_3_to_7_changes_s10(server: str, tmp_path: Path):
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    if not CHROMIUM.exists():
-        pytest.skip("needs /usr/bin/chromium (CI installs it with .ci/browser-setup.sh)")
+def test_protection_3_to_7_changes_s10(server: str, sync_api, tmp_path: Path):
     out = REPO / "out" / "browser"
     out.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as p:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import warnings
+
+import numpy as np
 import pytest
 
 solara = pytest.importorskip("solara")
@@ -43,7 +46,7 @@ def _errors(rc) -> list[str]:
 
 
 def test_step_advances_the_replication():
-    model = ViewMarket(seed=1, councils=10)
+    model = ViewMarket(rng=1, councils=10)
     box, rc = solara.render(
         InLayout(SolaraViz(model, components=[(MarketView, 0), (TradingView, 0)])),
         handle_error=False)
@@ -54,17 +57,26 @@ def test_step_advances_the_replication():
 
 
 def test_reset_rebuilds_with_the_page_settings():
-    kwargs = Settings(protection_years=7, councils=10).model_kwargs()
-    model = ViewMarket(**kwargs)
+    kwargs = Settings(protection_years=7, councils=10, seed=4).model_kwargs()
+    old = ViewMarket(**kwargs)
+    model = solara.reactive(old)
     box, rc = solara.render(
         InLayout(SolaraViz(model, components=[(MarketView, 0)], model_params=kwargs)),
         handle_error=False)
     rc.find(v.Btn, children=["Step"]).widget.click()
-    rc.find(v.Btn, children=["Reset"]).widget.click()
-    # The reset model is a new one, at year 0, with the page's protection length.
-    step = rc.find(v.Btn, children=["Step"]).widget
-    step.click()
-    assert model.year_index == 1  # the old model was not stepped again
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no deprecated seed= on the way
+        rc.find(v.Btn, children=["Reset"]).widget.click()
+    assert _errors(rc) == []
+    # The reset model is a new one, at year 0, with the page's protection length and seed
+    # (SolaraViz hands them over as a MarketScenario).
+    new = model.value
+    assert new is not old and new.year_index == 0
+    assert new.params == old.params and (new.seed, new.replication) == (4, 0)
+    rc.find(v.Btn, children=["Step"]).widget.click()
+    assert old.year_index == 1 and new.year_index == 1  # the old model was not stepped again
+    for name, values in old.recorder.data.items():     # the same replication, rebuilt
+        np.testing.assert_array_equal(new.recorder.data[name], values, err_msg=name)
 
 
 def test_page_step_button_advances_its_replication(small_page):

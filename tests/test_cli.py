@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
@@ -112,3 +113,88 @@ def test_help_explains_every_option():
     proc = run_cli("run", "--help")
     for option in ("--replications", "--seed", "--out", "--quiet", "scenario"):
         assert option in proc.stdout
+
+
+# ------------------------------------------------------------------ --out never destroys
+TINY = ("councils = 2\nyears = 4\nservices_per_council = 2\nreactive_rate = 0.9\n"
+        "prep_completion = 1.0\n")  # tiny, and sure to spin out
+
+
+def test_run_replaces_its_own_previous_result(tmp_path, capsys):
+    scenario = tmp_path / "tiny.toml"
+    scenario.write_text(TINY)
+    out = tmp_path / "res"
+    assert main(["run", str(scenario), "-n", "2", "--seed", "1", "--out", str(out),
+                 "--quiet"]) == 0
+    first = json.loads((out / "manifest.json").read_text())
+    assert first["command"] == "run"
+    assert sorted(first["files"]) == ["histories.parquet", "manifest.json", "panel.parquet"]
+    assert main(["run", str(scenario), "-n", "3", "--seed", "2", "--out", str(out),
+                 "--quiet"]) == 0
+    second = json.loads((out / "manifest.json").read_text())
+    assert second["seed"] == 2 and second["replications"] == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["res", "tiny.toml"]
+
+
+def test_run_refuses_a_result_with_a_strangers_file_added(tmp_path, capsys):
+    scenario = tmp_path / "tiny.toml"
+    scenario.write_text(TINY)
+    out = tmp_path / "res"
+    assert main(["run", str(scenario), "-n", "2", "--out", str(out), "--quiet"]) == 0
+    (out / "notes.txt").write_text("my notes")
+    capsys.readouterr()
+    assert main(["run", str(scenario), "-n", "2", "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "notes.txt" in err
+    assert (out / "notes.txt").read_text() == "my notes"
+
+
+def test_force_replaces_a_strangers_folder_but_never_an_input(tmp_path, capsys):
+    scenario = tmp_path / "in" / "tiny.toml"
+    scenario.parent.mkdir()
+    scenario.write_text(TINY)
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "old.txt").write_text("replace me")
+    assert main(["run", str(scenario), "-n", "2", "--out", str(victim), "--quiet"]) == 2
+    assert (victim / "old.txt").exists()
+    assert main(["run", str(scenario), "-n", "2", "--out", str(victim), "--quiet",
+                 "--force"]) == 0
+    assert not (victim / "old.txt").exists() and (victim / "histories.parquet").exists()
+    capsys.readouterr()
+    assert main(["run", str(scenario), "-n", "2", "--out", str(scenario.parent), "--quiet",
+                 "--force"]) == 2
+    assert "input" in capsys.readouterr().err and scenario.read_text() == TINY
+
+
+def test_an_old_manifest_without_command_is_still_a_run_result(tmp_path):
+    out = tmp_path / "res"
+    out.mkdir()
+    (out / "manifest.json").write_text('{"scenario_name": "x", "seed": 0}')
+    (out / "histories.parquet").write_bytes(b"old")
+    (out / "panel.parquet").write_bytes(b"old")
+    scenario = tmp_path / "tiny.toml"
+    scenario.write_text(TINY)
+    assert main(["run", str(scenario), "-n", "2", "--out", str(out), "--quiet"]) == 0
+    assert json.loads((out / "manifest.json").read_text())["command"] == "run"
+
+
+def test_a_folder_filled_during_the_run_is_not_replaced(tmp_path, monkeypatch, capsys):
+    """The check is made again just before the swap, not only before the simulation."""
+    simulate_module = importlib.import_module("mutualsim.simulate")
+    scenario = tmp_path / "tiny.toml"
+    scenario.write_text(TINY)
+    out = tmp_path / "res"
+    real = simulate_module.simulate
+
+    def simulate_then_user_writes(*args, **kwargs):
+        result = real(*args, **kwargs)
+        out.mkdir()
+        (out / "draft.md").write_text("written meanwhile")
+        return result
+
+    monkeypatch.setattr(simulate_module, "simulate", simulate_then_user_writes)
+    assert main(["run", str(scenario), "-n", "2", "--out", str(out), "--quiet"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+    assert [p.name for p in out.iterdir()] == ["draft.md"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["res", "tiny.toml"]

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from processes import alive, command_line, descendants, wait_gone
 
 from mutualsim.cli import main
 from mutualsim.sweep import SweepStore, load_experiment, plan_tasks, run_sweep
@@ -30,9 +31,9 @@ protection_years = [0, 3, 7]
 """
 
 
-def sweep_command(path: Path, out: Path) -> list[str]:
+def sweep_command(path: Path, out: Path, workers: int = 1) -> list[str]:
     return [sys.executable, "-m", "mutualsim.cli", "sweep", str(path), "--out", str(out),
-            "--workers", "1", "--quiet"]
+            "--workers", str(workers), "--quiet"]
 
 
 def finished(out: Path) -> list[Path]:
@@ -97,3 +98,33 @@ def test_sigkill_then_rerun_resumes_without_recomputing(tmp_path, capsys):
     fresh_files = {p.relative_to(fresh): p.read_bytes() for p in fresh.rglob("*.parquet")}
     assert len(resumed_files) == 1 + 3 * len(tasks)
     assert resumed_files == fresh_files
+
+
+@pytest.mark.slow  # worker start-up: ~5 s
+def test_sigkill_of_the_driver_leaves_no_worker_running(tmp_path):
+    path = tmp_path / "killed.toml"
+    path.write_text(EXPERIMENT)
+    out = tmp_path / "out"
+    proc = subprocess.Popen(sweep_command(path, out, workers=2), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    children: list[int] = []
+    try:
+        deadline = time.monotonic() + 120
+        while len(finished(out)) < 2 or len(children) < 2:
+            assert proc.poll() is None, proc.stderr.read().decode()
+            assert time.monotonic() < deadline, "the sweep made no progress"
+            children = descendants(proc.pid)
+            time.sleep(0.01)
+        workers = [p for p in children if "multiprocessing" in command_line(p)]
+        assert len(workers) >= 2, [command_line(p) for p in children]  # workers + tracker
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        # Every worker and the resource tracker notice their driver is gone and end.
+        left = wait_gone(children, timeout=5.0)
+        assert left == [], [command_line(p) for p in left]
+    finally:
+        for pid in children:  # only if the test failed: leave nothing behind
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        proc.stderr.close()
+    assert proc.returncode == -signal.SIGKILL

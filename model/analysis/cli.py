@@ -11,10 +11,17 @@ import sys
 import time
 from pathlib import Path
 
-from ..cli import DEFAULT_REPLICATIONS, _check_out, _scenario_and_name, positive_int, seed_int
+from ..cli import (
+    DEFAULT_REPLICATIONS,
+    _scenario_and_name,
+    add_safety_options,
+    positive_int,
+    seed_int,
+)
 from .compare import FACTOR_ALIASES
 
 DEFAULT_VALUES = "0,3,5,7,15"
+MAX_VALUES = 1000  # more arms than a figure can show; each is a full simulation
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -43,9 +50,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     compare.add_argument("--seed", type=seed_int, default=0,
                          help="experiment seed shared by every value (default 0)")
     compare.add_argument("--out", type=Path, default=None,
-                         help="output folder, replaced whole when done "
-                              "(default: out/compare-<factor>)")
+                         help="output folder, replaced whole when done if it holds a "
+                              "previous compare result (default: out/compare-<factor>)")
     compare.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_safety_options(compare)
     compare.set_defaults(func=cmd_compare)
 
     plot = subparsers.add_parser(
@@ -57,6 +65,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     plot.add_argument("--out", type=Path, default=None,
                       help="output folder, replaced whole when done (default: DIR-plots, "
                            "beside the sweep folder)")
+    add_safety_options(plot)
     plot.set_defaults(func=cmd_plot)
 
 
@@ -72,22 +81,33 @@ def _values(factor: str, text: str | None) -> tuple:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Run the comparison, write the outputs, print the Markdown table."""
+    from ..guard import check_count, check_estimate, estimate_run
+    from ..io import check_out
+    from ..simulate import DEFAULT_BLOCK
     from .compare import compare, resolve_factor
     from .report import markdown_table, write_report
 
     factor = resolve_factor(args.factor)
     values = _values(factor, args.values)
-    scenario, name, _ = _scenario_and_name(args.scenario)
-    for v in values:  # whole-scenario rules too, before any work
-        scenario.replace(**{factor: v})
+    check_count(len(values), MAX_VALUES, "values", "--values", override=args.no_size_check,
+                why="each is a full simulation and a curve in every figure")
+    scenario, name, source = _scenario_and_name(args.scenario)
+    arms = [scenario.replace(**{factor: v}) for v in values]  # whole-scenario rules too
     alias = next((k for k, v in FACTOR_ALIASES.items() if v == factor), factor)
     out = args.out if args.out is not None else Path("out") / f"compare-{alias}"
-    _check_out(out)
+    check_out(out, "compare", inputs=[source], force=args.force)
+    biggest = max(arms, key=lambda s: s.councils * s.services_per_council)
+    check_estimate(estimate_run(biggest, args.replications, DEFAULT_BLOCK, arms=len(arms)),
+                   f"{len(arms)} values x {args.replications:,} replications", out=out,
+                   override=args.no_size_check, source=f"compare -n {args.replications}")
     start = time.perf_counter()
     comparison = compare(scenario, factor, values, args.replications, args.seed,
                          progress=not args.quiet)
     comparison.meta["details"] = {"Scenario": name}
-    files = write_report(comparison, out)
+    files = write_report(comparison, out, command="compare", force=args.force,
+                         manifest={"scenario_name": name, "scenario_file": source,
+                                   "factor": factor, "values": list(values),
+                                   "replications": args.replications, "seed": args.seed})
     elapsed = time.perf_counter() - start
     sys.stdout.write(markdown_table(comparison))
     print(f"\n{name}: {len(values)} values x {args.replications} replications, seed "
@@ -97,14 +117,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_plot(args: argparse.Namespace) -> int:
     """Summarise a sweep folder and write the report."""
+    from ..io import check_out
     from .from_sweep import comparison_from_sweep
     from .report import markdown_table, write_report
 
     out = args.out if args.out is not None else args.dir.with_name(args.dir.name + "-plots")
-    _check_out(out)
+    check_out(out, "plot", inputs=[args.dir], force=args.force)
     start = time.perf_counter()
     comparison = comparison_from_sweep(args.dir)
-    files = write_report(comparison, out)
+    files = write_report(comparison, out, command="plot", force=args.force,
+                         manifest={"sweep": str(args.dir)})
     sys.stdout.write(markdown_table(comparison))
     print(f"\nwrote {out}/ ({len(files)} files) in {time.perf_counter() - start:.1f} s")
     return 0

@@ -195,8 +195,11 @@ def render_html(comparison: Comparison, figures: dict[str, Figure],
 """
 
 
-def write_report(comparison: Comparison, out: Path) -> list[str]:
-    """Write figures (PNG, SVG), tables (CSV, MD) and report.html into ``out`` atomically.
+def write_report(comparison: Comparison, out: Path, *, command: str = "compare",
+                 manifest: dict | None = None, force: bool = False) -> list[str]:
+    """Write figures (PNG, SVG), tables (CSV, MD), report.html and manifest.json into
+    ``out`` atomically; ``out`` may only be new, empty or a previous result of ``command``
+    (see :func:`mutualsim.io.check_out`) unless ``force``.
 
     Returns
     -------
@@ -206,7 +209,7 @@ def write_report(comparison: Comparison, out: Path) -> list[str]:
     figures = all_figures(comparison)
     table_md = markdown_table(comparison)
     names = []
-    with atomic_directory(Path(out)) as work:
+    with atomic_directory(Path(out), command=command, manifest=manifest, force=force) as work:
         for name, fig in figures.items():
             fig.savefig(work / f"{name}.png", dpi=150)
             fig.savefig(work / f"{name}.svg")
@@ -217,4 +220,4 @@ def write_report(comparison: Comparison, out: Path) -> list[str]:
         (work / "report.html").write_text(render_html(comparison, figures, table_md),
                                           encoding="utf-8")
         names += ["table.csv", "survival_at.csv", "table.md", "report.html"]
-    return names
+    return [*names, "manifest.json"]

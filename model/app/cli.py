@@ -1,15 +1,36 @@
-"""``mutualsim app``: serve the workshop page with Solara's server."""
+"""``mutualsim app``: serve the workshop page with Solara's server.
+
+The server runs in a child process that lives exactly as long as this command: SIGINT,
+SIGTERM and SIGHUP are passed on to it (and it is killed if it has not ended a few seconds
+later), and on Linux the kernel ends it if this process dies any other way (SIGKILL). The
+server makes no network call of its own: Solara's check for a newer release and its usage
+statistics are switched off, and its per-connection cookie warning (meant for pages embedded
+over https) is silenced.
+"""
 
 from __future__ import annotations
 
 import argparse
+import ctypes
+import ipaddress
 import os
+import signal
 import subprocess
 import sys
+from collections.abc import Callable
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 APP = "mutualsim.app.page"
+STOP_SECONDS = 10.0  # how long the server may take to stop before it is killed
+FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+# Printed by solara.server.starlette on every page load over plain http from any host name
+# but "localhost" (about embedding in iframes, which this page is not made for).
+COOKIE_WARNING = ("ignore:Cookies with samesite=none require https:UserWarning:"
+                  "solara.server.starlette")
+# Solara's settings (pydantic, prefix SOLARA_TELEMETRY_): no usage statistics sent out.
+QUIET_ENV = {"MPLBACKEND": "Agg", "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
 
 
 def _port(text: str) -> int:
@@ -28,19 +49,79 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "app", help="serve the interactive workshop page in a browser",
         description="Serve the workshop page (Solara): policy controls, survival against the "
                     "baseline and one replication as agents. Binds to 127.0.0.1 unless "
-                    "--host is given. Needs the 'app' extra: pip install -e '.[app]'.")
+                    "--host is given; the page has no authentication, so anyone who can "
+                    "reach the address can use it. Needs the 'app' extra: "
+                    "pip install -e '.[app]'.")
     app.add_argument("--host", default=DEFAULT_HOST,
                      help=f"address to listen on (default {DEFAULT_HOST}; 0.0.0.0 serves the "
-                          "whole network)")
+                          "whole network, without authentication)")
     app.add_argument("--port", type=_port, default=DEFAULT_PORT,
                      help=f"port to listen on (default {DEFAULT_PORT})")
     app.set_defaults(func=cmd_app)
 
 
 def solara_command(host: str, port: int) -> list[str]:
-    """The server command line (Solara's own CLI, run with this Python)."""
-    return [sys.executable, "-m", "solara", "run", APP, "--host", host, "--port", str(port),
-            "--production", "--no-open"]
+    """The server command line (Solara's own CLI, run with this Python): production mode, no
+    browser opened, no check for a newer Solara, the cookie warning silenced."""
+    return [sys.executable, "-W", COOKIE_WARNING, "-m", "solara", "run", APP,
+            "--host", host, "--port", str(port), "--production", "--no-open",
+            "--no-check-version"]
+
+
+def server_environment() -> dict[str, str]:
+    """This process's environment plus the settings that keep the server quiet and offline."""
+    return {**os.environ, **QUIET_ENV}
+
+
+def is_local(host: str) -> bool:
+    """True if ``host`` is reachable from this machine only (a loopback name or address)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _die_with_parent(parent: int) -> Callable[[], None]:
+    """``preexec_fn`` for the server: the kernel sends it SIGTERM when ``parent`` dies."""
+    def setup() -> None:
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        except (OSError, AttributeError):  # pragma: no cover - not Linux
+            pass
+        if os.getppid() != parent:  # died before prctl took effect
+            os._exit(1)
+    return setup
+
+
+def run_server(command: list[str], env: dict[str, str]) -> int:
+    """Run ``command`` as a child that ends with this process; its exit status, or 128+N
+    when this process was stopped by signal N."""
+    proc = subprocess.Popen(command, env=env, process_group=0,
+                            preexec_fn=_die_with_parent(os.getpid()))
+    received: list[int] = []
+
+    def forward(signum: int, _frame: object) -> None:
+        received.append(signum)
+        if proc.poll() is None:
+            proc.send_signal(signum)
+
+    previous = {s: signal.signal(s, forward) for s in FORWARDED}
+    try:
+        while True:
+            try:
+                status = proc.wait(timeout=STOP_SECONDS if received else None)
+                break
+            except subprocess.TimeoutExpired:
+                proc.kill()  # asked to stop and still running: no longer asking
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        if proc.poll() is None:  # an error in this function: never leave the server behind
+            proc.kill()
+            proc.wait()
+    return 128 + received[0] if received else status
 
 
 def cmd_app(args: argparse.Namespace) -> int:
@@ -51,8 +132,12 @@ def cmd_app(args: argparse.Namespace) -> int:
     except ModuleNotFoundError:
         raise InputError("needs Solara; install with: python3 -m pip install -e '.[app]'",
                          source="app") from None
+    from ..preflight import check_listen
+    check_listen(args.host, args.port)  # bad host, foreign address, port in use: one line
     where = " (all interfaces)" if args.host in ("0.0.0.0", "::") else ""
     print(f"mutualsim app: serving on http://{args.host}:{args.port}/{where} (Ctrl+C to stop)",
           flush=True)
-    env = {**os.environ, "MPLBACKEND": "Agg"}
-    return subprocess.call(solara_command(args.host, args.port), env=env)
+    if not is_local(args.host):
+        print(f"mutualsim app: warning: the page has no authentication; anyone who can reach "
+              f"{args.host}:{args.port} can use it", flush=True)
+    return run_server(solara_command(args.host, args.port), server_environment())

@@ -41,10 +41,10 @@ def _grid(n: int) -> int:
 
 def draw_market(model: MutualMarket) -> Figure:
     """Councils as grid cells, their services as coloured markers, bidders on top."""
-    councils = list(model.agents_by_type[Council]) if Council in model.agents_by_type else []
-    mutuals = list(model.agents_by_type[Mutual]) if Mutual in model.agents_by_type else []
-    bidders = (list(model.agents_by_type[PrivateBidder])
-               if PrivateBidder in model.agents_by_type else [])
+    councils = list(model.agents_by_type[Council])
+    # Live mutuals, and those that left the agent sets (exited, abandoned, taken back).
+    mutuals = [*model.agents_by_type[Mutual], *model.former_mutuals]
+    bidders = list(model.agents_by_type[PrivateBidder])
     k = model.params.services_per_council
     cols = _grid(len(councils))
     rows = math.ceil(len(councils) / cols)
@@ -85,7 +85,8 @@ def draw_market(model: MutualMarket) -> Figure:
 
 
 def draw_trading(model: MutualMarket) -> Figure:
-    """Mutuals trading by year so far (the panel's ``mutuals_trading``)."""
+    """Mutuals trading by year so far (the panel's ``mutuals_trading``; step 0 is the year
+    before the first simulated one)."""
     frame = model.datacollector.get_model_vars_dataframe()
     fig = Figure(figsize=(6.0, 4.0), layout="constrained")
     ax = fig.add_subplot()
@@ -93,7 +94,7 @@ def draw_trading(model: MutualMarket) -> Figure:
         ax.plot(frame["year"], frame["mutuals_trading"], marker="o", lw=2)
         ax.plot(frame["year"], frame["mutuals_incubating"], lw=1.5, ls="--",
                 label="incubating")
-    ax.set_xlim(model.params.start_year - 0.5, model.params.end_year + 0.5)
+    ax.set_xlim(model.params.start_year - 1.5, model.params.end_year + 0.5)
     ax.set_ylim(bottom=0)
     ax.set_xlabel("Year")
     ax.set_ylabel("Mutuals trading")

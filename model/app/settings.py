@@ -58,8 +58,12 @@ class Settings:
         return Scenario(councils=self.councils)
 
     def model_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments of ``MutualMarket`` for one replication of this setting."""
-        return {**self.levers(), "councils": self.councils, "seed": self.seed}
+        """Keyword arguments of ``MutualMarket`` for one replication of this setting.
+
+        The seed goes in as Mesa's ``rng``; on Reset, SolaraViz passes these as a
+        ``MarketScenario`` (all of them are its fields), so the replication is rebuilt alike.
+        """
+        return {**self.levers(), "councils": self.councils, "rng": self.seed}
 
 
 def default_raw() -> dict[str, Any]:

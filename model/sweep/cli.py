@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..cli import positive_int
+from ..cli import add_safety_options, positive_int
 from ..errors import InputError
+from ..guard import check_estimate, estimate_sweep, worker_count
+from ..outdir import check_out
 from .executors import open_pool
 from .experiment import load_experiment
 from .results import open_sweep
@@ -57,9 +59,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sweep.add_argument("--replications", "-n", type=positive_int, default=None,
                        help="override the experiment file's replications")
     sweep.add_argument("--verify", action="store_true",
-                       help="check finished tasks' files against their sha256 before "
-                            "skipping them (default: sizes and Parquet footers)")
+                       help="also decode every finished task's files in full before "
+                            "skipping it (every run already checks each file's sha256)")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_safety_options(sweep, force=False)
     sweep.set_defaults(func=cmd_sweep)
 
 
@@ -80,6 +83,7 @@ def _report_lines(report: SweepReport, total_tasks: int) -> list[str]:
              f"{report.elapsed:.1f} s; {report.already_done} were already done"
              + (f", {report.damaged} had damaged files and were redone" if report.damaged
                 else "")]
+    lines.extend(f"  damaged: {f.task_id}: {f.error}" for f in report.damaged_tasks[:20])
     if report.failed:
         lines.append(f"{len(report.failed)} tasks failed (details in "
                      f"{report.out}/tasks/<scenario>/<block>.error.json):")
@@ -96,14 +100,32 @@ def _report_lines(report: SweepReport, total_tasks: int) -> list[str]:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    experiment = load_experiment(args.experiment, replications=args.replications)
+    experiment = load_experiment(args.experiment, replications=args.replications,
+                                 size_check=not args.no_size_check)
     out = args.out if args.out is not None else Path("out") / "sweeps" / args.experiment.stem
+    check_out(out, "sweep", inputs=[args.experiment, experiment.base_file], resumable=True)
+    workers, note = args.workers, None
+    if args.scheduler is None:  # a remote cluster's size is the cluster's business
+        workers, note = worker_count(args.workers, override=args.no_size_check)
+        check_estimate(estimate_sweep([p.scenario for p in experiment.scenarios],
+                                      experiment.replications, experiment.block_size,
+                                      workers),
+                       f"{len(experiment.scenarios):,} scenarios x "
+                       f"{experiment.replications:,} replications on {workers} workers",
+                       out=out, override=args.no_size_check,
+                       source=f"sweep {args.experiment}")
     store = SweepStore(out)
     manifest = build_manifest(experiment)
     store.check(manifest)
     n_tasks = len(manifest["tasks"])
+    if note is not None and not args.quiet:
+        sys.stderr.write(note + "\n")
     try:
-        with open_pool(args.workers, args.scheduler, args.cluster) as pool:
+        # The pool first: a bad --scheduler or a missing Dask is refused before the folder
+        # (and its lock file) is created; local workers start only when tasks are submitted.
+        with open_pool(workers, args.scheduler, args.cluster,
+                       tasks=len(args.shard.select(manifest["tasks"])) if args.shard
+                       else n_tasks) as pool, store.locked(args.shard):
             if not args.quiet:
                 sys.stderr.write(f"{experiment.name}: {len(experiment.scenarios)} scenarios x "
                                  f"{experiment.replications} replications = {n_tasks} tasks "

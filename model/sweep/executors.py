@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -20,6 +21,7 @@ from typing import Any
 from ..errors import InputError
 
 IN_FLIGHT_PER_WORKER = 2  # one running, one queued: workers never wait, memory stays flat
+PARENT_POLL_SECONDS = 0.5
 
 
 @dataclass
@@ -37,6 +39,35 @@ def default_workers() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         return os.cpu_count() or 1
+
+
+def _exit_if_orphaned(parent: int) -> None:
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _watch_parent(parent: int) -> None:
+    """Worker initializer: end this worker as soon as the driver (``parent``) is gone.
+
+    A daemon thread polls ``os.getppid()`` (a dead parent's children are re-parented), so a
+    driver killed with SIGKILL leaves no worker running for longer than the poll interval,
+    nor, once its workers are gone, multiprocessing's resource tracker. (Not
+    ``prctl(PR_SET_PDEATHSIG)``: that fires when the *thread* that started the worker ends.)
+    """
+    _exit_if_orphaned(parent)  # the parent may be gone already
+
+    def poll() -> None:
+        while True:
+            time.sleep(PARENT_POLL_SECONDS)
+            _exit_if_orphaned(parent)
+
+    threading.Thread(target=poll, name="mutualsim-watch-parent", daemon=True).start()
+
+
+def local_workers(requested: int | None, tasks: int | None = None) -> int:
+    """Worker processes to start: ``requested`` or all cores, and never more than ``tasks``."""
+    n = requested or default_workers()
+    return max(1, min(n, tasks)) if tasks else n
 
 
 @dataclass
@@ -78,8 +109,12 @@ def _dask_pool(client: Any, description: str) -> Iterator[Pool]:
 
 @contextmanager
 def open_pool(workers: int | None = None, scheduler: str | None = None,
-              cluster: str | None = None) -> Iterator[Pool]:
-    """Local processes (default), a Dask scheduler at ``scheduler``, or ``cluster="local"``."""
+              cluster: str | None = None, tasks: int | None = None) -> Iterator[Pool]:
+    """Local processes (default), a Dask scheduler at ``scheduler``, or ``cluster="local"``.
+
+    Local workers: ``workers`` or all cores, at most one per task (``tasks``); each ends by
+    itself as soon as this process is gone, however it ended.
+    """
     if scheduler is not None:
         if workers is not None:
             raise InputError("cannot be combined with --scheduler: the cluster's workers are "
@@ -96,16 +131,17 @@ def open_pool(workers: int | None = None, scheduler: str | None = None,
         if cluster != "local":
             raise InputError(f"must be 'local', got {cluster!r}", source="--cluster")
         distributed = _distributed("--cluster local")
-        n = workers or default_workers()
+        n = local_workers(workers, tasks)
         with distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                       dashboard_address=None) as local, \
                 distributed.Client(local) as client, \
                 _dask_pool(client, f"local Dask cluster of {n} workers") as pool:
             yield pool
     else:
-        n = workers or default_workers()
+        n = local_workers(workers, tasks)
         executor = ProcessPoolExecutor(max_workers=n,
-                                       mp_context=multiprocessing.get_context("spawn"))
+                                       mp_context=multiprocessing.get_context("spawn"),
+                                       initializer=_watch_parent, initargs=(os.getpid(),))
         ok = False
         try:
             yield Pool(executor, lambda: IN_FLIGHT_PER_WORKER * n,

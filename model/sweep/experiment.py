@@ -12,6 +12,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
+from ..guard import MAX_DESIGN_POINTS, MAX_TASKS, check_count
 from ..params import (
     FIELDS,
     Scenario,
@@ -26,6 +29,7 @@ from ..params import (
     flatten_mapping,
     load_scenario,
     read_toml,
+    show,
 )
 from . import designs
 from .designs import KINDS, Range
@@ -70,6 +74,17 @@ class Design:
                           {"low": v.low, "high": v.high})
                    for name, v in self.factors.items()}
         return {"kind": self.kind, "factors": factors, **self.options}
+
+    def size(self) -> int:
+        """Number of design points, computed without building them."""
+        k = len(self.factors)
+        if self.kind == "grid":
+            return math.prod(len(v) for v in self.factors.values())  # type: ignore[arg-type]
+        if self.kind == "lhs":
+            return self.options["samples"]
+        if self.kind == "morris":
+            return (k + 1) * self.options["trajectories"]
+        return self.options["samples"] * (2 * k + 2 if self.options["second_order"] else k + 2)
 
     def points(self, source: str) -> list[dict[str, Any]]:
         """Factor values of every design point, in design order."""
@@ -148,14 +163,15 @@ class Experiment:
 
 def _whole(value: Any, minimum: int, source: str, key: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise InputError(f"key {key!r} must be a whole number >= {minimum}, got {value!r}",
-                         source=source)
+        raise InputError(f"key {key!r} must be a whole number >= {minimum}, got "
+                         f"{show(value)}", source=source)
     return value
 
 
 def _table(value: Any, source: str, key: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise InputError(f"{key!r} must be a table ([{key}]), got {value!r}", source=source)
+        raise InputError(f"{key!r} must be a table ([{key}]), got {show(value)}",
+                         source=source)
     return value
 
 
@@ -177,15 +193,17 @@ def _levels(factors: dict[str, Any], source: str) -> dict[str, tuple[Any, ...]]:
                              "(see docs/ODD.md)", source=source)
         if not isinstance(values, list):
             raise InputError(f"key {name!r} must be a list of values, e.g. {name} = [a, b], "
-                             f"got {values!r}", source=source)
+                             f"got {show(values)}", source=source)
         if not values:
             raise InputError(f"key {name!r} has an empty list; give at least one value",
                              source=source)
         coerced = [check_value(name, v, source) for v in values]
+        seen: set[Any] = set()
         for i, v in enumerate(coerced):
-            if v in coerced[:i]:
-                raise InputError(f"key {name!r} lists the value {values[i]!r} twice",
+            if v in seen:
+                raise InputError(f"key {name!r} lists the value {show(values[i])} twice",
                                  source=source)
+            seen.add(v)
         out[name] = tuple(coerced)
     return out
 
@@ -251,7 +269,7 @@ def _design(data: dict[str, Any], factors: dict[str, Any], seed: int, source: st
         if key == "second_order":
             value = data.get(key, default)
             if not isinstance(value, bool):
-                raise InputError(f"key {key!r} must be true or false, got {value!r}",
+                raise InputError(f"key {key!r} must be true or false, got {show(value)}",
                                  source=design_source)
             options[key] = value
         elif key in data:
@@ -262,6 +280,10 @@ def _design(data: dict[str, Any], factors: dict[str, Any], seed: int, source: st
             options[key] = default
         else:
             raise InputError(f"missing key {key!r} for kind = {kind!r}", source=design_source)
+    if kind == "morris" and options["levels"] % 2:
+        raise InputError(f"key 'levels' must be an even whole number >= 2 for kind = "
+                         f"'morris' (Morris' design needs an even grid), got "
+                         f"{options['levels']}", source=design_source)
     if kind == "sobol" and options["samples"] & (options["samples"] - 1):
         raise InputError(f"key 'samples' must be a power of 2 for kind = 'sobol', got "
                          f"{options['samples']}", source=design_source)
@@ -281,15 +303,20 @@ def _base(data: dict[str, Any], source: str, base_dir: Path) -> tuple[Scenario, 
         raise InputError(f"key 'base' must be a path to a scenario file, got {base!r}",
                          source=source)
     path = base_dir / base
-    if not path.is_file():
+    if not os.path.lexists(path):
         raise InputError(f"key 'base': scenario file {base!r} not found (looked for {path})",
                          source=source)
     return load_scenario(path), str(path)
 
 
 def parse_experiment(data: dict[str, Any], source: str, base_dir: Path | None = None,
-                     replications: int | None = None) -> Experiment:
-    """Validate TOML-shaped experiment data; ``replications`` overrides the file's count."""
+                     replications: int | None = None, *,
+                     size_check: bool = True) -> Experiment:
+    """Validate TOML-shaped experiment data; ``replications`` overrides the file's count.
+
+    With ``size_check`` a design of more than ``guard.MAX_DESIGN_POINTS`` points or more
+    than ``guard.MAX_TASKS`` tasks is refused before any point is built.
+    """
     base_dir = Path(".") if base_dir is None else Path(base_dir)
     for key in data:
         if key not in TOP_KEYS:
@@ -299,7 +326,7 @@ def parse_experiment(data: dict[str, Any], source: str, base_dir: Path | None = 
     description = data.get("description", "")
     for key, value in (("name", name), ("description", description)):
         if not isinstance(value, str):
-            raise InputError(f"key {key!r} must be text, got {value!r}", source=source)
+            raise InputError(f"key {key!r} must be text, got {show(value)}", source=source)
     if "seed" not in data:
         raise InputError("missing key 'seed' (a whole number >= 0)", source=source)
     seed = _whole(data["seed"], 0, source, "seed")
@@ -330,6 +357,14 @@ def parse_experiment(data: dict[str, Any], source: str, base_dir: Path | None = 
         raise InputError(f"key {clash[0]!r} is both a factor and in [base_overrides]; keep "
                          "one", source=f"{source} [factors]")
 
+    n_points = design.size()
+    check_count(n_points, MAX_DESIGN_POINTS, "design points", f"{source} [design]",
+                override=not size_check)
+    reps = file_replications if replications is None else replications
+    n_tasks = n_points * math.ceil(reps / block_size)
+    check_count(n_tasks, MAX_TASKS, f"tasks ({n_points:,} points x {reps:,} replications in "
+                f"blocks of {block_size:,})", source, override=not size_check)
+
     points = []
     for index, values in enumerate(design.points(f"{source} [design]")):
         try:
@@ -346,10 +381,12 @@ def parse_experiment(data: dict[str, Any], source: str, base_dir: Path | None = 
         block_size=block_size, points=tuple(points))
 
 
-def load_experiment(path: str | Path, replications: int | None = None) -> Experiment:
+def load_experiment(path: str | Path, replications: int | None = None, *,
+                    size_check: bool = True) -> Experiment:
     """Read and validate an experiment TOML file (``base`` is relative to the file)."""
     path = Path(path)
     from ..shipped import resolve  # a missing path naming a shipped experiment: that file
     path = resolve(path, "experiments")
     data = read_toml(path, "experiment")
-    return parse_experiment(data, str(path), path.parent, replications)
+    return parse_experiment(data, str(path), path.parent, replications,
+                            size_check=size_check)

@@ -1,13 +1,17 @@
 """Reading a sweep's results folder: ``open_sweep(DIR)``.
 
-Only finished tasks (those with a done marker) are read, so a folder can be opened while a
-sweep is still running or after it was interrupted. Histories and panels come back as
-pandas frames for a few scenarios, or as a ``pyarrow.dataset`` to query the whole sweep
-without loading it; survival counts are summed over tasks, never over raw rows.
+Only finished tasks (those with a done marker whose files match its sha256) are read, so a
+folder can be opened while a sweep is still running or after it was interrupted, and a
+damaged file is left out (with one warning line) rather than read as a result. The manifest
+is checked against its own hash and contents when the folder is opened. Histories and
+panels come back as pandas frames for a few scenarios, or as a ``pyarrow.dataset`` to query
+the whole sweep without loading it; survival counts are summed over tasks, never over raw
+rows.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -19,11 +23,16 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from ..errors import InputError
+from ..schema import empty_table, to_frame
 from ..survival import SurvivalCounts, kaplan_meier
-from .store import SCENARIOS, SweepStore
+from .store import SweepStore, scenarios_table
 from .tasks import KINDS, Task
 
 SUMMARY_TIMES = (5, 10, 15)
+
+
+class DamagedResultsWarning(UserWarning):
+    """Some finished tasks' files do not match their done markers and are left out."""
 
 
 def survival_at(counts: SurvivalCounts, times: Iterable[int]) -> dict[int, float]:
@@ -60,12 +69,17 @@ class Sweep:
             raise InputError("not a sweep results folder (no manifest.json)",
                              source=str(self.path))
         self.manifest: dict[str, Any] = manifest
+        self.experiment = self.store.experiment()
 
     # ---------------------------------------------------------------- what was planned
     @cached_property
     def scenarios(self) -> pd.DataFrame:
-        """One row per scenario: ``scenario_id``, ``design_index`` and every parameter."""
-        return pq.read_table(self.path / SCENARIOS).to_pandas()
+        """One row per scenario: ``scenario_id``, ``design_index`` and every parameter.
+
+        Built from the (verified) manifest, of which ``scenarios.parquet`` is a copy, so a
+        damaged copy is never read."""
+        assert self.experiment is not None
+        return scenarios_table(self.experiment).to_pandas()
 
     @property
     def factors(self) -> tuple[str, ...]:
@@ -83,20 +97,39 @@ class Sweep:
         return [Task(t["scenario_id"], t["start"], t["stop"]) for t in self.manifest["tasks"]]
 
     @cached_property
+    def _states(self) -> dict[Task, str]:
+        """Each task's state (done / pending / damaged: why), files checked by sha256."""
+        states = {t: self.store.task_state(t, self.manifest["experiment_hash"])
+                  for t in self._tasks}
+        damaged = [(t, s) for t, s in states.items() if s.startswith("damaged")]
+        if damaged:
+            first, why = damaged[0]
+            # Attributed to the folder (not a source line), so it prints as one line.
+            warnings.warn_explicit(
+                f"{len(damaged)} finished task(s) have damaged files and are left out "
+                f"({first.id}: {why.removeprefix('damaged: ')}); run mutualsim sweep again "
+                "to recompute them", DamagedResultsWarning, str(self.path), 0)
+        return states
+
+    @cached_property
     def _done(self) -> list[Task]:
-        return [t for t in self._tasks if self.store.done_path(t).exists()]
+        return [t for t in self._tasks if self._states[t] == "done"]
 
     @property
     def tasks(self) -> pd.DataFrame:
-        """Every planned task with its status (done / failed / pending) and last error."""
-        done = set(self._done)
+        """Every planned task with its status (done / damaged / failed / pending) and the
+        last error (or what is damaged)."""
         rows = []
         for t in self._tasks:
-            error = None if t in done else self.store.read_error(t)
-            status = "done" if t in done else ("failed" if error else "pending")
+            state = self._states[t]
+            error = None if state != "pending" else self.store.read_error(t)
+            if state.startswith("damaged"):
+                status, text = "damaged", state.removeprefix("damaged: ")
+            else:
+                status = state if state == "done" else ("failed" if error else "pending")
+                text = error.get("error") if error else None
             rows.append({"task": t.id, "scenario_id": t.scenario_id, "start": t.start,
-                         "stop": t.stop, "status": status,
-                         "error": error.get("error") if error else None})
+                         "stop": t.stop, "status": status, "error": text})
         return pd.DataFrame(rows)
 
     @property
@@ -122,18 +155,32 @@ class Sweep:
         return [self.store.file_path(t, kind) for t in self._done
                 if ids is None or t.scenario_id in ids]
 
-    def dataset(self, kind: str = "histories") -> ds.Dataset:
-        """A ``pyarrow.dataset`` over every finished task's file of ``kind``."""
-        return ds.dataset([str(p) for p in self.files(kind)], format="parquet")
+    def dataset(self, kind: str = "histories",
+                scenario_id: str | Sequence[str] | None = None) -> ds.Dataset:
+        """A ``pyarrow.dataset`` over every finished task's file of ``kind``.
+
+        Its schema is :func:`mutualsim.schema.schema` ``(kind, scenario_id=True)`` whatever
+        the data. Files with no rows are left out: they add nothing, and Parquet cannot keep
+        an enumeration's dictionary in a file without rows, which would stop pyarrow from
+        joining the dataset with another table. With no rows at all, an empty in-memory
+        dataset of the same schema.
+        """
+        files = [str(p) for p in self.files(kind, scenario_id)
+                 if pq.read_metadata(p).num_rows > 0]
+        if not files:
+            return ds.dataset(empty_table(kind, scenario_id=True))
+        return ds.dataset(files, format="parquet")
 
     def _frame(self, kind: str, scenario_id: str | Sequence[str] | None,
                columns: Sequence[str] | None) -> pd.DataFrame:
-        files = self.files(kind, scenario_id)
-        if not files:
-            return pd.DataFrame(columns=list(columns) if columns else None)
-        table = ds.dataset([str(p) for p in files], format="parquet").to_table(
-            columns=list(columns) if columns else None)
-        return table.to_pandas()
+        """Rows of ``kind`` as pandas, dtypes as :func:`mutualsim.schema.to_frame` gives."""
+        names = list(columns) if columns else None
+        dataset = self.dataset(kind, scenario_id)
+        if names:
+            unknown = sorted(set(names) - set(dataset.schema.names))
+            if unknown:
+                raise InputError(f"no column {unknown[0]!r} in {kind}", source=str(self.path))
+        return to_frame(dataset.to_table(columns=names))
 
     def histories(self, scenario_id: str | Sequence[str] | None = None,
                   columns: Sequence[str] | None = None) -> pd.DataFrame:
@@ -149,7 +196,7 @@ class Sweep:
         """Survival counts of one scenario, summed over its finished tasks."""
         total = SurvivalCounts(np.zeros(0, np.int64), np.zeros(0, np.int64))
         for path in self.files("counts", scenario_id):
-            frame = pq.read_table(path).to_pandas().drop(columns="scenario_id")
+            frame = to_frame(pq.read_table(path).drop_columns(["scenario_id"]))
             total = total + SurvivalCounts.from_frame(frame)
         return total
 

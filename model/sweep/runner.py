@@ -37,6 +37,7 @@ class SweepReport:
     tasks: int = 0
     already_done: int = 0
     damaged: int = 0
+    damaged_tasks: list[Failure] = field(default_factory=list)
     finished: int = 0
     failed: list[Failure] = field(default_factory=list)
     not_run: int = 0
@@ -99,6 +100,7 @@ def pending_tasks(experiment: Experiment, store: SweepStore, tasks: list[Task],
             continue
         if state != "pending":
             report.damaged += 1
+            report.damaged_tasks.append(Failure(task.id, state.removeprefix("damaged: ")))
             store.log("damaged", task=task.id, reason=state)
         pending.append(task)
     return pending
@@ -108,7 +110,19 @@ def run_sweep(experiment: Experiment, store: SweepStore, executor: Executor, *,
               capacity: Callable[[], int] | int = 4, shard: Shard | None = None,
               verify: bool = False, progress: bool = False,
               description: str = "") -> SweepReport:
-    """Run every unfinished task of ``experiment`` (or of one ``shard``) into ``store``."""
+    """Run every unfinished task of ``experiment`` (or of one ``shard``) into ``store``.
+
+    Holds the folder's lock throughout (see :meth:`SweepStore.locked`): InputError if
+    another run is using it.
+    """
+    with store.locked(shard):
+        return _run_sweep(experiment, store, executor, capacity=capacity, shard=shard,
+                          verify=verify, progress=progress, description=description)
+
+
+def _run_sweep(experiment: Experiment, store: SweepStore, executor: Executor, *,
+               capacity: Callable[[], int] | int, shard: Shard | None, verify: bool,
+               progress: bool, description: str) -> SweepReport:
     started = time.perf_counter()
     in_flight_limit = capacity if callable(capacity) else (lambda: capacity)
     store.initialise(build_manifest(experiment), scenarios_table(experiment))

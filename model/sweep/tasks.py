@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import InputError
 from ..params import Scenario
+from ..schema import to_table
 from ..simulate import histories_frame, panel_frame, run_block
 from ..state import CAUSE_NAMES
 from ..survival import SurvivalCounts
@@ -107,15 +107,15 @@ class TaskOutput:
     worker: str = ""
 
 
-def parquet_bytes(frame: pd.DataFrame) -> bytes:
-    """Serialise a frame the way every result file is written (zstd, pandas dtypes kept).
+def parquet_bytes(frame: pd.DataFrame, kind: str) -> bytes:
+    """Serialise a task's frame of ``kind`` with the code's schema (:mod:`mutualsim.schema`).
 
-    The bytes depend only on the data and the library versions, so the same task gives the
-    same file on any worker.
+    The bytes depend only on the data and the pyarrow version (no pandas metadata, no
+    inferred types), so the same task gives the same file on any worker and under any
+    supported pandas.
     """
-    table = pa.Table.from_pandas(frame, preserve_index=False)
     sink = io.BytesIO()
-    pq.write_table(table, sink, compression="zstd")
+    pq.write_table(to_table(frame, kind, scenario_id=True), sink, compression="zstd")
     return sink.getvalue()
 
 
@@ -126,7 +126,8 @@ def task_frames(inp: TaskInput) -> dict[str, pd.DataFrame]:
     histories = histories_frame(block, scenario)
     panel = panel_frame(block, scenario)
     spun = histories[histories["spinout_year"].notna()]
-    causes = spun["exit_cause"].fillna("").map(CAUSE_NAMES.index).to_numpy(np.int64)
+    # Categorical codes follow CAUSE_NAMES[1:]; missing (-1) becomes 0, "no exit".
+    causes = spun["exit_cause"].cat.codes.to_numpy(np.int64) + 1
     counts = SurvivalCounts.from_durations(
         spun["duration_years"].to_numpy(np.int64), (~spun["censored"]).to_numpy(np.int64),
         causes, max_time=scenario.years, n_causes=N_CAUSES).to_frame()
@@ -141,7 +142,8 @@ def run_task(inp: TaskInput) -> TaskOutput:
     start = time.perf_counter()
     worker = f"{socket.gethostname()}:{os.getpid()}"
     try:
-        files = {kind: parquet_bytes(frame) for kind, frame in task_frames(inp).items()}
+        files = {kind: parquet_bytes(frame, kind)
+                 for kind, frame in task_frames(inp).items()}
     except Exception as err:  # one failing task is data for the log, not a crash
         return TaskOutput(inp.task, None, f"{type(err).__name__}: {err}",
                           traceback.format_exc(), time.perf_counter() - start, worker)

@@ -1,0 +1,151 @@
+"""The data contract: every Parquet file of a kind carries the code's one schema.
+
+These tests hold under any supported pandas (2.x object strings or 3.x ``str``) and
+pyarrow: they compare Arrow schemas and values, never pandas dtypes by name.
+"""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+from mutualsim import Scenario, simulate
+from mutualsim.cli import main
+from mutualsim.schema import (
+    ENUM_TYPE,
+    ENUMERATIONS,
+    PANEL_COUNTS,
+    empty_table,
+    library_versions,
+    schema,
+    to_frame,
+    to_table,
+)
+from mutualsim.sweep import SweepStore, load_experiment, open_sweep, run_sweep
+
+TINY = Scenario(councils=1, years=3, services_per_council=1)
+
+# The issue's reproducer: two grid points, four replications of one block each, so most
+# tasks have no mutual at all (an empty histories table that used to infer `null` types).
+REPRODUCER = """name = "empty_tasks"
+replications = 4
+seed = 1
+block_size = 1
+[base_overrides]
+councils = 1
+years = 3
+services_per_council = 1
+[design]
+kind = "grid"
+[factors]
+reactive_rate = [0.0, 0.9]
+"""
+
+
+def sweep(tmp_path: Path, text: str = REPRODUCER) -> Path:
+    path = tmp_path / "exp.toml"
+    path.write_text(text)
+    out = tmp_path / "sweep"
+    with ThreadPoolExecutor(2) as pool:
+        run_sweep(load_experiment(path), SweepStore(out), pool, capacity=2, progress=False)
+    return out
+
+
+def test_reproducer_histories_with_empty_tasks(tmp_path: Path) -> None:
+    out = sweep(tmp_path)
+    opened = open_sweep(out)
+    expected = sum(len(simulate(TINY.replace(reactive_rate=rate), [i], seed=1).histories)
+                   for rate in (0.0, 0.9) for i in range(4))
+    histories = opened.histories()
+    assert len(histories) == expected == 4
+    table = opened.dataset("histories").to_table()
+    assert table.num_rows == 4
+    assert table.schema.remove_metadata().equals(schema("histories", scenario_id=True))
+    # Joined with the scenario table on scenario_id, in pyarrow alone.
+    scenarios = pq.read_table(out / "scenarios.parquet")
+    joined = table.join(scenarios, "scenario_id")
+    assert joined.num_rows == 4
+    assert set(pc.unique(joined["reactive_rate"]).to_pylist()) <= {0.0, 0.9}
+
+
+def test_every_written_file_has_the_code_schema(tmp_path: Path) -> None:
+    out = sweep(tmp_path)
+    files = sorted((out / "tasks").rglob("*.parquet"))
+    assert len(files) == 2 * 4 * 3
+    empty = 0
+    for path in files:
+        kind = path.name.split(".")[1]
+        table = pq.read_table(path)
+        assert table.schema.remove_metadata().equals(schema(kind, scenario_id=True)), path
+        assert b"pandas" not in (table.schema.metadata or {}), path
+        empty += table.num_rows == 0
+    assert empty > 0  # the reproducer really has empty tasks
+
+
+def test_run_writes_the_code_schema(tmp_path: Path, capsys) -> None:
+    scenario = tmp_path / "s.toml"
+    scenario.write_text("councils = 3\nyears = 6\n")
+    assert main(["run", str(scenario), "-n", "3", "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    for kind in ("histories", "panel"):
+        table = pq.read_table(tmp_path / "out" / f"{kind}.parquet")
+        assert table.schema.remove_metadata().equals(schema(kind)), kind
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert set(manifest["versions"]) >= {"python", "numpy", "pandas", "pyarrow", "mesa"}
+    assert manifest["versions"] == library_versions()
+
+
+def test_empty_tables_keep_the_schema() -> None:
+    for kind in ("histories", "panel", "counts"):
+        table = empty_table(kind, scenario_id=True)
+        assert table.num_rows == 0
+        frame = to_frame(table)
+        assert len(frame) == 0 and list(frame.columns) == table.schema.names
+        assert to_table(frame, kind, scenario_id=True).schema.equals(table.schema)
+
+
+def test_simulate_frames_round_trip_through_the_schema() -> None:
+    results = simulate(Scenario(councils=6, years=12), 4, seed=2)
+    for kind, frame in (("histories", results.histories), ("panel", results.panel)):
+        table = to_table(frame, kind)
+        back = to_frame(table)
+        pd.testing.assert_frame_equal(back, frame, check_exact=True)
+        for field in table.schema:
+            if field.name in ENUMERATIONS:
+                assert field.type == ENUM_TYPE
+                assert table.column(field.name).chunk(0).dictionary.to_pylist() == list(
+                    ENUMERATIONS[field.name])
+        if kind == "panel":
+            for name in PANEL_COUNTS:
+                assert table.schema.field(name).type == pa.int64(), name
+            assert table.schema.field("recession").type == pa.bool_()
+
+
+@pytest.mark.parametrize(("kind", "column", "value", "message"), [
+    ("histories", "exit_cause", "bankrupt", "not one of"),
+    ("histories", "tenders", 1.5, "whole numbers"),
+    ("histories", "replication", None, "missing values"),
+])
+def test_to_table_refuses_data_outside_the_contract(kind, column, value, message) -> None:
+    frame = simulate(Scenario(councils=3, years=8), 1, seed=0).histories.head(1).copy()
+    frame[column] = pd.Series([value], dtype=object)
+    with pytest.raises(ValueError, match=message):
+        to_table(frame, kind)
+
+
+def test_files_depend_only_on_data(tmp_path: Path) -> None:
+    """Same data, whichever pandas dtype carries the strings: the same bytes."""
+    frame = simulate(Scenario(councils=4, years=8), 2, seed=5).histories
+    as_objects = frame.astype({name: object for name in ENUMERATIONS if name in frame})
+    one, two = tmp_path / "a.parquet", tmp_path / "b.parquet"
+    pq.write_table(to_table(frame, "histories"), one, compression="zstd")
+    pq.write_table(to_table(as_objects, "histories"), two, compression="zstd")
+    assert one.read_bytes() == two.read_bytes()
+    assert np.array_equal(pq.read_table(one)["mutual_id"].to_numpy(), frame["mutual_id"])
