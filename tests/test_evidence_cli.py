@@ -279,3 +279,13 @@ def test_documented_scenario_paths_work_from_any_folder(tmp_path, monkeypatch):
     assert main(["run", "scenarios/protection_7.toml", "-n", "1", "--quiet", "--out",
                  str(tmp_path / "p7")]) == 0
     assert (tmp_path / "p7" / "histories.parquet").is_file()
+
+
+def test_a_calibration_too_big_for_this_machine_is_refused_before_any_work(tmp_path, capsys):
+    exp = _tiny(tmp_path)
+    out = tmp_path / "cal"
+    assert _status(["calibrate", str(exp), "--out", str(out), "-n", "100000000",
+                    "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--no-size-check" in err[0], err
+    assert _listing(tmp_path) == ["tiny.toml"]

@@ -118,7 +118,8 @@ def experiment_path(path: str | Path | None) -> Path:
 
 
 def load_calibration_experiment(path: str | Path | None, replications: int | None = None,
-                                samples: int | None = None) -> Experiment:
+                                samples: int | None = None, *,
+                                size_check: bool = True) -> Experiment:
     """The calibration experiment file; ``samples`` overrides the LHS size.
 
     ``path`` None (or a bare name such as ``calibration``) reads the shipped file.
@@ -131,7 +132,8 @@ def load_calibration_experiment(path: str | Path | None, replications: int | Non
                          source=str(path))
     if samples is not None:
         data["design"] = {**design, "samples": samples}
-    return parse_experiment(data, str(path), path.parent, replications)
+    return parse_experiment(data, str(path), path.parent, replications,
+                            size_check=size_check)
 
 
 @dataclass
@@ -195,7 +197,7 @@ def calibrate(experiment: Experiment, out: Path, executor: Any, capacity: Any = 
             "sweep": str(root),
             "targets": [{"outcome": t.outcome, "value": t.value, "scale": t.scale}
                         for t in TARGETS]}
-    with publish(out, "calibrate", run_key(experiment, fraction), info) as work:
+    with publish(out, "calibrate", run_key(experiment, fraction), info, force) as work:
         write_parquet_atomic(work / "prior_outcomes.parquet", frame)
         write_parquet_atomic(work / "posterior.parquet", posterior)
         summary.to_csv(work / "posterior_summary.csv", float_format="%.4g")

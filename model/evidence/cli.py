@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..cli import positive_int
+from ..cli import add_safety_options, positive_int
 
 DEFAULT_SENSITIVITY_OUT = Path("out/sensitivity")
 
@@ -38,10 +38,8 @@ def _executor_args(parser: argparse.ArgumentParser) -> None:
                             "(needs mutualsim[distributed])")
     where.add_argument("--cluster", choices=["local"], default=None,
                        help="start a local Dask cluster (needs mutualsim[distributed])")
-    parser.add_argument("--force", action="store_true",
-                        help="replace a previous result of this command from another run in "
-                             "--out (never anything else)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_safety_options(parser)  # --force, --no-size-check: as for every command
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -89,7 +87,24 @@ def _interrupted(where: Path) -> int:
     return 130
 
 
+def _workers(args: argparse.Namespace) -> int | None:
+    """Local workers: capped at the cores unless --no-size-check (None: a Dask scheduler)."""
+    from ..guard import worker_count
+    if args.scheduler is not None:
+        return None
+    workers, note = worker_count(args.workers, override=args.no_size_check)
+    if note is not None and not args.quiet:
+        sys.stderr.write(note + "\n")
+    return workers
+
+
+def _base_file(experiment) -> tuple[Path, ...]:
+    return (Path(experiment.base_file),) if experiment.base_file else ()
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
+    from ..guard import check_estimate, estimate_sweep
+    from ..sweep import plan_tasks
     from ..sweep.executors import open_pool
     from .calibrate import (
         DEFAULT_ACCEPT,
@@ -103,13 +118,23 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     fraction = args.accept or DEFAULT_ACCEPT
     path = experiment_path(args.experiment)
-    experiment = load_calibration_experiment(path, args.replications, args.samples)
+    experiment = load_calibration_experiment(path, args.replications, args.samples,
+                                             size_check=not args.no_size_check)
     out = args.out if args.out is not None else Path("out/calibration") / path.stem
     if args.scheduler is not None or args.cluster is not None:
         require("distributed", "--scheduler" if args.scheduler else "--cluster local")
-    root = check_calibration(experiment, out, fraction, args.force, inputs=(path,))
+    root = check_calibration(experiment, out, fraction, args.force,
+                             inputs=(path, *_base_file(experiment)))
+    workers = _workers(args)
+    check_estimate(estimate_sweep([p.scenario for p in experiment.scenarios],
+                                  experiment.replications, experiment.block_size,
+                                  workers or 1),
+                   f"{len(experiment.scenarios):,} prior points x "
+                   f"{experiment.replications:,} replications", out=out,
+                   override=args.no_size_check, source=f"calibrate {path}")
     try:
-        with open_pool(args.workers, args.scheduler, args.cluster) as pool:
+        with open_pool(workers, args.scheduler, args.cluster,
+                       tasks=len(plan_tasks(experiment))) as pool:
             if not args.quiet:
                 sys.stderr.write(f"{experiment.name}: {len(experiment.scenarios)} prior points "
                                  f"x {experiment.replications} replications on "
@@ -144,9 +169,10 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
     settings = Settings.quick() if args.quick else Settings.full()
     try:
-        result = run_pipeline(args.out, settings=settings, workers=args.workers,
+        result = run_pipeline(args.out, settings=settings, workers=_workers(args),
                               scheduler=args.scheduler, cluster=args.cluster,
-                              progress=not args.quiet, force=args.force)
+                              progress=not args.quiet, force=args.force,
+                              size_check=not args.no_size_check)
     except Incomplete as err:
         print(f"{err}; nothing was published")
         return 1

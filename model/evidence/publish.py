@@ -12,8 +12,9 @@ What may be replaced (checked before anything is computed or written):
 * a missing or empty folder: yes;
 * a previous result of the same command and the same run: yes (a re-run);
 * a previous result of the same command but another run: only with ``--force``;
-* anything else (a folder with other files, a file, a command's own input): never (the
-  project-wide rules of ``mutualsim.io.check_out`` apply first where that exists).
+* anything else: as ``mutualsim.io.check_out`` rules for every command (a folder with
+  other files only with ``--force``; never a file, the command's own input or the current
+  folder).
 
 The manifest lists the ``files`` the command wrote, so the other commands recognise the
 folder as a result of this one.
@@ -30,12 +31,7 @@ from typing import Any
 
 from .. import __version__
 from ..errors import InputError
-from ..io import TMP_PREFIX, atomic_directory, write_json_atomic
-
-try:  # the project-wide --out rules (current folder, symlinks, unwritable places, inputs)
-    from ..io import check_out as _check_out  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - older io without check_out: our own checks only
-    _check_out = None
+from ..io import TMP_PREFIX, atomic_directory, check_out, write_json_atomic
 
 MANIFEST = "manifest.json"
 FORMAT = "mutualsim-evidence/1"
@@ -61,22 +57,12 @@ def check_target(out: Path, command: str, run_key: str, force: bool = False,
                  inputs: tuple[Path, ...] = ()) -> None:
     """Refuse (InputError, nothing written) an ``--out`` this run may not replace."""
     source = f"--out {out}"
-    if _check_out is not None:
-        _check_out(out, command, inputs, force)
-    if out.exists() and not out.is_dir():
-        raise InputError("exists and is not a folder; give a folder path", source=source)
-    resolved = out.resolve()
-    for path in inputs:
-        if path.resolve().is_relative_to(resolved):
-            raise InputError(f"holds this command's own input {path}; give another folder",
-                             source=source)
+    check_out(out, command, inputs, force)  # the rules every command follows
     if not out.is_dir() or not any(not p.name.startswith(TMP_PREFIX) for p in out.iterdir()):
         return
     manifest = read_result_manifest(out)
     if manifest is None or manifest.get("command") != command:
-        raise InputError(f"is not empty and holds no result of mutualsim {command} (no "
-                         f"{MANIFEST} of it); nothing was touched, give a new or empty "
-                         "folder", source=source)
+        return  # not a result of ours: check_out allowed it (--force)
     if manifest.get("run_key") != run_key and not force:
         run = manifest.get("run")
         label = run.get("label") if isinstance(run, dict) else None
@@ -85,7 +71,8 @@ def check_target(out: Path, command: str, run_key: str, force: bool = False,
 
 
 @contextmanager
-def publish(out: Path, command: str, run_key: str, run: dict[str, Any]) -> Iterator[Path]:
+def publish(out: Path, command: str, run_key: str, run: dict[str, Any],
+            force: bool = False) -> Iterator[Path]:
     """Yield a temporary folder beside ``out``; on success it becomes ``out`` with a manifest.
 
     ``run`` describes the run (settings, counts of dropped points, where the sweeps are) and
@@ -94,13 +81,12 @@ def publish(out: Path, command: str, run_key: str, run: dict[str, Any]) -> Itera
     import numpy as np
     import pandas as pd
     import pyarrow as pa
-    with atomic_directory(out) as work:
+    # atomic_directory adds the command and the list of files to the manifest and checks
+    # ``out`` again just before the swap.
+    with atomic_directory(out, command=command, force=force) as work:
         yield work
-        files = sorted([*(p.name for p in work.iterdir() if not p.name.startswith(TMP_PREFIX)
-                          and p.name != MANIFEST), MANIFEST])
         write_json_atomic(work / MANIFEST, {
             "format": FORMAT, "command": command, "run_key": run_key, "run": run,
-            "files": files,
             "mutualsim_version": __version__, "numpy_version": np.__version__,
             "pandas_version": pd.__version__, "pyarrow_version": pa.__version__,
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -281,6 +281,23 @@ def _outcomes(plan_or_exp: Plan | Experiment, root: Path, blocks: int = 1) -> pd
     return point_outcomes(root, exp, blocks).reset_index(drop=True)
 
 
+def _check_size(s: Settings, stages: Sequence[Experiment], workers: int | None,
+                out: Path) -> None:
+    """Refuse (InputError, before any work) a run that does not fit this machine; the Sobol
+    stage, planned after Morris, is counted as its size at the base scenario."""
+    from ..guard import Estimate, check_estimate, estimate_sweep
+    n = workers or 1
+    sobol = [Scenario().replace(**s.base)] * (s.sobol_n * (s.sobol_factors + 2))
+    parts = [estimate_sweep([p.scenario for p in exp.scenarios], exp.replications,
+                            exp.block_size, n) for exp in stages]
+    parts.append(estimate_sweep(sobol, s.replications, s.replications, n))
+    total = Estimate(max(e.memory for e in parts), sum(e.disk for e in parts),
+                     sum(e.seconds for e in parts))
+    points = sum(len(exp.scenarios) for exp in stages) + len(sobol)
+    check_estimate(total, f"sensitivity ({points:,} model points)", out=out,
+                   source="sensitivity")
+
+
 class Incomplete(Exception):
     """A stage's sweep did not finish (failed or unrun tasks); re-running resumes it."""
 
@@ -293,7 +310,7 @@ class Incomplete(Exception):
 def run_pipeline(out: Path, quick: bool = False, workers: int | None = None,
                  settings: Settings | None = None, *, scheduler: str | None = None,
                  cluster: str | None = None, progress: bool = False,
-                 force: bool = False) -> dict[str, Any]:
+                 force: bool = False, size_check: bool = True) -> dict[str, Any]:
     """Morris, Sobol and PRIM; tables (CSV, JSON) and figures (PNG) published to ``out``.
 
     Model runs are resumable sweeps in ``<out>.sweeps/<settings key>/{morris,noise,prim,
@@ -316,8 +333,12 @@ def run_pipeline(out: Path, quick: bool = False, workers: int | None = None,
     for name, exp in (("morris", morris_plan.experiment), ("noise", noise_exp),
                       ("prim", prim_plan.experiment)):
         check_stage(exp, root / name)
+    if size_check:
+        _check_size(s, (morris_plan.experiment, noise_exp, prim_plan.experiment), workers, out)
 
-    with open_pool(workers, scheduler, cluster) as pool:
+    with open_pool(workers, scheduler, cluster,
+                   tasks=sum(len(e.scenarios) for e in (morris_plan.experiment, noise_exp,
+                                                         prim_plan.experiment))) as pool:
         if progress:
             sys.stderr.write(f"sensitivity ({s.label}) on {pool.description}; model runs "
                              f"resumable in {root}/\n")
@@ -380,7 +401,7 @@ def run_pipeline(out: Path, quick: bool = False, workers: int | None = None,
     }
     run = {"label": s.label, "settings": s.to_dict(), "sweeps": str(root),
            "missing_outputs": missing}
-    with publish(out, "sensitivity", s.key, run) as work:
+    with publish(out, "sensitivity", s.key, run, force) as work:
         write_parquet_atomic(work / "morris_points.parquet", pd.concat(
             [pd.DataFrame(morris_plan.unit, columns=problem["names"]), my], axis=1))
         for name, table in morris.items():

@@ -84,6 +84,8 @@ class Design:
             return self.options["samples"]
         if self.kind == "morris":
             return (k + 1) * self.options["trajectories"]
+        if self.kind == "points":
+            return len(next(iter(self.factors.values()), ()))  # type: ignore[arg-type]
         return self.options["samples"] * (2 * k + 2 if self.options["second_order"] else k + 2)
 
     def points(self, source: str) -> list[dict[str, Any]]:
