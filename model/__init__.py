@@ -4,6 +4,8 @@ Public API::
 
     load_scenario(path) -> Scenario        typed, validated parameters
     Scenario(...).replace(**changes)       vary in code
+    salib_problem(names), salib_points(problem, X)   a SALib problem from the metadata
+    ema_model(names, outcomes)             an EMA Workbench Model of run_model
     simulate(scenario, replications, seed) -> Results (histories, panel)
     MutualMarket(params, rng=seed, replication=i)   the Mesa model of one replication
     MarketScenario(rng=..., **parameters)    Mesa's Scenario for MutualMarket(scenario=...)
@@ -31,6 +33,11 @@ __all__ = [
     "PrivateBidder", "Results", "Scenario", "__version__", "load_scenario", "open_sweep",
     "simulate",
 ]
+
+# The SALib and EMA Workbench bridges (generated from the parameter metadata), on first use.
+_BRIDGES = ("ema_model", "salib_points", "salib_problem")
+_LAZY.update(dict.fromkeys(_BRIDGES, ".evidence.bridges"))
+__all__ += _BRIDGES
 
 
 def __getattr__(name: str):

@@ -583,4 +583,6 @@ def read_toml(path: str | Path, what: str) -> dict[str, Any]:
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario TOML file."""
+    from .shipped import resolve  # a missing path naming a shipped scenario: that file
+    path = resolve(path, "scenarios")
     return scenario_from_mapping(read_toml(path, "scenario"), str(path))

@@ -90,9 +90,7 @@ SKIPPED_BLOCKS = {
     "read_parquet(": "SQL for DuckDB, which is not a dependency",
 }
 #: Blocks expected to fail until another branch lands (xfail, not strict).
-XFAIL_BLOCKS = {
-    "from ema_workbench": "needs evidence branch (ema_workbench extra, mutualsim.ema_model)",
-}
+XFAIL_BLOCKS: dict[str, str] = {}
 #: Substitutions that make a block tiny: (block marker, pattern, replacement).
 SHRINK = [
     ("", r"replications=\d+", f"replications={TINY}"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -41,12 +42,17 @@ def test_accept_picks_the_closest_points_on_a_synthetic_distance():
     assert np.abs(theta[chosen] - 0.5).max() < 0.05
 
 
-def test_nan_outcomes_are_never_accepted_and_fraction_is_checked():
-    frame = pd.DataFrame({"y": [np.nan, 1.0, 5.0]})
+def test_nan_outcomes_are_dropped_not_filled_and_fraction_is_of_the_rest():
+    frame = pd.DataFrame({"y": [np.nan, 1.0, 5.0, 0.5]})
     d = distance(frame, [Target("y", 0.0, 1.0, "s")])
-    assert list(accept(d, 0.34)) == [1, 2]
+    assert np.isnan(d[0]) and d.isna().sum() == 1      # no distance: not "infinitely far"
+    # 3 points have a distance; the closest ceil(0.5 * 3) = 2 of them, closest first.
+    assert list(accept(d, 0.5)) == [3, 1]
+    assert list(accept(d, 1.0)) == [3, 1, 2]           # the NaN point is never accepted
     with pytest.raises(InputError):
         accept(d, 0.0)
+    with pytest.raises(InputError, match="all distances missing"):
+        accept(pd.Series([np.nan, np.nan]), 0.5)
 
 
 def test_round_sensibly():
@@ -64,8 +70,12 @@ def test_calibrate_end_to_end_and_resumes(tmp_path, capsys):
     posterior = pd.read_parquet(out / "posterior.parquet")
     assert len(posterior) == 2 and {"reactive_rate", "distance", "S5"} <= set(posterior)
     assert (out / "posterior_summary.csv").is_file() and (out / "calibrated.csv").is_file()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["command"] == "calibrate" and manifest["run"]["dropped_missing"] == 0
+    sweep = Path(manifest["run"]["sweep"])
+    assert sweep.parent == tmp_path / "cal.sweeps"
     assert main(args) == 0                          # resumes: every task already done
-    ends = [json.loads(line) for line in (out / "sweep" / "log.jsonl").read_text().splitlines()
+    ends = [json.loads(line) for line in (sweep / "log.jsonl").read_text().splitlines()
             if '"end"' in line]
     assert ends[-1]["finished"] == 0
     assert pd.read_parquet(out / "posterior.parquet").equals(posterior)

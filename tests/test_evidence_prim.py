@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
+from mutualsim.errors import InputError
 from mutualsim.evidence.prim import paste, peel, prim
 
 
@@ -35,3 +37,11 @@ def test_pasting_never_lowers_density():
     boxes = peel(x, y, alpha=0.1)
     for b in boxes[::3]:
         assert paste(x, y, b, alpha=0.1).density >= b.density
+
+
+def test_prim_refuses_missing_values_instead_of_reading_them_as_bad():
+    x = pd.DataFrame({"a": [0.1, 0.2, 0.3, np.nan], "b": [1.0, 2.0, 3.0, 4.0]})
+    with pytest.raises(InputError, match="1 outcome values and 0 rows"):
+        prim(x.fillna(0.5), np.array([1.0, np.nan, 0.0, 1.0]))
+    with pytest.raises(InputError, match="0 outcome values and 1 rows"):
+        prim(x, np.array([1.0, 0.0, 0.0, 1.0]))

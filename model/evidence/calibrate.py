@@ -4,12 +4,16 @@ Why rejection ABC on an LHS: the model has no likelihood, only a handful of publ
 aggregate figures, and each run is cheap; a stratified prior sample run through the sweep
 layer is parallel and resumable, and keeping the closest points (by normalised squared
 error to the targets) is the simplest estimator whose assumptions a reader can check.
+
+A prior point with a missing (NaN) target outcome has no distance: it is dropped before
+acceptance, never filled in, and the count is printed and stored (``calibration.json``,
+the result manifest). The accepted share is of the points that have a distance.
 """
 
 from __future__ import annotations
 
+import json
 import math
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,12 +23,14 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..sweep import Experiment, SweepStore, open_sweep, parse_experiment, run_sweep
-from ..sweep.results import Sweep
-from .outcomes import OUTCOMES, outcomes_from
+from ..io import write_parquet_atomic
+from ..params import read_toml
+from ..shipped import resolve
+from ..sweep import Experiment, parse_experiment
+from .publish import check_target, publish, sweeps_root
+from .sweeps import check_stage, point_outcomes, run_stage
 
-HIST_COLUMNS = ["scenario_id", "replication", "council_id", "origin", "proposal_year",
-                "spinout_year", "censored", "duration_years"]
+DEFAULT_EXPERIMENT = "calibration"  # the shipped experiments/calibration.toml
 DEFAULT_ACCEPT = 0.05
 
 
@@ -54,11 +60,11 @@ TARGETS: tuple[Target, ...] = (
 
 
 def distance(outcomes: pd.DataFrame, targets: Sequence[Target] = TARGETS) -> pd.Series:
-    """Sum over targets of ((model - target) / scale)^2; NaN outcomes count as infinitely far."""
+    """Sum over targets of ((model - target) / scale)^2; NaN where any target outcome is
+    missing (such a point has no distance: :func:`accept` drops and counts it)."""
     total = pd.Series(0.0, index=outcomes.index)
     for t in targets:
-        z = ((outcomes[t.outcome].astype(float) - t.value) / t.scale) ** 2
-        total = total + z.fillna(np.inf)
+        total = total + ((outcomes[t.outcome].astype(float) - t.value) / t.scale) ** 2
     return total
 
 
@@ -66,30 +72,25 @@ def accept(distances: pd.Series, fraction: float = DEFAULT_ACCEPT,
            minimum: int = 1) -> pd.Index:
     """Index of the closest ``ceil(fraction * n)`` points (at least ``minimum``), closest first.
 
-    Ties are broken by position (a stable sort), so the accepted set is reproducible.
+    ``n`` counts the points with a distance: missing (NaN) distances are dropped, never
+    accepted (``distances.isna().sum()`` of them). Ties are broken by position (a stable
+    sort), so the accepted set is reproducible. InputError if no point has a distance.
     """
     if not 0 < fraction <= 1:
         raise InputError(f"must be in (0, 1], got {fraction}", source="accept fraction")
-    k = max(minimum, math.ceil(fraction * len(distances)))
-    order = np.argsort(distances.to_numpy(float), kind="stable")[:k]
-    return distances.index[order]
+    valid = distances.dropna()
+    if valid.empty:
+        raise InputError(f"none of the {len(distances)} prior points has every target "
+                         "outcome (all distances missing); nothing to accept",
+                         source="calibration")
+    k = min(len(valid), max(minimum, math.ceil(fraction * len(valid))))
+    order = np.argsort(valid.to_numpy(float), kind="stable")[:k]
+    return valid.index[order]
 
 
-def sweep_outcomes(sweep: Sweep, experiment: Experiment) -> pd.DataFrame:
+def sweep_outcomes(root: Path, experiment: Experiment) -> pd.DataFrame:
     """One row per design point: factor values and outcomes (finished tasks only)."""
-    hist = sweep.histories(columns=HIST_COLUMNS)
-    panel = sweep.panel()
-    hist_by = dict(tuple(hist.groupby("scenario_id", observed=True)))
-    panel_by = dict(tuple(panel.groupby("scenario_id", observed=True)))
-    rows = []
-    for p in experiment.scenarios:
-        if p.scenario_id not in panel_by:
-            continue
-        h = hist_by.get(p.scenario_id, hist.iloc[:0])
-        rows.append({"design_index": p.index, "scenario_id": p.scenario_id, **p.values,
-                     **outcomes_from(h, panel_by[p.scenario_id], p.scenario)})
-    return pd.DataFrame(rows, columns=["design_index", "scenario_id", *experiment.factors,
-                                       *OUTCOMES])
+    return point_outcomes(root, experiment)
 
 
 def summarise(posterior: pd.DataFrame, factors: Sequence[str],
@@ -111,52 +112,95 @@ def round_sensibly(value: float, whole: bool = False) -> float | int:
     return round(float(value), digits)
 
 
-def load_calibration_experiment(path: str | Path, replications: int | None = None,
-                                samples: int | None = None) -> Experiment:
-    """The calibration experiment file; ``samples`` overrides the LHS size."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError("experiment file not found", source=str(path))
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise InputError(f"not valid TOML: {err}", source=str(path)) from None
+def experiment_path(path: str | Path | None) -> Path:
+    """The experiment file: as given, or the shipped one it names (default: calibration)."""
+    return resolve(DEFAULT_EXPERIMENT if path is None else path, "experiments")
+
+
+def load_calibration_experiment(path: str | Path | None, replications: int | None = None,
+                                samples: int | None = None, *,
+                                size_check: bool = True) -> Experiment:
+    """The calibration experiment file; ``samples`` overrides the LHS size.
+
+    ``path`` None (or a bare name such as ``calibration``) reads the shipped file.
+    """
+    path = experiment_path(path)
+    data = read_toml(path, "experiment")
     design = data.get("design", {})
     if not isinstance(design, dict) or design.get("kind") != "lhs":
         raise InputError("calibration needs [design] kind = \"lhs\" (the prior)",
                          source=str(path))
     if samples is not None:
         data["design"] = {**design, "samples": samples}
-    return parse_experiment(data, str(path), path.parent, replications)
+    return parse_experiment(data, str(path), path.parent, replications,
+                            size_check=size_check)
 
 
 @dataclass
 class Calibration:
-    """What a calibration run produced."""
+    """What a calibration run produced (``complete`` False: nothing was published)."""
 
     outcomes: pd.DataFrame
     posterior: pd.DataFrame
     summary: pd.DataFrame
     calibrated: dict[str, Any]
     complete: bool
+    dropped: int = 0
+    report: Any = None
+    sweep: Path | None = None
+
+
+def run_key(experiment: Experiment, fraction: float) -> str:
+    """What identifies a calibration run: the experiment (its hash) and the accepted share."""
+    return f"{experiment.hash}-accept{fraction:g}"
+
+
+def check_calibration(experiment: Experiment, out: Path, fraction: float = DEFAULT_ACCEPT,
+                      force: bool = False, inputs: tuple[Path, ...] = ()) -> Path:
+    """Every check before work (InputError, nothing written); the sweep folder to use."""
+    check_target(out, "calibrate", run_key(experiment, fraction), force, inputs)
+    root = sweeps_root(out, experiment.hash)
+    check_stage(experiment, root)
+    return root
 
 
 def calibrate(experiment: Experiment, out: Path, executor: Any, capacity: Any = 4,
-              fraction: float = DEFAULT_ACCEPT, progress: bool = False) -> Calibration:
-    """Run (or resume) the prior sweep into ``out/sweep`` and write the posterior to ``out``."""
-    from ..io import write_parquet_atomic
-    store = SweepStore(out / "sweep")
-    report = run_sweep(experiment, store, executor, capacity=capacity, progress=progress)
-    frame = sweep_outcomes(open_sweep(out / "sweep"), experiment)
+              fraction: float = DEFAULT_ACCEPT, progress: bool = False,
+              force: bool = False, description: str = "") -> Calibration:
+    """Run (or resume) the prior sweep and publish the posterior to ``out`` (whole).
+
+    The prior runs as a sweep in ``<out>.sweeps/<experiment hash>/`` (resumable, readable
+    with ``open_sweep``); ``out`` gets prior_outcomes.parquet, posterior.parquet,
+    posterior_summary.csv, calibrated.csv, calibration.json and manifest.json, all at once,
+    only when every task finished.
+    """
+    out = Path(out)
+    root = check_calibration(experiment, out, fraction, force)
+    report = run_stage(experiment, root, executor, capacity, progress, description)
+    frame = sweep_outcomes(root, experiment)
     frame["distance"] = distance(frame)
+    if not report.ok:
+        return Calibration(frame, frame.iloc[:0], pd.DataFrame(), {}, False, report=report,
+                           sweep=root)
+    dropped = int(frame["distance"].isna().sum())
     chosen = accept(frame["distance"], fraction)
     posterior = frame.loc[chosen].reset_index(drop=True)
     summary = summarise(posterior, experiment.factors, [t.outcome for t in TARGETS])
     whole = {n: isinstance(getattr(experiment.base, n), int) for n in experiment.factors}
     calibrated = {n: round_sensibly(summary.loc[n, "median"], whole[n])
                   for n in experiment.factors}
-    write_parquet_atomic(out / "prior_outcomes.parquet", frame)
-    write_parquet_atomic(out / "posterior.parquet", posterior)
-    summary.to_csv(out / "posterior_summary.csv", float_format="%.4g")
-    pd.Series(calibrated, name="calibrated").to_csv(out / "calibrated.csv")
-    return Calibration(frame, posterior, summary, calibrated, report.ok)
+    info = {"label": f"experiment {experiment.name} (hash {experiment.hash}), accept "
+                     f"{fraction:g}",
+            "experiment_file": experiment.source, "experiment_hash": experiment.hash,
+            "accept": fraction, "prior_points": len(frame), "dropped_missing": dropped,
+            "used_points": len(frame) - dropped, "accepted": len(posterior),
+            "sweep": str(root),
+            "targets": [{"outcome": t.outcome, "value": t.value, "scale": t.scale}
+                        for t in TARGETS]}
+    with publish(out, "calibrate", run_key(experiment, fraction), info, force) as work:
+        write_parquet_atomic(work / "prior_outcomes.parquet", frame)
+        write_parquet_atomic(work / "posterior.parquet", posterior)
+        summary.to_csv(work / "posterior_summary.csv", float_format="%.4g")
+        pd.Series(calibrated, name="calibrated").to_csv(work / "calibrated.csv")
+        (work / "calibration.json").write_text(json.dumps(info, indent=2) + "\n")
+    return Calibration(frame, posterior, summary, calibrated, True, dropped, report, root)

@@ -1,7 +1,10 @@
-"""``mutualsim calibrate`` and ``mutualsim sensitivity``.
+"""``mutualsim calibrate`` and ``mutualsim sensitivity``: long commands of the sweep layer.
 
-All checks (files, arguments, an existing results folder from another experiment) run before
-anything is written, so bad input ends with one line, status 2 and no files.
+Both run their model evaluations as resumable sweeps (``--workers``, ``--scheduler``,
+``--cluster local``, a progress bar, resume after a kill) and publish their result folder
+whole. All checks (files, arguments, a missing optional extra, an ``--out`` that holds
+something else or another run) happen before anything is written, so bad input ends with one
+line, status 2 and no files.
 """
 
 from __future__ import annotations
@@ -10,10 +13,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..cli import positive_int
-from ..errors import InputError
+from ..cli import add_safety_options, positive_int
 
-DEFAULT_EXPERIMENT = Path("experiments/calibration.toml")
+DEFAULT_SENSITIVITY_OUT = Path("out/sensitivity")
 
 
 def _fraction(text: str) -> float:
@@ -26,79 +28,163 @@ def _fraction(text: str) -> float:
     return value
 
 
+def _executor_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--workers", type=positive_int, default=None,
+                        help="local worker processes, or workers of --cluster local "
+                             "(default: all cores)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                       help="run on the Dask cluster whose scheduler is at ADDRESS "
+                            "(needs mutualsim[distributed])")
+    where.add_argument("--cluster", choices=["local"], default=None,
+                       help="start a local Dask cluster (needs mutualsim[distributed])")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_safety_options(parser)  # --force, --no-size-check: as for every command
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     cal = subparsers.add_parser(
         "calibrate", help="ABC rejection calibration against published figures (resumable)",
         description="Run the Latin-hypercube prior of an experiment file as a sweep (parallel, "
                     "resumable), compute each point's distance to the published targets and "
-                    "keep the closest points as the posterior. Writes prior_outcomes.parquet, "
-                    "posterior.parquet, posterior_summary.csv and calibrated.csv into --out. "
-                    "See docs/CALIBRATION.md.")
-    cal.add_argument("experiment", nargs="?", type=Path, default=DEFAULT_EXPERIMENT,
-                     help=f"experiment TOML with an lhs design (default {DEFAULT_EXPERIMENT})")
+                    "keep the closest points as the posterior. Publishes prior_outcomes."
+                    "parquet, posterior.parquet, posterior_summary.csv, calibrated.csv, "
+                    "calibration.json and manifest.json into --out all at once; the prior "
+                    "sweep stays resumable in <out>.sweeps/. See docs/CALIBRATION.md.")
+    cal.add_argument("experiment", nargs="?", default=None,
+                     help="experiment TOML with an lhs design, or the name of a shipped one "
+                          "(default: the shipped calibration)")
     cal.add_argument("--out", type=Path, default=None,
                      help="results folder (default out/calibration/<file name>)")
-    cal.add_argument("--workers", type=positive_int, default=None,
-                     help="local worker processes (default: all cores)")
     cal.add_argument("--replications", "-n", type=positive_int, default=None,
                      help="override the file's replications per point")
     cal.add_argument("--samples", type=positive_int, default=None,
                      help="override the file's number of LHS points")
     cal.add_argument("--accept", type=_fraction, default=None,
                      help="share of prior points accepted (default 0.05)")
-    cal.add_argument("--quiet", action="store_true", help="no progress bar")
+    _executor_args(cal)
     cal.set_defaults(func=cmd_calibrate)
 
     sen = subparsers.add_parser(
         "sensitivity", help="Morris screening, Sobol indices and PRIM scenario discovery",
         description="Morris screening of every numeric parameter on 10-year survival and "
                     "council spend, Sobol indices of the most influential ones, and PRIM on "
-                    "the policy levers under uncertain austerity and recession. Writes "
-                    "tables (CSV) and figures (PNG) into --out. See docs/SENSITIVITY.md.")
-    sen.add_argument("--out", type=Path, default=Path("out/sensitivity"),
-                     help="output folder (default out/sensitivity)")
+                    "the policy levers under uncertain austerity and recession. Publishes "
+                    "tables (CSV), summary.json, figures (PNG) and manifest.json into --out "
+                    "all at once; the model runs stay resumable in <out>.sweeps/. Needs "
+                    "mutualsim[sensitivity]. See docs/SENSITIVITY.md.")
+    sen.add_argument("--out", type=Path, default=DEFAULT_SENSITIVITY_OUT,
+                     help=f"output folder (default {DEFAULT_SENSITIVITY_OUT})")
     sen.add_argument("--quick", action="store_true",
-                     help="a tiny version (20 councils, 12 years, few points) to check setup")
-    sen.add_argument("--workers", type=positive_int, default=None,
-                     help="local worker processes (default: all cores)")
+                     help="a tiny version (20 councils, 20 years, few points) to check setup")
+    _executor_args(sen)
     sen.set_defaults(func=cmd_sensitivity)
 
 
-def _check_out(out: Path, flag: str = "--out") -> None:
-    if out.exists() and not out.is_dir():
-        raise InputError("exists and is not a folder; give a folder path", source=f"{flag} {out}")
+def _interrupted(where: Path) -> int:
+    sys.stderr.write(f"interrupted; finished model runs are kept in {where}/; run the same "
+                     "command again to resume (no result was published)\n")
+    return 130
+
+
+def _workers(args: argparse.Namespace) -> int | None:
+    """Local workers: capped at the cores unless --no-size-check (None: a Dask scheduler)."""
+    from ..guard import worker_count
+    if args.scheduler is not None:
+        return None
+    workers, note = worker_count(args.workers, override=args.no_size_check)
+    if note is not None and not args.quiet:
+        sys.stderr.write(note + "\n")
+    return workers
+
+
+def _base_file(experiment) -> tuple[Path, ...]:
+    return (Path(experiment.base_file),) if experiment.base_file else ()
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from ..sweep import SweepStore
+    from ..guard import check_estimate, estimate_sweep
+    from ..sweep import plan_tasks
     from ..sweep.executors import open_pool
-    from ..sweep.store import build_manifest
-    from .calibrate import DEFAULT_ACCEPT, TARGETS, calibrate, load_calibration_experiment
+    from .calibrate import (
+        DEFAULT_ACCEPT,
+        TARGETS,
+        calibrate,
+        check_calibration,
+        experiment_path,
+        load_calibration_experiment,
+    )
+    from .extras import require
 
-    experiment = load_calibration_experiment(args.experiment, args.replications, args.samples)
-    out = args.out if args.out is not None else Path("out/calibration") / args.experiment.stem
-    _check_out(out)
-    SweepStore(out / "sweep").check(build_manifest(experiment))
-    with open_pool(args.workers) as pool:
-        if not args.quiet:
-            sys.stderr.write(f"{experiment.name}: {len(experiment.scenarios)} prior points x "
-                             f"{experiment.replications} replications on "
-                             f"{pool.description}\n")
-        result = calibrate(experiment, out, pool.executor, pool.capacity,
-                           args.accept or DEFAULT_ACCEPT, progress=not args.quiet)
-    print(f"accepted {len(result.posterior)} of {len(result.outcomes)} prior points "
-          f"(closest {args.accept or DEFAULT_ACCEPT:.0%} by normalised squared error)")
+    fraction = args.accept or DEFAULT_ACCEPT
+    path = experiment_path(args.experiment)
+    experiment = load_calibration_experiment(path, args.replications, args.samples,
+                                             size_check=not args.no_size_check)
+    out = args.out if args.out is not None else Path("out/calibration") / path.stem
+    if args.scheduler is not None or args.cluster is not None:
+        require("distributed", "--scheduler" if args.scheduler else "--cluster local")
+    root = check_calibration(experiment, out, fraction, args.force,
+                             inputs=(path, *_base_file(experiment)))
+    workers = _workers(args)
+    check_estimate(estimate_sweep([p.scenario for p in experiment.scenarios],
+                                  experiment.replications, experiment.block_size,
+                                  workers or 1),
+                   f"{len(experiment.scenarios):,} prior points x "
+                   f"{experiment.replications:,} replications", out=out,
+                   override=args.no_size_check, source=f"calibrate {path}")
+    try:
+        with open_pool(workers, args.scheduler, args.cluster,
+                       tasks=len(plan_tasks(experiment))) as pool:
+            if not args.quiet:
+                sys.stderr.write(f"{experiment.name}: {len(experiment.scenarios)} prior points "
+                                 f"x {experiment.replications} replications on "
+                                 f"{pool.description}; resumable in {root}/\n")
+            result = calibrate(experiment, out, pool.executor, pool.capacity, fraction,
+                               progress=not args.quiet, force=args.force,
+                               description=pool.description)
+    except KeyboardInterrupt:
+        return _interrupted(root)
+    if not result.complete:
+        report = result.report
+        print(f"{len(report.failed)} prior tasks failed and {report.not_run} were not run "
+              f"(details in {root}/tasks/); nothing was published; run the same command "
+              "again to retry them")
+        return 1
+    print(f"accepted {len(result.posterior)} of {len(result.outcomes) - result.dropped} prior "
+          f"points (closest {fraction:.0%} by normalised squared error); "
+          f"{result.dropped} of {len(result.outcomes)} points dropped for a missing target "
+          "outcome (not filled in)")
     print(result.summary.to_string(float_format=lambda v: f"{v:.4g}"))
     print("targets: " + "; ".join(f"{t.outcome} = {t.value:g} (scale {t.scale:g})"
                                   for t in TARGETS))
-    print(f"results in {out}/")
-    return 0 if result.complete else 1
+    print(f"results in {out}/ (prior sweep in {root}/)")
+    return 0
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
-    from .sensitivity import run_pipeline
+    from .extras import require
+    require("SALib", "sensitivity")
+    from .publish import sweeps_root
+    from .sensitivity import Incomplete, Settings, missing_lines, run_pipeline
 
-    _check_out(args.out)
-    run_pipeline(args.out, quick=args.quick, workers=args.workers)
-    print(f"results in {args.out}/")
+    settings = Settings.quick() if args.quick else Settings.full()
+    try:
+        result = run_pipeline(args.out, settings=settings, workers=_workers(args),
+                              scheduler=args.scheduler, cluster=args.cluster,
+                              progress=not args.quiet, force=args.force,
+                              size_check=not args.no_size_check)
+    except Incomplete as err:
+        print(f"{err}; nothing was published")
+        return 1
+    except KeyboardInterrupt:
+        return _interrupted(sweeps_root(args.out, settings.key))
+    summary = result["summary"]
+    prim = summary["prim"]
+    print(f"Morris, most influential on S10: {', '.join(summary['morris_top_S10'])}")
+    print(f"PRIM box for S10 >= {prim['threshold']:g}: {prim['box'] or 'no restriction'} "
+          f"(coverage {prim['coverage']:.2f}, density {prim['density']:.2f}, "
+          f"{prim['support']} of {prim['points_used']} points)")
+    print("\n".join(missing_lines(summary)))
+    print(f"results in {args.out}/ (model runs in {result['sweeps']}/)")
     return 0
+

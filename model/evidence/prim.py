@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..errors import InputError
+
 
 @dataclass(frozen=True)
 class Box:
@@ -131,8 +133,19 @@ def trajectory_frame(boxes: Sequence[Box]) -> pd.DataFrame:
 def prim(x: pd.DataFrame, y: np.ndarray, alpha: float = 0.05, min_support: float = 0.05,
          min_coverage: float = 0.5) -> tuple[Box, pd.DataFrame]:
     """Peel, pick the densest box with at least ``min_coverage``, paste; return it and the
-    peeling trajectory."""
+    peeling trajectory.
+
+    Missing values are refused, never guessed: InputError if ``x`` or ``y`` holds a NaN
+    (drop those rows first and report how many; a NaN outcome read as "not good" would
+    bias the box).
+    """
     values = x.to_numpy(float)
+    y = np.asarray(y, float)
+    bad_x, bad_y = int(np.isnan(values).any(axis=1).sum()), int(np.isnan(y).sum())
+    if bad_x or bad_y:
+        raise InputError(f"{bad_y} outcome values and {bad_x} rows of inputs are missing "
+                         f"(NaN) among {len(y)} points; drop them first and report how many",
+                         source="prim")
     boxes = peel(values, y, alpha, min_support)
     chosen = paste(values, y, boxes[select(boxes, min_coverage)], alpha)
     return chosen, trajectory_frame(boxes)

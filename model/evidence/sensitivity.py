@@ -3,17 +3,25 @@
 Why this order: Morris is cheap enough for every numeric parameter and ranks them; Sobol
 then apportions the variance among the few that matter; PRIM turns a policy question ("which
 lever settings keep survival high whatever austerity does?") into a readable box. Every
-design point runs ``run_model`` with the same seed (common random numbers), so differences
+design point runs the model with the same seed (common random numbers), so differences
 between points are not blurred by independent simulation noise.
+
+Every model run goes through the sweep layer (``evidence/sweeps.py``): the command takes
+``--workers``, ``--scheduler`` and ``--cluster local`` like ``mutualsim sweep``, shows its
+progress bar and resumes after a kill; the result folder is published whole
+(``evidence/publish.py``). Missing outputs are never filled in: Morris trajectories and
+Saltelli blocks with a missing outcome, and PRIM points without one, are dropped and counted
+next to the result (CSV columns, ``summary.json``, the printed report).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import math
-import multiprocessing
+import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -21,10 +29,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..errors import InputError
+from ..io import write_parquet_atomic
 from ..params import STYLE_PRESETS, Scenario
 from ..sweep.designs import Range, to_range
-from .outcomes import run_model
+from ..sweep.experiment import Experiment
+from .extras import require
+from .outcomes import OUTCOMES
 from .prim import prim
+from .publish import check_target, publish, sweeps_root
+from .sweeps import check_stage, point_outcomes, points_experiment, run_stage
 
 SKIP_SECTIONS = ("run",)
 STYLES = tuple(STYLE_PRESETS)  # ordinal: cost_led < strategic < cooperative
@@ -54,6 +68,7 @@ class Settings:
     prim_samples: int
     threshold: float = 0.7
     seed: int = 2026
+    factors: tuple[str, ...] | None = None  # Morris factors (default: every numeric one)
 
     @classmethod
     def full(cls) -> Settings:
@@ -61,7 +76,21 @@ class Settings:
 
     @classmethod
     def quick(cls) -> Settings:
-        return cls({"councils": 20, "years": 12}, 3, 2, 3, 3, 8, 40)
+        return cls({"councils": 20, "years": 20}, 3, 2, 3, 3, 8, 40)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @property
+    def key(self) -> str:
+        """A short hash of the settings: what identifies one run of the pipeline."""
+        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+    @property
+    def label(self) -> str:
+        return (f"settings {self.key}: {self.replications} replications, "
+                f"{self.trajectories} trajectories, base {self.base or 'default'}")
 
 
 def numeric_factors(base: Scenario | None = None) -> dict[str, Range]:
@@ -91,7 +120,8 @@ def problem_of(ranges: dict[str, Range]) -> dict[str, Any]:
     return {"num_vars": len(ranges), "names": list(ranges), "bounds": [[0.0, 1.0]] * len(ranges)}
 
 
-def _scenario_values(point: dict[str, Any]) -> dict[str, Any]:
+def scenario_values(point: dict[str, Any]) -> dict[str, Any]:
+    """PRIM lever values as scenario fields (``style`` ordinal -> preset, switch -> bool)."""
     point = dict(point)
     if "style" in point:
         point["commissioning_style"] = STYLES[int(point.pop("style"))]
@@ -100,128 +130,302 @@ def _scenario_values(point: dict[str, Any]) -> dict[str, Any]:
     return point
 
 
-def _run_point(job: tuple[dict[str, Any], int, int]) -> dict[str, float]:
-    point, replications, seed = job
-    return run_model(seed=seed, replications=replications, **_scenario_values(point))
-
-
-def evaluate(points: Sequence[dict[str, Any]], replications: int, seed: int,
-             workers: int | None = None) -> pd.DataFrame:
-    """Outcomes of every point (in order), on local processes."""
-    jobs = [(p, replications, seed) for p in points]
-    if workers == 1 or len(jobs) < 4:
-        return pd.DataFrame([_run_point(j) for j in jobs])
-    with ProcessPoolExecutor(max_workers=workers,
-                             mp_context=multiprocessing.get_context("spawn")) as pool:
-        return pd.DataFrame(list(pool.map(_run_point, jobs, chunksize=4)))
+def _missing(v: np.ndarray) -> np.ndarray:
+    return ~np.isfinite(np.asarray(v, float))
 
 
 def morris_indices(problem: dict[str, Any], x: np.ndarray, y: np.ndarray,
                    levels: int = 4, seed: int = 0) -> pd.DataFrame:
-    """mu*, its bootstrap CI and sigma per factor, sorted by mu*."""
+    """mu*, its bootstrap CI and sigma per factor, sorted by mu*.
+
+    Morris elementary effects need whole trajectories of ``num_vars + 1`` rows: a trajectory
+    with a missing (NaN) outcome is dropped, never filled in. The table's columns
+    ``trajectories`` and ``dropped_trajectories`` say how many were used and dropped (also in
+    ``.attrs``). InputError if none is left.
+    """
     from SALib.analyze import morris
-    res = morris.analyze(problem, np.asarray(x, float), np.asarray(y, float),
-                         num_levels=levels, seed=seed)
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    step = problem["num_vars"] + 1
+    n = len(y) // step
+    keep = ~_missing(y).reshape(n, step).any(axis=1)
+    dropped = int(n - keep.sum())
+    if not keep.any():
+        raise InputError(f"every one of the {n} Morris trajectories has a missing outcome; "
+                         "nothing to analyse (give the model longer follow-up)",
+                         source="Morris screening")
+    rows = np.repeat(keep, step)
+    res = morris.analyze(problem, x[rows], y[rows], num_levels=levels, seed=seed)
     frame = pd.DataFrame({"mu_star": res["mu_star"], "mu_star_conf": res["mu_star_conf"],
                           "sigma": res["sigma"]}, index=pd.Index(problem["names"], name="name"))
-    return frame.sort_values("mu_star", ascending=False)
+    frame["trajectories"] = int(keep.sum())
+    frame["dropped_trajectories"] = dropped
+    frame = frame.sort_values("mu_star", ascending=False, kind="stable")
+    frame.attrs.update(trajectories=int(keep.sum()), dropped=dropped)
+    return frame
+
+
+def morris_sample(problem: dict[str, Any], trajectories: int, levels: int = 4,
+                  seed: int = 0) -> np.ndarray:
+    """SALib Morris trajectories on ``problem`` ((num_vars + 1) * trajectories rows)."""
+    from SALib.sample import morris
+    return morris.sample(problem, trajectories, num_levels=levels, seed=seed)
 
 
 def morris_screen(func: Callable[[np.ndarray], pd.DataFrame], problem: dict[str, Any],
                   trajectories: int, levels: int = 4, seed: int = 0
                   ) -> tuple[np.ndarray, pd.DataFrame, dict[str, pd.DataFrame]]:
     """Sample Morris trajectories, evaluate ``func`` on the sample (rows of X -> a frame of
-    outcomes) and analyse every outcome column."""
-    from SALib.sample import morris
-    x = morris.sample(problem, trajectories, num_levels=levels, seed=seed)
+    outcomes) and analyse every outcome column (see :func:`morris_indices` for missing
+    outcomes)."""
+    x = morris_sample(problem, trajectories, levels, seed)
     y = func(x)
-    # SALib's Morris turns one NaN into NaN for every factor: impute the outcome's mean
-    # (a NaN S(t) means no follow-up that long) and record how many there were.
-    y.attrs["nan_points"] = {c: int(y[c].isna().sum()) for c in y.columns}
-    y = y.fillna(y.mean())
     return x, y, {c: morris_indices(problem, x, y[c].to_numpy(float), levels, seed)
                   for c in y.columns}
+
+
+def sobol_sample(problem: dict[str, Any], n: int, seed: int = 0) -> np.ndarray:
+    """Saltelli's sample for first-order and total indices: ``n * (num_vars + 2)`` rows."""
+    from SALib.sample import sobol
+    return sobol.sample(problem, n, calc_second_order=False, seed=seed)
+
+
+def sobol_table(problem: dict[str, Any], y: np.ndarray, seed: int = 0) -> pd.DataFrame:
+    """First-order and total Sobol indices with 95% CIs from a Saltelli sample's outputs.
+
+    The sample is made of blocks of ``num_vars + 2`` rows, one per base sample: a block with
+    a missing (NaN) output is dropped whole, never filled in; columns ``base_samples`` and
+    ``dropped_base_samples`` count them (also in ``.attrs``). InputError if none is left.
+    """
+    from SALib.analyze import sobol as analyze
+    y = np.asarray(y, float)
+    step = problem["num_vars"] + 2
+    n = len(y) // step
+    keep = ~_missing(y).reshape(n, step).any(axis=1)
+    dropped = int(n - keep.sum())
+    if not keep.any():
+        raise InputError(f"every one of the {n} Saltelli base samples has a missing output; "
+                         "nothing to analyse", source="Sobol indices")
+    res = analyze.analyze(problem, y[np.repeat(keep, step)], calc_second_order=False,
+                          seed=seed)
+    frame = pd.DataFrame({k: res[k] for k in ("S1", "S1_conf", "ST", "ST_conf")},
+                         index=pd.Index(problem["names"], name="name"))
+    frame["base_samples"] = int(keep.sum())
+    frame["dropped_base_samples"] = dropped
+    frame.attrs.update(base_samples=int(keep.sum()), dropped=dropped)
+    return frame
 
 
 def sobol_indices(func: Callable[[np.ndarray], pd.DataFrame], problem: dict[str, Any],
                   n: int, seed: int = 0) -> dict[str, pd.DataFrame]:
     """First-order and total Sobol indices with 95% CIs (Saltelli sampling, no 2nd order)."""
-    from SALib.analyze import sobol as analyze
-    from SALib.sample import sobol as sample
-    x = sample.sample(problem, n, calc_second_order=False, seed=seed)
+    x = sobol_sample(problem, n, seed)
     y = func(x)
-    out = {}
-    for c in y.columns:
-        v = y[c].to_numpy(float)
-        v = np.where(np.isfinite(v), v, np.nanmean(v))
-        res = analyze.analyze(problem, v, calc_second_order=False, seed=seed)
-        out[c] = pd.DataFrame({k: res[k] for k in ("S1", "S1_conf", "ST", "ST_conf")},
-                              index=pd.Index(problem["names"], name="name"))
-    return out
+    return {c: sobol_table(problem, y[c].to_numpy(float), seed) for c in y.columns}
 
 
-def _model_func(ranges: dict[str, Range], s: Settings, workers: int | None,
-                outcomes: Sequence[str]) -> Callable[[np.ndarray], pd.DataFrame]:
-    def func(unit: np.ndarray) -> pd.DataFrame:
-        points = [{**s.base, **p} for p in to_range(np.asarray(unit), ranges)]
-        return evaluate(points, s.replications, s.seed, workers)[list(outcomes)]
-    return func
+# ------------------------------------------------------------------ the pipeline as sweeps
+@dataclass(frozen=True)
+class Plan:
+    """The design of one stage: unit-cube sample, factor values and the sweep to run them."""
+
+    unit: np.ndarray
+    values: list[dict[str, Any]]
+    experiment: Experiment
 
 
-def noise(s: Settings, workers: int | None) -> pd.Series:
-    """S.d. of each outcome at the base point across ``noise_seeds`` independent seeds."""
-    points = [dict(s.base)] * s.noise_seeds
-    frame = pd.DataFrame([_run_point((p, s.replications, s.seed + 1 + k))
-                          for k, p in enumerate(points)])
-    return frame[list(MORRIS_OUTCOMES)].std(ddof=1)
+def _plan(name: str, s: Settings, unit: np.ndarray, ranges: dict[str, Range],
+          description: str) -> Plan:
+    values = to_range(np.asarray(unit), ranges)
+    experiment = points_experiment(f"sensitivity_{name}", s.base,
+                                   [scenario_values(v) for v in values], s.seed,
+                                   s.replications, description)
+    return Plan(np.asarray(unit), values, experiment)
+
+
+def plan_morris(s: Settings) -> tuple[dict[str, Range], Plan]:
+    ranges = numeric_factors(Scenario().replace(**s.base))
+    if s.factors is not None:
+        unknown = sorted(set(s.factors) - set(ranges))
+        if unknown:
+            raise InputError(f"{unknown[0]!r} is not a numeric parameter that can be screened; "
+                             f"allowed: {', '.join(ranges)}", source="sensitivity factors")
+        ranges = {n: ranges[n] for n in s.factors}
+    unit = morris_sample(problem_of(ranges), s.trajectories, 4, s.seed)
+    return ranges, _plan("morris", s, unit, ranges, "Morris screening of every numeric "
+                         "parameter")
+
+
+def plan_noise(s: Settings) -> Experiment:
+    """The base point, ``noise_seeds`` blocks of independent replications."""
+    return points_experiment("sensitivity_noise", s.base, [{}],
+                             s.seed + 1, s.noise_seeds * s.replications,
+                             "simulation noise at the base point", block_size=s.replications)
+
+
+def plan_sobol(s: Settings, ranges: dict[str, Range], top: Sequence[str]) -> Plan:
+    sub = {n: ranges[n] for n in top}
+    return _plan("sobol", s, sobol_sample(problem_of(sub), s.sobol_n, s.seed), sub,
+                 f"Sobol indices of {', '.join(top)}")
+
+
+def plan_prim(s: Settings) -> Plan:
+    from scipy.stats import qmc
+    ranges = {**LEVERS, **UNCERTAINTIES}
+    unit = qmc.LatinHypercube(d=len(ranges), rng=np.random.default_rng(s.seed)).random(
+        s.prim_samples)
+    return _plan("prim", s, unit, ranges, "PRIM: levers under uncertain austerity")
+
+
+def _outcomes(plan_or_exp: Plan | Experiment, root: Path, blocks: int = 1) -> pd.DataFrame:
+    exp = plan_or_exp.experiment if isinstance(plan_or_exp, Plan) else plan_or_exp
+    return point_outcomes(root, exp, blocks).reset_index(drop=True)
+
+
+def _check_size(s: Settings, stages: Sequence[Experiment], workers: int | None,
+                out: Path) -> None:
+    """Refuse (InputError, before any work) a run that does not fit this machine; the Sobol
+    stage, planned after Morris, is counted as its size at the base scenario."""
+    from ..guard import Estimate, check_estimate, estimate_sweep
+    n = workers or 1
+    sobol = [Scenario().replace(**s.base)] * (s.sobol_n * (s.sobol_factors + 2))
+    parts = [estimate_sweep([p.scenario for p in exp.scenarios], exp.replications,
+                            exp.block_size, n) for exp in stages]
+    parts.append(estimate_sweep(sobol, s.replications, s.replications, n))
+    total = Estimate(max(e.memory for e in parts), sum(e.disk for e in parts),
+                     sum(e.seconds for e in parts))
+    points = sum(len(exp.scenarios) for exp in stages) + len(sobol)
+    check_estimate(total, f"sensitivity ({points:,} model points)", out=out,
+                   source="sensitivity")
+
+
+class Incomplete(Exception):
+    """A stage's sweep did not finish (failed or unrun tasks); re-running resumes it."""
+
+    def __init__(self, stage: str, failed: int, not_run: int, root: Path) -> None:
+        self.stage, self.root = stage, root
+        super().__init__(f"{stage}: {failed} tasks failed and {not_run} were not run "
+                         f"(details in {root}/tasks/); run the same command again to retry")
 
 
 def run_pipeline(out: Path, quick: bool = False, workers: int | None = None,
-                 settings: Settings | None = None) -> dict[str, Any]:
-    """Morris, Sobol and PRIM; tables (CSV, JSON) and figures (PNG) into ``out``."""
+                 settings: Settings | None = None, *, scheduler: str | None = None,
+                 cluster: str | None = None, progress: bool = False,
+                 force: bool = False, size_check: bool = True) -> dict[str, Any]:
+    """Morris, Sobol and PRIM; tables (CSV, JSON) and figures (PNG) published to ``out``.
+
+    Model runs are resumable sweeps in ``<out>.sweeps/<settings key>/{morris,noise,prim,
+    sobol}``; the result folder appears whole at the end (with ``manifest.json``) or not at
+    all. Raises InputError before any work for an ``out`` that may not be replaced (see
+    ``publish.check_target``) or a missing SALib / Dask; :class:`Incomplete` if a stage's
+    tasks failed.
+    """
+    from ..sweep.executors import open_pool
     from . import figures
+    require("SALib", "sensitivity")
+    if scheduler is not None or cluster is not None:
+        require("distributed", "--scheduler" if scheduler is not None else "--cluster local")
     s = settings or (Settings.quick() if quick else Settings.full())
-    out.mkdir(parents=True, exist_ok=True)
-    ranges = numeric_factors(Scenario().replace(**s.base))
-    problem = problem_of(ranges)
-    mx, my, morris = morris_screen(_model_func(ranges, s, workers, MORRIS_OUTCOMES), problem,
-                                   s.trajectories, 4, s.seed)
-    pd.concat([pd.DataFrame(mx, columns=problem["names"]), my], axis=1).to_parquet(
-        out / "morris_points.parquet")
-    sd = noise(s, workers)
+    out = Path(out)
+    check_target(out, "sensitivity", s.key, force)
+    root = sweeps_root(out, s.key)
+    ranges, morris_plan = plan_morris(s)
+    noise_exp, prim_plan = plan_noise(s), plan_prim(s)
+    for name, exp in (("morris", morris_plan.experiment), ("noise", noise_exp),
+                      ("prim", prim_plan.experiment)):
+        check_stage(exp, root / name)
+    if size_check:
+        _check_size(s, (morris_plan.experiment, noise_exp, prim_plan.experiment), workers, out)
+
+    with open_pool(workers, scheduler, cluster,
+                   tasks=sum(len(e.scenarios) for e in (morris_plan.experiment, noise_exp,
+                                                         prim_plan.experiment))) as pool:
+        if progress:
+            sys.stderr.write(f"sensitivity ({s.label}) on {pool.description}; model runs "
+                             f"resumable in {root}/\n")
+
+        def stage(name: str, exp: Experiment) -> None:
+            report = run_stage(exp, root / name, pool.executor, pool.capacity, progress,
+                               pool.description)
+            if not report.ok:
+                raise Incomplete(name, len(report.failed), report.not_run, root / name)
+
+        stage("morris", morris_plan.experiment)
+        stage("noise", noise_exp)
+        stage("prim", prim_plan.experiment)
+        problem = problem_of(ranges)
+        my = _outcomes(morris_plan, root / "morris")[list(MORRIS_OUTCOMES)]
+        morris = {c: morris_indices(problem, morris_plan.unit, my[c].to_numpy(float), 4,
+                                    s.seed) for c in MORRIS_OUTCOMES}
+        top = list(morris["S10"].index[:s.sobol_factors])
+        sobol_plan = plan_sobol(s, ranges, top)
+        check_stage(sobol_plan.experiment, root / "sobol")
+        stage("sobol", sobol_plan.experiment)
+
+    noise_frame = _outcomes(noise_exp, root / "noise", s.noise_seeds)
+    sd = noise_frame[list(MORRIS_OUTCOMES)].std(ddof=1)
+    noise_counts = {c: int(noise_frame[c].notna().sum()) for c in MORRIS_OUTCOMES}
     delta = 4 / (2 * (4 - 1))
     for name, table in morris.items():
         table["ee_noise"] = math.sqrt(2) * sd[name] / delta
-        table.to_csv(out / f"morris_{name}.csv", float_format="%.5g")
-    top = list(morris["S10"].index[:s.sobol_factors])
-    sub = {n: ranges[n] for n in top}
-    sobol = sobol_indices(_model_func(sub, s, workers, MORRIS_OUTCOMES), problem_of(sub),
-                          s.sobol_n, s.seed)
-    for name, table in sobol.items():
-        table.to_csv(out / f"sobol_{name}.csv", float_format="%.5g")
-    prim_ranges = {**LEVERS, **UNCERTAINTIES}
-    rng = np.random.default_rng(s.seed)
-    from scipy.stats import qmc
-    unit = qmc.LatinHypercube(d=len(prim_ranges), rng=rng).random(s.prim_samples)
-    points = to_range(unit, prim_ranges)
-    y = evaluate([{**s.base, **p} for p in points], s.replications, s.seed, workers)
-    xs = pd.DataFrame(points)
-    data = pd.concat([xs, y], axis=1)
-    data.to_csv(out / "prim_data.csv", index=False, float_format="%.5g")
-    good = (data["S10"] >= s.threshold).to_numpy(float)
-    box, traj = prim(xs, good, alpha=0.05, min_support=0.05, min_coverage=0.5)
-    traj.to_csv(out / "prim_trajectory.csv", index=False, float_format="%.4g")
+    sy = _outcomes(sobol_plan, root / "sobol")
+    sobol_problem = problem_of({n: ranges[n] for n in top})
+    sobol = {c: sobol_table(sobol_problem, sy[c].to_numpy(float), s.seed)
+             for c in MORRIS_OUTCOMES}
+
+    xs = pd.DataFrame(prim_plan.values)
+    y = _outcomes(prim_plan, root / "prim")
+    data = pd.concat([xs, y[list(OUTCOMES)]], axis=1)
+    ok = data["S10"].notna().to_numpy()
+    dropped_prim = int((~ok).sum())
+    if not ok.any():
+        raise InputError(f"all {len(ok)} PRIM points have a missing S10; nothing to analyse",
+                         source="PRIM")
+    good = (data.loc[ok, "S10"] >= s.threshold).to_numpy(float)
+    box, traj = prim(xs[ok].reset_index(drop=True), good, alpha=0.05, min_support=0.05,
+                     min_coverage=0.5)
+    missing = {
+        "morris_dropped_trajectories": {c: t.attrs["dropped"] for c, t in morris.items()},
+        "morris_trajectories": s.trajectories,
+        "sobol_dropped_base_samples": {c: t.attrs["dropped"] for c, t in sobol.items()},
+        "sobol_base_samples": s.sobol_n,
+        "noise_repeats_used": noise_counts,
+        "prim_dropped_points": dropped_prim, "prim_points": len(ok),
+    }
     summary = {
-        "settings": {k: v for k, v in s.__dict__.items()},
-        "morris_noise_sd": sd.to_dict(), "morris_top_S10": top,
-        "morris_nan_points": my.attrs.get("nan_points", {}),
-        "prim": {"threshold": s.threshold, "base_rate": float(good.mean()),
-                 "box": box.restricted(xs.to_numpy(float), list(xs.columns)),
+        "settings": s.to_dict(), "morris_noise_sd": sd.to_dict(), "morris_top_S10": top,
+        "missing_outputs": missing,
+        "prim": {"threshold": s.threshold, "points_used": int(ok.sum()),
+                 "dropped_points": dropped_prim, "base_rate": float(good.mean()),
+                 "box": box.restricted(xs[ok].to_numpy(float), list(xs.columns)),
                  "coverage": box.coverage, "density": box.density, "support": box.support},
     }
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=float))
-    figures.morris_figure(morris, out / "morris.png")
-    figures.sobol_figure(sobol["S10"], out / "sobol_S10.png")
-    figures.prim_figure(traj, box, out / "prim_tradeoff.png")
+    run = {"label": s.label, "settings": s.to_dict(), "sweeps": str(root),
+           "missing_outputs": missing}
+    with publish(out, "sensitivity", s.key, run, force) as work:
+        write_parquet_atomic(work / "morris_points.parquet", pd.concat(
+            [pd.DataFrame(morris_plan.unit, columns=problem["names"]), my], axis=1))
+        for name, table in morris.items():
+            table.to_csv(work / f"morris_{name}.csv", float_format="%.5g")
+        for name, table in sobol.items():
+            table.to_csv(work / f"sobol_{name}.csv", float_format="%.5g")
+        data.to_csv(work / "prim_data.csv", index=False, float_format="%.5g")
+        traj.to_csv(work / "prim_trajectory.csv", index=False, float_format="%.4g")
+        (work / "summary.json").write_text(json.dumps(summary, indent=2, default=float))
+        figures.morris_figure(morris, work / "morris.png")
+        figures.sobol_figure(sobol["S10"], work / "sobol_S10.png")
+        figures.prim_figure(traj, box, work / "prim_tradeoff.png")
     return {"morris": morris, "sobol": sobol, "prim": box, "trajectory": traj,
-            "summary": summary}
+            "summary": summary, "sweeps": root}
+
+
+def missing_lines(summary: dict[str, Any]) -> list[str]:
+    """How many points each step dropped for a missing outcome, for the printed report."""
+    m = summary["missing_outputs"]
+    return [
+        "missing outputs dropped (never filled in): Morris trajectories "
+        + ", ".join(f"{c} {n} of {m['morris_trajectories']}"
+                    for c, n in m["morris_dropped_trajectories"].items())
+        + "; Sobol base samples "
+        + ", ".join(f"{c} {n} of {m['sobol_base_samples']}"
+                    for c, n in m["sobol_dropped_base_samples"].items())
+        + f"; PRIM points {m['prim_dropped_points']} of {m['prim_points']}"]

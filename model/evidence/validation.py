@@ -66,8 +66,9 @@ def baseline(replications: int = 1000, seed: int = 101) -> dict[str, Any]:
 
 
 def posterior_spread(posterior: pd.DataFrame, factors: list[str], replications: int = 50,
-                     seed: int = 202) -> dict[str, list[float]]:
-    """S(5), S(10) over the accepted set, re-run with a fresh seed (median, 5%, 95%)."""
+                     seed: int = 202) -> dict[str, Any]:
+    """S(5), S(10) over the accepted set, re-run with a fresh seed (median, 5%, 95%), and
+    ``missing``: how many points had no value (left out, not filled in)."""
     rows = []
     for _, p in posterior.iterrows():
         values = {f: (int(p[f]) if isinstance(getattr(Scenario(), f), int) else float(p[f]))
@@ -76,9 +77,12 @@ def posterior_spread(posterior: pd.DataFrame, factors: list[str], replications: 
         res = simulate(sc, replications, seed=seed)
         rows.append(outcomes_from(res.histories, res.panel, sc))
     frame = pd.DataFrame(rows)
-    return {c: [float(frame[c].median()), float(frame[c].quantile(0.05)),
-                float(frame[c].quantile(0.95))]
-            for c in ("S5", "S10", "trading_2012", "councils_exploring_2012")}
+    columns = ("S5", "S10", "trading_2012", "councils_exploring_2012")
+    out: dict[str, Any] = {c: [float(frame[c].median()), float(frame[c].quantile(0.05)),
+                               float(frame[c].quantile(0.95))] for c in columns}
+    # Missing values (e.g. no 10-year follow-up) are left out of those numbers, and counted.
+    out["missing"] = {c: int(frame[c].isna().sum()) for c in columns}
+    return out
 
 
 def contrasts(replications: int = 300, seed: int = 303) -> dict[str, dict[str, float]]:

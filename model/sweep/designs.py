@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import InputError
 
-KINDS = ("grid", "lhs", "morris", "sobol")
+KINDS = ("grid", "lhs", "morris", "sobol", "points")
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,13 @@ def grid(levels: dict[str, Sequence[Any]]) -> list[dict[str, Any]]:
     names = list(levels)
     return [dict(zip(names, combo, strict=True))
             for combo in itertools.product(*(levels[n] for n in names))]
+
+
+def points(columns: dict[str, Sequence[Any]]) -> list[dict[str, Any]]:
+    """Explicit points: point i takes the i-th value of every column (all of one length)."""
+    names = list(columns)
+    return [dict(zip(names, row, strict=True))
+            for row in zip(*(columns[n] for n in names), strict=True)]
 
 
 def to_range(unit: np.ndarray, ranges: dict[str, Range]) -> list[dict[str, Any]]:

@@ -44,6 +44,7 @@ DESIGN_KEYS: dict[str, dict[str, Any]] = {
     "lhs": {"samples": None, "seed": None},
     "morris": {"trajectories": None, "levels": 4, "seed": None},
     "sobol": {"samples": None, "second_order": True, "seed": None},
+    "points": {},
 }
 MINIMUM = {"samples": 1, "trajectories": 1, "levels": 2, "seed": 0}
 ID_LENGTH = 12
@@ -83,12 +84,16 @@ class Design:
             return self.options["samples"]
         if self.kind == "morris":
             return (k + 1) * self.options["trajectories"]
+        if self.kind == "points":
+            return len(next(iter(self.factors.values()), ()))  # type: ignore[arg-type]
         return self.options["samples"] * (2 * k + 2 if self.options["second_order"] else k + 2)
 
     def points(self, source: str) -> list[dict[str, Any]]:
         """Factor values of every design point, in design order."""
         if self.kind == "grid":
             return designs.grid(self.factors)  # type: ignore[arg-type]
+        if self.kind == "points":
+            return designs.points(self.factors)  # type: ignore[arg-type]
         ranges: dict[str, Range] = self.factors  # type: ignore[assignment]
         rng = np.random.default_rng(self.options["seed"])
         if self.kind == "lhs":
@@ -205,6 +210,26 @@ def _levels(factors: dict[str, Any], source: str) -> dict[str, tuple[Any, ...]]:
     return out
 
 
+def _columns(factors: dict[str, Any], source: str) -> dict[str, tuple[Any, ...]]:
+    """Explicit points: one list per field, all of one length (point i = the i-th values)."""
+    if not factors:
+        raise InputError("kind = 'points' needs at least one factor", source=source)
+    out: dict[str, tuple[Any, ...]] = {}
+    for name, values in factors.items():
+        if name not in FIELDS:
+            raise InputError(f"unknown key {name!r}; factors must be scenario fields "
+                             "(see docs/ODD.md)", source=source)
+        if not isinstance(values, list) or not values:
+            raise InputError(f"key {name!r} must be a non-empty list with one value per "
+                             f"point, got {values!r}", source=source)
+        out[name] = tuple(check_value(name, v, source) for v in values)
+    lengths = {len(v) for v in out.values()}
+    if len(lengths) > 1:
+        raise InputError("kind = 'points' needs lists of one length (one value per point); "
+                         f"got lengths {sorted(lengths)}", source=source)
+    return out
+
+
 def _ranges(factors: dict[str, Any], kind: str, source: str) -> dict[str, Range]:
     """Continuous factors: ``{low = .., high = ..}`` within the field's allowed range."""
     if not factors:
@@ -267,6 +292,8 @@ def _design(data: dict[str, Any], factors: dict[str, Any], seed: int, source: st
     factor_source = f"{source} [factors]"
     if kind == "grid":
         return Design(kind, dict(_levels(factors, factor_source)), options)
+    if kind == "points":
+        return Design(kind, dict(_columns(factors, factor_source)), options)
     return Design(kind, dict(_ranges(factors, kind, factor_source)), options)
 
 
@@ -360,6 +387,8 @@ def load_experiment(path: str | Path, replications: int | None = None, *,
                     size_check: bool = True) -> Experiment:
     """Read and validate an experiment TOML file (``base`` is relative to the file)."""
     path = Path(path)
+    from ..shipped import resolve  # a missing path naming a shipped experiment: that file
+    path = resolve(path, "experiments")
     data = read_toml(path, "experiment")
     return parse_experiment(data, str(path), path.parent, replications,
                             size_check=size_check)
