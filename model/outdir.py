@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
+from .versions import library_versions
 
 TMP_PREFIX = ".tmp-"
 MANIFEST = "manifest.json"
@@ -378,6 +379,7 @@ def _write_manifest(work: Path, command: str, manifest: dict[str, Any] | None) -
     data: dict[str, Any] = dict(read_manifest(work) or {}) if path.exists() else {}
     data.update(manifest or {})
     data["command"] = command
+    data.setdefault("versions", library_versions())
     data["files"] = sorted([*(p.name for p in work.iterdir() if p.name != MANIFEST
                               and not p.name.startswith(TMP_PREFIX)), MANIFEST])
     tmp = work / f"{TMP_PREFIX}{MANIFEST}.{os.getpid()}"

@@ -16,9 +16,7 @@ missing, ``bool``, ``float64``, and ``Categorical`` with the full list of values
 
 from __future__ import annotations
 
-import platform
 from collections.abc import Mapping
-from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -26,6 +24,7 @@ import pyarrow as pa
 
 from .kernel.record import FLOWS, STOCKS
 from .state import CAUSE_NAMES, INCUBATION_NAMES, ORIGIN_NAMES, STAGE_NAMES
+from .versions import library_versions
 
 if TYPE_CHECKING:  # pandas is imported only when a frame is built
     import pandas as pd
@@ -208,17 +207,6 @@ def to_frame(table: pa.Table) -> pd.DataFrame:
         else:
             columns[field.name] = chunked.to_pandas()
     return pd.DataFrame(columns, index=pd.RangeIndex(table.num_rows))
-
-
-def library_versions() -> dict[str, str]:
-    """Every version that can change the bytes of a written file or a simulated number."""
-    versions = {"python": platform.python_version()}
-    for name in ("numpy", "pandas", "pyarrow", "mesa", "numba"):
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return versions
 
 
 def check_table(table: pa.Table, kind: str, *, scenario_id: bool = False,

@@ -78,16 +78,14 @@ def publish(out: Path, command: str, run_key: str, run: dict[str, Any],
     ``run`` describes the run (settings, counts of dropped points, where the sweeps are) and
     is stored in the manifest next to the command name and versions.
     """
-    import numpy as np
-    import pandas as pd
-    import pyarrow as pa
+    from ..versions import library_versions
+
     # atomic_directory adds the command and the list of files to the manifest and checks
     # ``out`` again just before the swap.
     with atomic_directory(out, command=command, force=force) as work:
         yield work
         write_json_atomic(work / MANIFEST, {
             "format": FORMAT, "command": command, "run_key": run_key, "run": run,
-            "mutualsim_version": __version__, "numpy_version": np.__version__,
-            "pandas_version": pd.__version__, "pyarrow_version": pa.__version__,
+            "mutualsim_version": __version__, "versions": library_versions(),
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         })
