@@ -18,6 +18,17 @@ __all__ = ["SurvivalCounts"]
 
 
 def _as_1d(name: str, values) -> np.ndarray:
+    """A 1-d numpy array; pandas' nullable arrays (``Int64``, ``boolean``) become float with
+    NaN for a missing value, as every supported pandas does (2.1 gives ``object`` otherwise)."""
+    dtype = getattr(values, "dtype", None)
+    if dtype is not None and not isinstance(dtype, np.dtype) and hasattr(values, "to_numpy"):
+        kind = getattr(dtype, "kind", "O")
+        if kind in "iub":
+            values = values.to_numpy(dtype=np.float64, na_value=np.nan)
+            if not np.isnan(values).any():
+                values = values.astype(np.int64)
+        elif kind == "f":
+            values = values.to_numpy(dtype=np.float64, na_value=np.nan)
     arr = np.asarray(values)
     if arr.ndim != 1:
         raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
