@@ -14,10 +14,9 @@ import numpy as np
 
 from .agents import Citizen, Council, Mutual, PrivateBidder
 from .errors import InputError
-from .kernel import Context, Recorder, initial_state, step
-from .kernel.record import COLUMNS
+from .kernel import COLUMNS, Recorder, context, initial_state, step
 from .params import FIELD_NAMES, Scenario
-from .rng import Layout, draw_year, replication_generator
+from .rng import replication_generator
 
 
 class MutualMarket(mesa.Model):
@@ -52,8 +51,7 @@ class MutualMarket(mesa.Model):
         self.params: Scenario = params.replace(**overrides) if overrides else params
         self.seed = int(seed)
         self.replication = int(replication)
-        self._ctx = Context.for_scenario(self.params)
-        self._layout = Layout.for_scenario(self.params)
+        self._ctx = context(self.params)
         self._gens = [replication_generator(self.seed, self.replication)]
         self.state = initial_state(self._ctx, self._gens)
         self.recorder = Recorder(1, self.params.years)
@@ -93,8 +91,7 @@ class MutualMarket(mesa.Model):
         if self.year_index >= self.params.years:
             self.running = False
             return
-        step(self.state, self._ctx, draw_year(self._gens, self._layout), self.recorder,
-             self.year_index)
+        step(self.state, self._ctx, self._gens, self.recorder, self.year_index)
         self.year_index += 1
         for m in np.nonzero(self.state.proposal_year[0] >= 0)[0]:
             if int(m) not in self._mutual_agents:

@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .kernel import Context, Recorder, initial_state, step
+from .kernel import Recorder, context, initial_state, run
 from .params import Scenario
-from .rng import Layout, draw_year, generators
+from .rng import generators
 from .state import (
     CAUSE_NAMES,
     COMPETING,
@@ -40,17 +40,19 @@ class BlockResult:
 
 
 def run_block(scenario: Scenario, seed: int, replications: np.ndarray,
-              on_year: Callable[[int], None] | None = None) -> BlockResult:
-    """Run a set of replications together through every year."""
-    ctx = Context.for_scenario(scenario)
-    layout = Layout.for_scenario(scenario)
+              on_year: Callable[[int], None] | None = None, *, threads: int = 1
+              ) -> BlockResult:
+    """Run a set of replications through every year, ``threads`` at a time.
+
+    Replication ``i`` draws from its own stream (seed, i), so its result does not depend on
+    the block it is in or on ``threads``. ``on_year(n)`` is told of ``n`` more
+    replication-years done as each replication finishes.
+    """
+    k = context(scenario)
     gens = generators(seed, replications)
-    st = initial_state(ctx, gens)
+    st = initial_state(k, gens)
     rec = Recorder(len(gens), scenario.years)
-    for t in range(scenario.years):
-        step(st, ctx, draw_year(gens, layout), rec, t)
-        if on_year is not None:
-            on_year(len(gens))
+    run(st, k, gens, rec, threads=threads, on_done=on_year)
     return BlockResult(np.asarray(replications), st, rec.data)
 
 
