@@ -6,6 +6,7 @@ the result for replication ``i`` does not depend on the block it ran in.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -69,12 +70,27 @@ def _replication_indices(replications: int | Iterable[int]) -> np.ndarray:
     return idx.astype(np.int64)
 
 
+def default_threads() -> int:
+    """Threads :func:`simulate` uses unless told: every core this process may run on."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
 def simulate(scenario: Scenario, replications: int | Iterable[int] = 1000, seed: int = 0,
-             *, block_size: int = DEFAULT_BLOCK, progress: bool = False) -> Results:
-    """Run ``replications`` (a count, or explicit indices) of ``scenario`` with ``seed``."""
+             *, block_size: int = DEFAULT_BLOCK, progress: bool = False,
+             threads: int | None = None) -> Results:
+    """Run ``replications`` (a count, or explicit indices) of ``scenario`` with ``seed``.
+
+    Replications run in blocks of ``block_size`` (bounded memory), ``threads`` at a time
+    (default: :func:`default_threads`); neither changes any result.
+    """
     idx = _replication_indices(replications)
     if not isinstance(seed, int | np.integer) or seed < 0:
         raise InputError(f"seed must be a non-negative integer, got {seed!r}", source="seed")
+    if threads is None:
+        threads = default_threads()
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -84,7 +100,8 @@ def simulate(scenario: Scenario, replications: int | Iterable[int] = 1000, seed:
     try:
         for start in range(0, len(idx), block_size):
             blocks.append(run_block(scenario, int(seed), idx[start:start + block_size],
-                                    bar.update if bar is not None else None))
+                                    bar.update if bar is not None else None,
+                                    threads=threads))
     finally:
         if bar is not None:
             bar.close()

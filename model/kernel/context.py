@@ -108,35 +108,75 @@ def delivers_service(stage: int, core_volume: float) -> bool:
 
 
 # --- sums in numpy's order ----------------------------------------------------------------
+PAIRWISE_BLOCK = 128  # numpy's blocksize for pairwise summation
+
+
 @kernel_jit
-def _pairwise(a: np.ndarray, lo: int, n: int) -> float:
+def _block_sum(a: np.ndarray, lo: int, n: int) -> float:
+    """numpy's sum of a[lo:lo+n] for n <= 128: plainly below 8, else in 8 interleaved
+    partial sums combined pairwise."""
     if n < 8:
         res = -0.0
         for i in range(lo, lo + n):
             res += a[i]
         return res
-    if n <= 128:
-        r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
-        r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
-        i = 8
-        while i < n - n % 8:
-            r0 += a[lo + i]
-            r1 += a[lo + i + 1]
-            r2 += a[lo + i + 2]
-            r3 += a[lo + i + 3]
-            r4 += a[lo + i + 4]
-            r5 += a[lo + i + 5]
-            r6 += a[lo + i + 6]
-            r7 += a[lo + i + 7]
-            i += 8
-        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-        while i < n:
-            res += a[lo + i]
-            i += 1
-        return res
-    n2 = n // 2
-    n2 -= n2 % 8
-    return _pairwise(a, lo, n2) + _pairwise(a, lo + n2, n - n2)
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = 8
+    while i < n - n % 8:
+        r0 += a[lo + i]
+        r1 += a[lo + i + 1]
+        r2 += a[lo + i + 2]
+        r3 += a[lo + i + 3]
+        r4 += a[lo + i + 4]
+        r5 += a[lo + i + 5]
+        r6 += a[lo + i + 6]
+        r7 += a[lo + i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+@kernel_jit
+def _left_size(n: int) -> int:
+    """Where numpy splits a run of n > 128 numbers: half, rounded down to a multiple of 8."""
+    half = n // 2
+    return half - half % 8
+
+
+@kernel_jit
+def _pairwise(a: np.ndarray, lo: int, n: int) -> float:
+    """numpy's pairwise sum of a[lo:lo+n]: runs above 128 numbers split in two (left part
+    a multiple of 8) and the halves' sums added. Written with an explicit stack because
+    numba cannot reload recursive functions from its cache."""
+    if n <= PAIRWISE_BLOCK:
+        return _block_sum(a, lo, n)
+    starts = np.empty(64, dtype=np.int64)
+    sizes = np.empty(64, dtype=np.int64)
+    phase = np.zeros(64, dtype=np.int64)   # 0 new, 1 left half pending, 2 right half pending
+    left = np.empty(64)
+    top = 0
+    starts[0], sizes[0] = lo, n
+    while True:
+        if sizes[top] > PAIRWISE_BLOCK:
+            phase[top] = 1
+            top += 1
+            starts[top], sizes[top], phase[top] = starts[top - 1], _left_size(sizes[top - 1]), 0
+            continue
+        res = _block_sum(a, starts[top], sizes[top])
+        top -= 1
+        while top >= 0 and phase[top] == 2:   # a right half is done: add it to its left
+            res = left[top] + res
+            top -= 1
+        if top < 0:
+            return res
+        left[top], phase[top] = res, 2        # a left half is done: do the right half
+        n2 = _left_size(sizes[top])
+        top += 1
+        starts[top], sizes[top], phase[top] = starts[top - 1] + n2, sizes[top - 1] - n2, 0
 
 
 @kernel_jit
