@@ -16,13 +16,14 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
 from .errors import InputError  # noqa: E402
-from .params import Scenario, load_scenario  # noqa: E402
-from .simulate import Results, simulate  # noqa: E402
 
-# Mesa (and through it networkx) is imported only when the Mesa face of the model is used,
-# so sweep workers that only call ``simulate`` start faster and smaller.
-_LAZY = {"MutualMarket": ".market", "Citizen": ".agents", "Council": ".agents",
-         "Mutual": ".agents", "PrivateBidder": ".agents", "open_sweep": ".sweep"}
+# Everything else is imported on first use: the kernel (numba) and pandas only when a model
+# runs, Mesa (and through it networkx) only when the Mesa face of the model is used, so
+# ``mutualsim --version`` and ``--help`` start fast and sweep workers start small.
+_LAZY = {"Scenario": ".params", "load_scenario": ".params", "Results": ".simulate",
+         "simulate": ".simulate", "MutualMarket": ".market", "Citizen": ".agents",
+         "Council": ".agents", "Mutual": ".agents", "PrivateBidder": ".agents",
+         "open_sweep": ".sweep"}
 
 __all__ = [
     "Citizen", "Council", "InputError", "Mutual", "MutualMarket", "PrivateBidder", "Results",
