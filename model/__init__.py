@@ -8,6 +8,8 @@ Public API::
     MutualMarket(scenario=..., seed=..., replication=i)   the Mesa model of one replication
 """
 
+import sys
+import types
 from importlib.metadata import PackageNotFoundError, version
 
 try:
@@ -37,3 +39,21 @@ def __getattr__(name: str):
         from importlib import import_module
         return getattr(import_module(_LAZY[name], __name__), name)
     raise AttributeError(f"module 'mutualsim' has no attribute {name!r}")
+
+
+class _Package(types.ModuleType):
+    """The package's module type. ``mutualsim.simulate`` is both a submodule and the
+    function it defines; importing the submodule would replace the lazy name with the
+    module, so the name is a property that always gives the function."""
+
+    @property
+    def simulate(self):
+        from .simulate import simulate
+        return simulate
+
+    @simulate.setter
+    def simulate(self, _module) -> None:   # set by the import system: keep the function
+        pass
+
+
+sys.modules[__name__].__class__ = _Package
