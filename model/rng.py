@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .jit import JIT_DISABLED, kernel_jit
+from .jit import JIT_DISABLED, kernel_entry, kernel_inline, kernel_jit
 from .params import Scenario
 
 
@@ -87,7 +87,7 @@ Draws = namedtuple("Draws", ("propose", "prep", "shock", "recession", "external"
                              "score"))
 
 
-@kernel_jit
+@kernel_inline
 def split_year(u: np.ndarray, z: np.ndarray, keys: np.ndarray, C: int, M: int, B: int,
                L: int) -> Draws:
     """Name the parts of one year's uniforms ``u``, normals ``z`` and ``keys`` (the order
@@ -133,7 +133,7 @@ _S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(
 _STEP = 2.0 ** -53
 
 
-@kernel_jit
+@kernel_inline
 def splitmix(x: np.uint64) -> np.uint64:
     """SplitMix64's finaliser: a bijective 64-bit mixer (Steele, Lea & Flood 2014)."""
     x = x ^ (x >> _S30)
@@ -163,7 +163,7 @@ def tender_numbers(key: np.uint64, bid: np.ndarray, score: np.ndarray) -> None:
             score[i // L, i % L] = ndtri((float(bits) + 0.5) * _STEP)
 
 
-@kernel_jit
+@kernel_entry
 def _expand(keys: np.ndarray, bid: np.ndarray, score: np.ndarray) -> None:
     for i in range(keys.shape[0]):
         tender_numbers(keys[i], bid[i], score[i])
@@ -217,7 +217,7 @@ _Q2 = np.array([6.02427039364742014255E0, 3.67983563856160859403E0,
                 2.89247864745380683936E-6, 6.79019408009981274425E-9])
 
 
-@kernel_jit
+@kernel_inline
 def _polevl(x: float, coef: np.ndarray) -> float:
     """coef[0] x^N + ... + coef[N], by Horner's rule."""
     ans = coef[0]
@@ -226,7 +226,7 @@ def _polevl(x: float, coef: np.ndarray) -> float:
     return ans
 
 
-@kernel_jit
+@kernel_inline
 def _p1evl(x: float, coef: np.ndarray) -> float:
     """x^N + coef[0] x^(N-1) + ... + coef[N-1] (leading coefficient 1)."""
     ans = x + coef[0]
@@ -235,7 +235,7 @@ def _p1evl(x: float, coef: np.ndarray) -> float:
     return ans
 
 
-@kernel_jit
+@kernel_entry
 def ndtri(y0: float) -> float:
     """x such that the standard normal CDF at x is ``y0``; -inf at 0, inf at 1, nan
     outside [0, 1] (as scipy.special.ndtri)."""

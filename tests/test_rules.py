@@ -5,13 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mutualsim.kernel.capability import learn
-from mutualsim.kernel.context import Flow, new_ledger
-from mutualsim.kernel.economy import update_economy
-from mutualsim.kernel.exits import apply_exits
-from mutualsim.kernel.finance import grow_income, settle_accounts
-from mutualsim.kernel.pipeline import decide_incubation, prepare, propose
-from mutualsim.kernel.tendering import run_tenders
+from mutualsim.jit import python_callable
+from mutualsim.kernel import capability, economy, exits, finance, pipeline, tendering
+from mutualsim.kernel.context import FLOWS, Flow
 from mutualsim.state import (
     ABANDONED,
     COMPETING,
@@ -31,9 +27,21 @@ from mutualsim.state import (
 
 from conftest import fresh, make_draws
 
+# The rules are compiled for calls from compiled code only; these call them from Python.
+learn = python_callable(capability.learn)
+update_economy = python_callable(economy.update_economy)
+apply_exits = python_callable(exits.apply_exits)
+grow_income = python_callable(finance.grow_income)
+settle_accounts = python_callable(finance.settle_accounts)
+decide_incubation = python_callable(pipeline.decide_incubation)
+prepare = python_callable(pipeline.prepare)
+propose = python_callable(pipeline.propose)
+run_tenders = python_callable(tendering.run_tenders)
+
 
 def ledger(st):
-    return new_ledger()
+    """An empty ledger: one entry per flow (``led[Flow.x]``)."""
+    return np.zeros(len(FLOWS))
 
 
 NO_CITIZENS = np.zeros(2)   # councils' mean support / engagement (tiny has 2 councils)

@@ -1,9 +1,8 @@
 """The kernel: every rule of the model, compiled loops over one replication at a time.
 
-One call of :func:`step_year` advances replication ``r`` of a batch by one year;
-:func:`run_replication` runs it through every year. Each draws the replication's year of
-random numbers from its own generator and runs the sub-models in the ODD 'Process overview
-and scheduling' order:
+:func:`run_years` advances replication ``r`` of a batch through some years: each year it
+draws the replication's random numbers from its own generator and runs the sub-models
+(:func:`step_rules`) in the ODD 'Process overview and scheduling' order:
 
 1. economy      council budgets (austerity, shocks) and recession
 2. citizens     engagement, satisfaction, support
@@ -26,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import numpy as np
 
-from ..jit import kernel_jit
+from ..jit import kernel_entry, kernel_inline
 from ..rng import Draws, draw_year
 from ..state import PROPOSED, Arrays, State
 from .capability import drift_quality, learn
@@ -40,11 +39,11 @@ from .record import COLUMNS, Recorder, record
 from .setup import initial_state
 from .tendering import run_tenders
 
-__all__ = ["COLUMNS", "Context", "Recorder", "context", "initial_state", "run",
-           "run_replication", "step", "step_rules", "step_year"]
+__all__ = ["COLUMNS", "Context", "Recorder", "context", "initial_state", "run", "run_years",
+           "step", "step_rules"]
 
 
-@kernel_jit
+@kernel_inline
 def step_rules(st: Arrays, r: int, k: Context, d: Draws, t: int, panel: np.ndarray) -> None:
     """Year ``t`` (0-based) of replication ``r`` with the year's draws ``d``: every
     sub-model in ODD order, then the panel row (``panel`` (columns, R, T))."""
@@ -70,20 +69,14 @@ def step_rules(st: Arrays, r: int, k: Context, d: Draws, t: int, panel: np.ndarr
     record(st, r, k, led, t, panel)
 
 
-@kernel_jit
-def step_year(gen: np.random.Generator, st: Arrays, r: int, k: Context, t: int,
-              panel: np.ndarray) -> None:
-    """Draw replication ``r``'s numbers for year ``t`` from ``gen`` and step it."""
-    d = draw_year(gen, k.C, k.M, k.K, k.B, k.L)
-    step_rules(st, r, k, d, t, panel)
-
-
-@kernel_jit
-def run_replication(gen: np.random.Generator, st: Arrays, r: int, k: Context,
-                    panel: np.ndarray) -> None:
-    """Replication ``r`` (row of ``st``) through every year, drawing from ``gen``."""
-    for t in range(k.years):
-        step_year(gen, st, r, k, t, panel)
+@kernel_entry
+def run_years(gen: np.random.Generator, st: Arrays, r: int, k: Context, first: int,
+              stop: int, panel: np.ndarray) -> None:
+    """Years ``first`` .. ``stop - 1`` (0-based) of replication ``r`` (row of ``st``): each
+    draws its numbers from ``gen`` and steps every rule. The one compiled entry point."""
+    for t in range(first, stop):
+        d = draw_year(gen, k.C, k.M, k.K, k.B, k.L)
+        step_rules(st, r, k, d, t, panel)
 
 
 def step(st: State, k: Context, gens: list[np.random.Generator], rec: Recorder,
@@ -93,7 +86,7 @@ def step(st: State, k: Context, gens: list[np.random.Generator], rec: Recorder,
     arrays = st.arrays()
     with np.errstate(over="ignore"):  # tender keys wrap (uint64), warns only uncompiled
         for r, gen in enumerate(gens):
-            step_year(gen, arrays, r, k, t, rec.panel)
+            run_years(gen, arrays, r, k, t, t + 1, rec.panel)
     st.year += 1
 
 
@@ -107,7 +100,7 @@ def run(st: State, k: Context, gens: list[np.random.Generator], rec: Recorder,
 
     def one(r: int) -> None:
         with np.errstate(over="ignore"):  # tender keys wrap (uint64), warns only uncompiled
-            run_replication(gens[r], arrays, r, k, rec.panel)
+            run_years(gens[r], arrays, r, k, 0, k.years, rec.panel)
 
     if threads <= 1 or len(gens) <= 1:
         for r in range(len(gens)):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..jit import kernel_jit
+from ..jit import kernel_inline, kernel_jit
 from ..rng import Draws
 from ..state import COMPETING, INCUBATING, STRATEGIC, Arrays
 from .context import Context, is_active
@@ -22,7 +22,7 @@ from .context import Context, is_active
 CAPABILITY_NOISE = 0.02  # sd of yearly capability noise (assumption)
 
 
-@kernel_jit
+@kernel_inline
 def learning_rate(k: Context, stage: int) -> float:
     """Share of the gap to full capability closed in a year (probability-free rate, /yr):
     base learning, council support, incubation, competition and mentoring clauses."""

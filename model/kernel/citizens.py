@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..jit import kernel_jit
+from ..jit import kernel_inline, kernel_jit
 from ..rng import Draws
 from ..state import Arrays
 from .context import Context, delivers_service, is_trading, mean
@@ -19,7 +19,7 @@ ENGAGEMENT_NOISE = 0.05      # sd of yearly engagement noise (assumption)
 INHOUSE_QUALITY_DRIFT = 0.1  # in-house quality falls with the budget (assumption)
 
 
-@kernel_jit
+@kernel_inline
 def service_quality(st: Arrays, r: int, k: Context, m: int) -> float:
     """Quality of slot ``m``'s service as citizens experience it, in [0, 1]: its mutual's
     quality, the private provider's, or the in-house quality, which falls with the budget."""

@@ -12,7 +12,7 @@ from enum import IntEnum
 
 import numpy as np
 
-from ..jit import kernel_jit
+from ..jit import kernel_inline, kernel_jit
 from ..params import Scenario
 from ..state import COMPETING, INCUBATING, PROTECTED
 
@@ -82,26 +82,26 @@ FLOWS = tuple(f.name for f in Flow)
 N_FLOWS = len(FLOWS)
 
 
-@kernel_jit
+@kernel_inline
 def new_ledger() -> np.ndarray:
     """An empty ledger (len(Flow),), GBP m or counts; rules add to it with ``led[Flow.x]``."""
     return np.zeros(N_FLOWS)
 
 
 # --- named selections of a slot (one replication r, slot m) ----------------------------------
-@kernel_jit
+@kernel_inline
 def is_trading(stage: int) -> bool:
     """An independent mutual: protected or competing (not incubating, not exited)."""
     return stage == PROTECTED or stage == COMPETING
 
 
-@kernel_jit
+@kernel_inline
 def is_active(stage: int) -> bool:
     """Runs its own accounts: a trading mutual or a Teckal company."""
     return stage == PROTECTED or stage == COMPETING or stage == INCUBATING
 
 
-@kernel_jit
+@kernel_inline
 def delivers_service(stage: int, core_volume: float) -> bool:
     """The slot's service is delivered by its mutual (or Teckal company) this year."""
     return is_active(stage) and core_volume > 0
@@ -140,7 +140,7 @@ def _block_sum(a: np.ndarray, lo: int, n: int) -> float:
     return res
 
 
-@kernel_jit
+@kernel_inline
 def _left_size(n: int) -> int:
     """Where numpy splits a run of n > 128 numbers: half, rounded down to a multiple of 8."""
     half = n // 2

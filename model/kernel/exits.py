@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..jit import kernel_jit
+from ..jit import kernel_inline, kernel_jit
 from ..rng import Draws
 from ..state import EXITED, INSOLVENCY, NO_EXIT, TAKEOVER, WIND_DOWN, Arrays
 from .context import Context, Flow, is_trading
 
 
-@kernel_jit
+@kernel_inline
 def exit_cause(st: Arrays, r: int, k: Context, m: int, u_takeover: float) -> int:
     """Why trading slot ``m`` exits this year (NO_EXIT if it does not): insolvency first,
     then wind-down, then takeover (uniform ``u_takeover``, probability per year)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..jit import kernel_jit
+from ..jit import kernel_inline, kernel_jit
 from ..rng import Draws
 from ..state import COMPETING, INCUBATING, Arrays
 from .context import Context, Flow, is_active
@@ -21,7 +21,7 @@ TRADING_NOISE = 0.05   # sd of yearly trading-growth noise (assumption)
 SUPPORT_YEARS = 5      # years after spin-out the council's business support lasts (assumption)
 
 
-@kernel_jit
+@kernel_inline
 def unit_cost(k: Context, capability: float, civic: float) -> float:
     """Mutual's variable cost per unit of service, excluding the back office (in-house cost,
     back office included, is 1): pensions push it up, capability and volunteers down.

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..jit import kernel_jit
+from ..jit import kernel_inline, kernel_jit
 from ..rng import Draws
 from ..state import (
     ABANDONED,
@@ -109,7 +109,7 @@ def prepare(st: Arrays, r: int, k: Context, d: Draws, year: int, preparing: np.n
     led[Flow.abandoned] += abandoned
 
 
-@kernel_jit
+@kernel_inline
 def start_incubation(st: Arrays, r: int, k: Context, m: int, year: int) -> None:
     """A Teckal company: arm's-length, still controlled, sheltered from competition; its
     contract follows the council's budget, it starts with a dowry and a little trading."""
@@ -122,7 +122,7 @@ def start_incubation(st: Arrays, r: int, k: Context, m: int, year: int) -> None:
     st.trading[r, m] = k.trading_start * v0
 
 
-@kernel_jit
+@kernel_inline
 def viability(st: Arrays, r: int, m: int) -> float:
     """The council's market test at the end of incubation, in [0, 1]: capability, quality
     and reserves against a tenth of the contract's value."""
@@ -152,7 +152,7 @@ def decide_incubation(st: Arrays, r: int, k: Context, year: int, led: np.ndarray
     led[Flow.taken_back] += taken_back
 
 
-@kernel_jit
+@kernel_inline
 def spin_out(st: Arrays, r: int, k: Context, m: int, year: int, incubated: bool) -> None:
     """Independence: the protected initial contract starts (tendered at once when there is
     no protection). A reactive spin-out's contract is priced ``reactive_saving`` lower; a

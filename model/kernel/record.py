@@ -6,7 +6,7 @@ from enum import IntEnum
 
 import numpy as np
 
-from ..jit import kernel_jit
+from ..jit import kernel_inline, kernel_jit
 from ..state import (
     ABANDONED,
     EXITED,
@@ -53,7 +53,7 @@ class Recorder:
         self.data = {name: self.panel[i] for i, name in enumerate(COLUMNS)}
 
 
-@kernel_jit
+@kernel_inline
 def is_in_house(st: Arrays, r: int, m: int) -> bool:
     """The council still provides slot ``m``'s service itself (never spun out, or back
     in-house after a proposal failed, incubation ended or a mutual failed)."""

@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from ..jit import kernel_jit
+from ..jit import kernel_inline, kernel_jit
 from ..rng import Draws, tender_numbers
 from ..state import COMPETING, Arrays
 from .context import Context, Flow, is_trading, total
@@ -27,7 +27,7 @@ TRACK_RECORD_YEARS = 10.0  # years of trading for a full track record (assumptio
 RESERVE_CUSHION = 0.15     # reserves, as a share of v0, for full marks on reserves (assumption)
 
 
-@kernel_jit
+@kernel_inline
 def financial_standing(reserves: float, v0: float, years_trading: float) -> float:
     """How a council rates a mutual's finances: track record and reserves, in [0, 1]."""
     record = min(years_trading / TRACK_RECORD_YEARS, 1.0)
@@ -35,7 +35,7 @@ def financial_standing(reserves: float, v0: float, years_trading: float) -> floa
     return 0.2 + 0.4 * record + 0.4 * cushion
 
 
-@kernel_jit
+@kernel_inline
 def is_due_for_tender(st: Arrays, r: int, m: int, year: int) -> bool:
     """A trading mutual whose core contract expires this year."""
     return (is_trading(st.stage[r, m]) and st.core_volume[r, m] > 0
@@ -58,8 +58,7 @@ def run_tenders(st: Arrays, r: int, k: Context, d: Draws, year: int, support: np
         if not is_due_for_tender(st, r, m, year):
             continue
         if d.bid.shape[0] > 0:
-            bid_u[:] = d.bid[m]
-            noise[:, :] = d.score[m]
+            copy_fixed_numbers(d, m, bid_u, noise)
         else:
             tender_numbers(d.keys[m], bid_u, noise)
         c = m // k.S
@@ -68,6 +67,16 @@ def run_tenders(st: Arrays, r: int, k: Context, d: Draws, year: int, support: np
         wins += kept
     led[Flow.tenders] += tenders
     led[Flow.mutual_tender_wins] += wins
+
+
+@kernel_inline
+def copy_fixed_numbers(d: Draws, m: int, bid_u: np.ndarray, noise: np.ndarray) -> None:
+    """Slot ``m``'s hand-set tender numbers (tests) into ``bid_u`` (B,), ``noise`` (B+1, L)."""
+    for b in range(bid_u.shape[0]):
+        bid_u[b] = d.bid[m, b]
+    for i in range(noise.shape[0]):
+        for j in range(noise.shape[1]):
+            noise[i, j] = d.score[m, i, j]
 
 
 @kernel_jit
