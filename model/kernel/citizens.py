@@ -20,14 +20,16 @@ INHOUSE_QUALITY_DRIFT = 0.1  # in-house quality falls with the budget (assumptio
 
 
 @kernel_inline
-def service_quality(st: Arrays, r: int, k: Context, m: int) -> float:
-    """Quality of slot ``m``'s service as citizens experience it, in [0, 1]: its mutual's
-    quality, the private provider's, or the in-house quality, which falls with the budget."""
-    if delivers_service(st.stage[r, m], st.core_volume[r, m]):
-        return st.quality[r, m]
-    if st.private_value[r, m] > 0:
+def service_quality(k: Context, stage: int, core_volume: float, quality: float,
+                    private_value: float, budget: float) -> float:
+    """Quality of a slot's service as citizens experience it, in [0, 1]: its mutual's
+    ``quality``, the private provider's, or the in-house quality, which falls with the
+    council's ``budget``."""
+    if delivers_service(stage, core_volume):
+        return quality
+    if private_value > 0:
         return k.private_quality
-    return k.quality_initial - INHOUSE_QUALITY_DRIFT * (1.0 - st.budget[r, m // k.S])
+    return k.quality_initial - INHOUSE_QUALITY_DRIFT * (1.0 - budget)
 
 
 @kernel_jit
@@ -46,7 +48,9 @@ def update_citizens(st: Arrays, r: int, k: Context, d: Draws) -> None:
         has_mutual = False
         for s in range(k.S):
             m = c * k.S + s
-            quality[s] = service_quality(st, r, k, m)
+            quality[s] = service_quality(k, st.stage[r, m], st.core_volume[r, m],
+                                         st.quality[r, m], st.private_value[r, m],
+                                         st.budget[r, c])
             has_mutual = has_mutual or is_trading(st.stage[r, m])
         q = mean(quality)
         for i in range(k.K):

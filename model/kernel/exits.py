@@ -20,15 +20,16 @@ from .context import Context, Flow, is_trading
 
 
 @kernel_inline
-def exit_cause(st: Arrays, r: int, k: Context, m: int, u_takeover: float) -> int:
-    """Why trading slot ``m`` exits this year (NO_EXIT if it does not): insolvency first,
-    then wind-down, then takeover (uniform ``u_takeover``, probability per year)."""
-    reserves, v0 = st.reserves[r, m], st.v0[r, m]
-    if reserves < -k.credit_limit * st.income[r, m]:
+def exit_cause(k: Context, reserves: float, income: float, core_volume: float,
+               external: float, trading: float, v0: float, u_takeover: float) -> int:
+    """Why a trading mutual exits this year (NO_EXIT if it does not): insolvency first,
+    then wind-down, then takeover (uniform ``u_takeover``, probability per year). Money in
+    GBP m/yr."""
+    if reserves < -k.credit_limit * income:
         return INSOLVENCY
-    if st.core_volume[r, m] <= 0:
-        other_net = (st.external[r, m] * k.external_margin / (1.0 + k.external_margin)
-                     + st.trading[r, m] * k.trading_margin + k.grant_prob * k.grant_size * v0)
+    if core_volume <= 0:
+        other_net = (external * k.external_margin / (1.0 + k.external_margin)
+                     + trading * k.trading_margin + k.grant_prob * k.grant_size * v0)
         if other_net < k.wind_down_threshold * k.backoffice_overhead * v0:
             return WIND_DOWN
     p_takeover = k.takeover_rate * (1.0 - k.asset_lock_deterrence * (
@@ -57,7 +58,8 @@ def apply_exits(st: Arrays, r: int, k: Context, d: Draws, year: int,
     for m in range(k.M):
         if not is_trading(st.stage[r, m]):
             continue
-        cause = exit_cause(st, r, k, m, d.takeover[m])
+        cause = exit_cause(k, st.reserves[r, m], st.income[r, m], st.core_volume[r, m],
+                           st.external[r, m], st.trading[r, m], st.v0[r, m], d.takeover[m])
         if cause == NO_EXIT:
             continue
         core = st.core_price[r, m] * st.core_volume[r, m]

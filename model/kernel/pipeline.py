@@ -123,11 +123,11 @@ def start_incubation(st: Arrays, r: int, k: Context, m: int, year: int) -> None:
 
 
 @kernel_inline
-def viability(st: Arrays, r: int, m: int) -> float:
+def viability(capability: float, quality: float, reserves: float, v0: float) -> float:
     """The council's market test at the end of incubation, in [0, 1]: capability, quality
     and reserves against a tenth of the contract's value."""
-    reserve_score = min(max(st.reserves[r, m] / (0.1 * st.v0[r, m]), 0.0), 1.0)
-    return 0.5 * st.capability[r, m] + 0.25 * st.quality[r, m] + 0.25 * reserve_score
+    reserve_score = min(max(reserves / (0.1 * v0), 0.0), 1.0)
+    return 0.5 * capability + 0.25 * quality + 0.25 * reserve_score
 
 
 @kernel_jit
@@ -142,7 +142,8 @@ def decide_incubation(st: Arrays, r: int, k: Context, year: int, led: np.ndarray
     for m in range(k.M):
         if st.stage[r, m] != INCUBATING or st.teckal_end[r, m] != year:
             continue
-        if viability(st, r, m) >= threshold:
+        if viability(st.capability[r, m], st.quality[r, m], st.reserves[r, m],
+                     st.v0[r, m]) >= threshold:
             spin_out(st, r, k, m, year, True)
         else:
             st.stage[r, m] = TAKEN_BACK

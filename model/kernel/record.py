@@ -54,12 +54,11 @@ class Recorder:
 
 
 @kernel_inline
-def is_in_house(st: Arrays, r: int, m: int) -> bool:
-    """The council still provides slot ``m``'s service itself (never spun out, or back
+def is_in_house(stage: int, private_value: float) -> bool:
+    """The council still provides a slot's service itself (never spun out, or back
     in-house after a proposal failed, incubation ended or a mutual failed)."""
-    stage = st.stage[r, m]
     return (stage == NONE or stage == PROPOSED or stage == ABANDONED or stage == TAKEN_BACK
-            or (stage == EXITED and st.private_value[r, m] <= 0))
+            or (stage == EXITED and private_value <= 0))
 
 
 @kernel_jit
@@ -84,7 +83,8 @@ def record(st: Arrays, r: int, k: Context, led: np.ndarray, t: int,
         n_incubating += stage == INCUBATING
         n_pending += stage == PROPOSED
         v0[m] = st.v0[r, m]
-        in_house = v0[m] * st.budget[r, m // k.S] if is_in_house(st, r, m) else 0.0
+        in_house = v0[m] * st.budget[r, m // k.S] if is_in_house(stage, st.private_value[r, m]) \
+            else 0.0
         spend[m] = in_house + st.private_value[r, m]
         if delivers_service(stage, st.core_volume[r, m]):
             social[m] = st.social_value[r, m] * v0[m]

@@ -36,10 +36,9 @@ def financial_standing(reserves: float, v0: float, years_trading: float) -> floa
 
 
 @kernel_inline
-def is_due_for_tender(st: Arrays, r: int, m: int, year: int) -> bool:
+def is_due_for_tender(stage: int, core_volume: float, next_tender: int, year: int) -> bool:
     """A trading mutual whose core contract expires this year."""
-    return (is_trading(st.stage[r, m]) and st.core_volume[r, m] > 0
-            and st.next_tender[r, m] == year)
+    return is_trading(stage) and core_volume > 0 and next_tender == year
 
 
 @kernel_jit
@@ -55,7 +54,8 @@ def run_tenders(st: Arrays, r: int, k: Context, d: Draws, year: int, support: np
     noise = np.empty((k.B + 1, k.L))
     tenders = wins = 0
     for m in range(k.M):
-        if not is_due_for_tender(st, r, m, year):
+        if not is_due_for_tender(st.stage[r, m], st.core_volume[r, m], st.next_tender[r, m],
+                                 year):
             continue
         if d.bid.shape[0] > 0:
             copy_fixed_numbers(d, m, bid_u, noise)
