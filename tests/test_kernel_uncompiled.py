@@ -37,3 +37,9 @@ def test_uncompiled_kernel_gives_the_compiled_results(tmp_path: Path) -> None:
     assert len(compiled.histories) > 0
     pd.testing.assert_frame_equal(pd.read_pickle(h), compiled.histories, check_exact=True)
     pd.testing.assert_frame_equal(pd.read_pickle(p), compiled.panel, check_exact=True)
+
+
+def test_a_compiled_run_needs_no_more_compiling() -> None:
+    from mutualsim.kernel import needs_compiling
+    simulate(SC, 1, seed=0)
+    assert not needs_compiling()

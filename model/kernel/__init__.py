@@ -20,12 +20,14 @@ state (:class:`mutualsim.state.Arrays`, replication first) and the scenario's co
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
 
 import numpy as np
 
-from ..jit import kernel_entry, kernel_inline
+from ..jit import JIT_DISABLED, kernel_entry, kernel_inline
 from ..rng import Draws, draw_year
 from ..state import PROPOSED, Arrays, State
 from .capability import drift_quality, learn
@@ -79,10 +81,33 @@ def run_years(gen: np.random.Generator, st: Arrays, r: int, k: Context, first: i
         step_rules(st, r, k, d, t, panel)
 
 
+def needs_compiling() -> bool:
+    """True when this process has not compiled the kernel yet and numba's disk cache has no
+    up-to-date copy (first run after an install or an edit): then the next run compiles."""
+    if JIT_DISABLED or run_years.signatures:
+        return False
+    try:
+        index = Path(run_years._cache._cache_file._index_path)
+        sources = Path(__file__).parent.glob("*.py")
+        newest = max(p.stat().st_mtime for p in (*sources, Path(__file__).parent.parent
+                                                 / "rng.py"))
+        return not index.exists() or index.stat().st_mtime < newest
+    except (AttributeError, OSError):  # numba's cache internals moved: say nothing
+        return False
+
+
+def _announce_compiling() -> None:
+    if needs_compiling():
+        print("mutualsim: compiling the simulation kernel (first run after installing; "
+              "about a minute, cached on disk for later runs) ...", file=sys.stderr,
+              flush=True)
+
+
 def step(st: State, k: Context, gens: list[np.random.Generator], rec: Recorder,
          t: int) -> None:
     """Advance every replication of ``st`` (one generator each) by year ``t``, in place,
     and record the year; ``st.year`` moves on by one."""
+    _announce_compiling()
     arrays = st.arrays()
     with np.errstate(over="ignore"):  # tender keys wrap (uint64), warns only uncompiled
         for r, gen in enumerate(gens):
@@ -96,6 +121,7 @@ def run(st: State, k: Context, gens: list[np.random.Generator], rec: Recorder,
     year, ``threads`` replications at a time. Replications share nothing, so the result
     does not depend on ``threads``. ``on_done(years)`` is called (in this thread) as each
     replication finishes."""
+    _announce_compiling()
     arrays = st.arrays()
 
     def one(r: int) -> None:
