@@ -45,6 +45,12 @@ __all__ = ["COLUMNS", "Context", "Recorder", "context", "initial_state", "run", 
            "step", "step_rules"]
 
 
+# Uncompiled (NUMBA_DISABLE_JIT), numpy scalars would warn where compiled code silently
+# follows IEEE arithmetic (error_model="numpy"): tender keys wrap, an empty mean is nan.
+def _ieee() -> np.errstate:
+    return np.errstate(over="ignore", divide="ignore", invalid="ignore")
+
+
 @kernel_inline
 def step_rules(st: Arrays, r: int, k: Context, d: Draws, t: int, panel: np.ndarray) -> None:
     """Year ``t`` (0-based) of replication ``r`` with the year's draws ``d``: every
@@ -109,7 +115,7 @@ def step(st: State, k: Context, gens: list[np.random.Generator], rec: Recorder,
     and record the year; ``st.year`` moves on by one."""
     _announce_compiling()
     arrays = st.arrays()
-    with np.errstate(over="ignore"):  # tender keys wrap (uint64), warns only uncompiled
+    with _ieee():  # as compiled: uint64 wraps, 0/0 is nan (numpy warns only uncompiled)
         for r, gen in enumerate(gens):
             run_years(gen, arrays, r, k, t, t + 1, rec.panel)
     st.year += 1
@@ -125,7 +131,7 @@ def run(st: State, k: Context, gens: list[np.random.Generator], rec: Recorder,
     arrays = st.arrays()
 
     def one(r: int) -> None:
-        with np.errstate(over="ignore"):  # tender keys wrap (uint64), warns only uncompiled
+        with _ieee():  # as compiled: uint64 wraps, 0/0 is nan (numpy warns only uncompiled)
             run_years(gens[r], arrays, r, k, 0, k.years, rec.panel)
 
     if threads <= 1 or len(gens) <= 1:
