@@ -7,7 +7,7 @@ the result for replication ``i`` does not depend on the block it ran in.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,6 +70,11 @@ def _replication_indices(replications: int | Iterable[int]) -> np.ndarray:
     return idx.astype(np.int64)
 
 
+def _check_seed(seed: object) -> None:
+    if not isinstance(seed, int | np.integer) or seed < 0:
+        raise InputError(f"seed must be a non-negative integer, got {seed!r}", source="seed")
+
+
 def default_threads() -> int:
     """Threads :func:`simulate` uses unless told: every core this process may run on."""
     try:
@@ -87,29 +92,42 @@ def simulate(scenario: Scenario, replications: int | Iterable[int] = 1000, seed:
     (default: :func:`default_threads`); neither changes any result.
     """
     idx = _replication_indices(replications)
-    if not isinstance(seed, int | np.integer) or seed < 0:
-        raise InputError(f"seed must be a non-negative integer, got {seed!r}", source="seed")
-    if threads is None:
-        threads = default_threads()
+    _check_seed(seed)
     bar = None
     if progress:
         from tqdm.auto import tqdm
         bar = tqdm(total=len(idx) * scenario.years, unit="rep-yr", desc="simulating",
                    dynamic_ncols=True)
-    blocks = []
+    histories, panels = [], []
     try:
-        for start in range(0, len(idx), block_size):
-            blocks.append(run_block(scenario, int(seed), idx[start:start + block_size],
-                                    bar.update if bar is not None else None,
-                                    threads=threads))
+        # Each block's state is dropped once its frames are built: memory holds the frames.
+        for block in simulate_blocks(scenario, idx, seed, block_size=block_size,
+                                     threads=threads,
+                                     on_year=bar.update if bar is not None else None):
+            histories.append(histories_frame(block, scenario))
+            panels.append(panel_frame(block, scenario))
     finally:
         if bar is not None:
             bar.close()
     return Results(scenario=scenario, seed=int(seed),
-                   histories=pd.concat([histories_frame(b, scenario) for b in blocks],
-                                       ignore_index=True),
-                   panel=pd.concat([panel_frame(b, scenario) for b in blocks],
-                                   ignore_index=True))
+                   histories=pd.concat(histories, ignore_index=True),
+                   panel=pd.concat(panels, ignore_index=True))
+
+
+def simulate_blocks(scenario: Scenario, replications: int | Iterable[int] = 1000,
+                    seed: int = 0, *, block_size: int = DEFAULT_BLOCK,
+                    threads: int | None = None,
+                    on_year: Callable[[int], None] | None = None) -> Iterator[BlockResult]:
+    """The blocks of :func:`simulate`, one at a time, so a caller can write each to disk
+    and keep memory flat however many replications run (arguments as in
+    :func:`simulate`; ``on_year(n)`` hears of n more replication-years done)."""
+    idx = _replication_indices(replications)
+    _check_seed(seed)
+    if threads is None:
+        threads = default_threads()
+    for start in range(0, len(idx), block_size):
+        yield run_block(scenario, int(seed), idx[start:start + block_size], on_year,
+                        threads=threads)
 
 
 def histories_frame(block: BlockResult, scenario: Scenario) -> pd.DataFrame:

@@ -64,3 +64,14 @@ def test_common_random_numbers_pair_scenarios():
 def test_bad_replication_counts(bad):
     with pytest.raises(ValueError, match="replications"):
         simulate(SC, bad)
+
+
+def test_blocks_one_at_a_time_add_up_to_simulate():
+    from mutualsim.simulate import histories_frame, panel_frame, simulate_blocks
+    blocks = list(simulate_blocks(SC, 7, seed=2, block_size=3, threads=2))
+    assert [len(b.replications) for b in blocks] == [3, 3, 1]
+    whole = simulate(SC, 7, seed=2)
+    h = pd.concat([histories_frame(b, SC) for b in blocks], ignore_index=True)
+    p = pd.concat([panel_frame(b, SC) for b in blocks], ignore_index=True)
+    pd.testing.assert_frame_equal(h, whole.histories, check_exact=True)
+    pd.testing.assert_frame_equal(p, whole.panel, check_exact=True)
