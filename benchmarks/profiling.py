@@ -1,7 +1,7 @@
-"""Where the kernel's time goes: ``cProfile`` of ``simulate`` grouped by kernel function.
+"""Where ``simulate``'s time goes: ``cProfile`` grouped by phase.
 
-Only a few thousand Python calls happen per run (the work is inside numpy), so cProfile's
-overhead is small and its cumulative times split the run by rule.
+The rules run inside one compiled loop per replication (``kernel.run``), which cProfile
+cannot see into; it splits the run into setup, the compiled loops and building the frames.
 """
 
 from __future__ import annotations
@@ -16,28 +16,13 @@ from .common import Plan, Section
 
 # (label, module path suffix, function name); cumulative time of each.
 PARTS = (
-    ("draw_year (random numbers)", "rng.py", "draw_year"),
     ("generators + initial_state", "rng.py", "generators"),
     ("generators + initial_state", "kernel/setup.py", "initial_state"),
-    ("economy", "kernel/economy.py", "update_economy"),
-    ("citizens", "kernel/citizens.py", "update_citizens"),
-    ("citizens", "kernel/citizens.py", "council_means"),
-    ("pipeline: propose", "kernel/pipeline.py", "propose"),
-    ("pipeline: prepare (+ spin_out)", "kernel/pipeline.py", "prepare"),
-    ("pipeline: decide_incubation", "kernel/pipeline.py", "decide_incubation"),
-    ("step: spin-out count, masks", "kernel/__init__.py", "step"),
-    ("tendering", "kernel/tendering.py", "run_tenders"),
-    ("finance: grow_income", "kernel/finance.py", "grow_income"),
-    ("finance: settle_accounts", "kernel/finance.py", "settle_accounts"),
-    ("capability: learn", "kernel/capability.py", "learn"),
-    ("capability: drift_quality", "kernel/capability.py", "drift_quality"),
-    ("exits", "kernel/exits.py", "apply_exits"),
-    ("record (panel row)", "kernel/record.py", "record"),
+    ("compiled yearly loops (every rule and draw)", "kernel/__init__.py", "run"),
     ("histories_frame", "simulate.py", "histories_frame"),
     ("panel_frame", "simulate.py", "panel_frame"),
     ("pd.concat of blocks", "pandas/core/reshape/concat.py", "concat"),
 )
-INNER = {"step"}  # its own line counts only what the listed rules do not
 
 
 def profile(plan: Plan, shared: dict) -> Section:
@@ -50,18 +35,11 @@ def profile(plan: Plan, shared: dict) -> Section:
     total = time.perf_counter() - start  # wall time of the profiled call
     stats = pstats.Stats(prof).stats  # type: ignore[attr-defined]
     cum: dict[str, float] = {}
-    step_total = 0.0
     for (path, _, fn), (_, _, _, ct, _) in stats.items():
         path = path.replace("\\", "/")
         for label, suffix, name in PARTS:
             if fn == name and path.endswith(suffix):
-                if name in INNER:
-                    step_total += ct
-                else:
-                    cum[label] = cum.get(label, 0.0) + ct
-    outside_step = ("draw_year", "generators", "histories", "panel", "pd.")
-    rules = sum(v for k, v in cum.items() if not k.startswith(outside_step))
-    cum["step: spin-out count, masks"] = max(step_total - rules, 0.0)
+                cum[label] = cum.get(label, 0.0) + ct
     accounted = sum(cum.values())
     cum["other (Python, pandas, Results)"] = max(total - accounted, 0.0)
     rows = [{"part": label, "seconds": seconds, "share (%)": 100 * seconds / total}
@@ -70,6 +48,6 @@ def profile(plan: Plan, shared: dict) -> Section:
                  "share (%)": 100.0})
     return Section(f"Profile: where the kernel's time goes ({sc.councils} councils, "
                    f"{sc.years} years, {n:,} replications)", rows,
-                   ["cProfile cumulative time per function (the rules are called once per "
-                    "year each; numpy does the work inside them). 'step: ...' is what "
-                    "`kernel.step` does itself besides calling the rules."])
+                   ["cProfile cumulative time per phase, in the calling thread (the "
+                    "compiled loops run on `simulate`'s default threads; their line is "
+                    "the wall time the caller waits for them)."])

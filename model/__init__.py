@@ -11,6 +11,8 @@ Public API::
     MarketScenario(rng=..., **parameters)    Mesa's Scenario for MutualMarket(scenario=...)
 """
 
+import sys
+import types
 from importlib.metadata import PackageNotFoundError, version
 
 try:
@@ -19,12 +21,13 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
 from .errors import InputError  # noqa: E402
-from .params import Scenario, load_scenario  # noqa: E402
-from .simulate import Results, simulate  # noqa: E402
 
-# Mesa (and through it networkx) is imported only when the Mesa face of the model is used,
-# so sweep workers that only call ``simulate`` start faster and smaller.
-_LAZY = {"MutualMarket": ".market", "MarketScenario": ".mesa_inputs", "Citizen": ".agents",
+# Everything else is imported on first use: the kernel (numba) and pandas only when a model
+# runs, Mesa (and through it networkx) only when the Mesa face of the model is used, so
+# ``mutualsim --version`` and ``--help`` start fast and sweep workers start small.
+_LAZY = {"Scenario": ".params", "load_scenario": ".params", "Results": ".simulate",
+         "simulate": ".simulate", "MutualMarket": ".market",
+         "MarketScenario": ".mesa_inputs", "Citizen": ".agents",
          "Council": ".agents", "Mutual": ".agents", "PrivateBidder": ".agents",
          "open_sweep": ".sweep"}
 
@@ -46,3 +49,21 @@ def __getattr__(name: str):
         from importlib import import_module
         return getattr(import_module(_LAZY[name], __name__), name)
     raise AttributeError(f"module 'mutualsim' has no attribute {name!r}")
+
+
+class _Package(types.ModuleType):
+    """The package's module type. ``mutualsim.simulate`` is both a submodule and the
+    function it defines; importing the submodule would replace the lazy name with the
+    module, so the name is a property that always gives the function."""
+
+    @property
+    def simulate(self):
+        from .simulate import simulate
+        return simulate
+
+    @simulate.setter
+    def simulate(self, _module) -> None:   # set by the import system: keep the function
+        pass
+
+
+sys.modules[__name__].__class__ = _Package

@@ -16,12 +16,11 @@ import numpy as np
 from .agents import Citizen, Council, Mutual, PrivateBidder
 from .collector import DataCollector
 from .errors import InputError
-from .kernel import Context, Recorder, initial_state, step
-from .kernel.context import Ledger
-from .kernel.record import COLUMNS, FLOWS
+from .kernel import COLUMNS, Recorder, context, initial_state, observe, step
+from .kernel.context import FLOWS
 from .mesa_inputs import MarketScenario, params_of, resolve_stream
 from .params import FIELD_NAMES, Scenario
-from .rng import Layout, draw_year, replication_generator
+from .rng import replication_generator
 from .state import ABANDONED, EXITED, TAKEN_BACK
 
 #: Stages after which a slot is no longer a mutual: its agent leaves the model's agent sets.
@@ -107,8 +106,7 @@ class MutualMarket(mesa.Model):
         self.scenario = scenario if scenario is not None else MarketScenario(
             rng=self.seed, **self.params.to_dict())
 
-        self._ctx = Context.for_scenario(self.params)
-        self._layout = Layout.for_scenario(self.params)
+        self._ctx = context(self.params)
         self._gens = [replication_generator(self.seed, self.replication)]
         self.state = initial_state(self._ctx, self._gens)
         self.recorder = Recorder(1, self.params.years)
@@ -147,8 +145,7 @@ class MutualMarket(mesa.Model):
         if self.year_index >= self.params.years:
             self.running = False
             return
-        step(self.state, self._ctx, draw_year(self._gens, self._layout), self.recorder,
-             self.year_index)
+        step(self.state, self._ctx, self._gens, self.recorder, self.year_index)
         self.year_index += 1
         self._row = {"year": self.params.start_year + self.year_index - 1,
                      **{k: float(v[0, self.year_index - 1]) for k, v in self.recorder.data.items()}}
@@ -175,7 +172,7 @@ class MutualMarket(mesa.Model):
     def _initial_row(self) -> dict[str, float]:
         """Step 0: the kernel's stocks of the initial state, no flows, year before the first."""
         rec = Recorder(1, 1)
-        rec.record(0, self.state, self._ctx, Ledger(R=1, M=self._ctx.M))
+        observe(self.state.arrays(), 0, self._ctx, 0, rec.panel)
         row = {"year": self.params.start_year - 1}
         row.update({k: 0.0 if k in FLOWS else float(v[0, 0]) for k, v in rec.data.items()})
         return row

@@ -6,16 +6,17 @@ the result for replication ``i`` does not depend on the block it ran in.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import os
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .kernel import Context, Recorder, initial_state, step
+from .kernel import Recorder, context, initial_state, run
 from .params import Scenario
-from .rng import Layout, draw_year, generators
+from .rng import generators
 from .schema import ENUMERATIONS, PANEL_COUNTS, PANEL_FLAGS
 from .state import CAUSE_NAMES, COMPETING, INCUBATING, PROTECTED, State
 from .survival import SurvivalCounts, survival_at
@@ -33,17 +34,19 @@ class BlockResult:
 
 
 def run_block(scenario: Scenario, seed: int, replications: np.ndarray,
-              on_year: Callable[[int], None] | None = None) -> BlockResult:
-    """Run a set of replications together through every year."""
-    ctx = Context.for_scenario(scenario)
-    layout = Layout.for_scenario(scenario)
+              on_year: Callable[[int], None] | None = None, *, threads: int = 1
+              ) -> BlockResult:
+    """Run a set of replications through every year, ``threads`` at a time.
+
+    Replication ``i`` draws from its own stream (seed, i), so its result does not depend on
+    the block it is in or on ``threads``. ``on_year(n)`` is told of ``n`` more
+    replication-years done as each replication finishes.
+    """
+    k = context(scenario)
     gens = generators(seed, replications)
-    st = initial_state(ctx, gens)
+    st = initial_state(k, gens)
     rec = Recorder(len(gens), scenario.years)
-    for t in range(scenario.years):
-        step(st, ctx, draw_year(gens, layout), rec, t)
-        if on_year is not None:
-            on_year(len(gens))
+    run(st, k, gens, rec, threads=threads, on_done=on_year)
     return BlockResult(np.asarray(replications), st, rec.data)
 
 
@@ -60,30 +63,64 @@ def _replication_indices(replications: int | Iterable[int]) -> np.ndarray:
     return idx.astype(np.int64)
 
 
-def simulate(scenario: Scenario, replications: int | Iterable[int] = 1000, seed: int = 0,
-             *, block_size: int = DEFAULT_BLOCK, progress: bool = False) -> Results:
-    """Run ``replications`` (a count, or explicit indices) of ``scenario`` with ``seed``."""
-    idx = _replication_indices(replications)
+def _check_seed(seed: object) -> None:
     if not isinstance(seed, int | np.integer) or seed < 0:
         raise InputError(f"seed must be a non-negative integer, got {seed!r}", source="seed")
+
+
+def default_threads() -> int:
+    """Threads :func:`simulate` uses unless told: every core this process may run on."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+def simulate(scenario: Scenario, replications: int | Iterable[int] = 1000, seed: int = 0,
+             *, block_size: int = DEFAULT_BLOCK, progress: bool = False,
+             threads: int | None = None) -> Results:
+    """Run ``replications`` (a count, or explicit indices) of ``scenario`` with ``seed``.
+
+    Replications run in blocks of ``block_size`` (bounded memory), ``threads`` at a time
+    (default: :func:`default_threads`); neither changes any result.
+    """
+    idx = _replication_indices(replications)
+    _check_seed(seed)
     bar = None
     if progress:
         from tqdm.auto import tqdm
         bar = tqdm(total=len(idx) * scenario.years, unit="rep-yr", desc="simulating",
                    dynamic_ncols=True)
-    blocks = []
+    histories, panels = [], []
     try:
-        for start in range(0, len(idx), block_size):
-            blocks.append(run_block(scenario, int(seed), idx[start:start + block_size],
-                                    bar.update if bar is not None else None))
+        # Each block's state is dropped once its frames are built: memory holds the frames.
+        for block in simulate_blocks(scenario, idx, seed, block_size=block_size,
+                                     threads=threads,
+                                     on_year=bar.update if bar is not None else None):
+            histories.append(histories_frame(block, scenario))
+            panels.append(panel_frame(block, scenario))
     finally:
         if bar is not None:
             bar.close()
     return Results(scenario=scenario, seed=int(seed),
-                   histories=pd.concat([histories_frame(b, scenario) for b in blocks],
-                                       ignore_index=True),
-                   panel=pd.concat([panel_frame(b, scenario) for b in blocks],
-                                   ignore_index=True))
+                   histories=pd.concat(histories, ignore_index=True),
+                   panel=pd.concat(panels, ignore_index=True))
+
+
+def simulate_blocks(scenario: Scenario, replications: int | Iterable[int] = 1000,
+                    seed: int = 0, *, block_size: int = DEFAULT_BLOCK,
+                    threads: int | None = None,
+                    on_year: Callable[[int], None] | None = None) -> Iterator[BlockResult]:
+    """The blocks of :func:`simulate`, one at a time, so a caller can write each to disk
+    and keep memory flat however many replications run (arguments as in
+    :func:`simulate`; ``on_year(n)`` hears of n more replication-years done)."""
+    idx = _replication_indices(replications)
+    _check_seed(seed)
+    if threads is None:
+        threads = default_threads()
+    for start in range(0, len(idx), block_size):
+        yield run_block(scenario, int(seed), idx[start:start + block_size], on_year,
+                        threads=threads)
 
 
 def _categorical(codes: np.ndarray, kind: str) -> pd.Categorical:

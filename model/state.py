@@ -8,6 +8,7 @@ which slots are live. Mesa agents are views onto rows of these arrays.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -86,6 +87,11 @@ class State:
     def shape(self) -> tuple[int, int]:
         return self.stage.shape
 
+    def arrays(self) -> Arrays:
+        """The same arrays (not copies) as a namedtuple the compiled kernel can take; the
+        kernel changes them in place."""
+        return Arrays(*(getattr(self, name) for name in ARRAY_FIELDS))
+
     def take(self, rows: np.ndarray | slice) -> State:
         """The state of a subset of replications (copies)."""
         out = {}
@@ -93,6 +99,10 @@ class State:
             v = getattr(self, f.name)
             out[f.name] = v[rows].copy() if isinstance(v, np.ndarray) else v
         return State(**out)
+
+
+ARRAY_FIELDS = tuple(f.name for f in fields(State) if f.name != "year")
+Arrays = namedtuple("Arrays", ARRAY_FIELDS)
 
 
 def slot_council(scenario: Scenario) -> np.ndarray:

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from processes import command_line, descendants, is_resource_tracker, wait_gone
 
-from mutualsim.kernel import Context, Recorder, initial_state, step
+from mutualsim.kernel import Recorder, context, initial_state, step
 from mutualsim.params import Scenario
-from mutualsim.rng import Draws, Layout, draw_year, generators
+from mutualsim.rng import Draws, Layout, generators
 
 
 @pytest.fixture
@@ -21,37 +21,35 @@ def tiny() -> Scenario:
                     citizens_per_council=2, years=10)
 
 
-def make_draws(sc: Scenario, R: int = 1, u: float = 0.5, n: float = 0.0,
+def make_draws(sc: Scenario, u: float = 0.5, n: float = 0.0,
                **named: np.ndarray | float) -> Draws:
-    """Draws with every uniform = u and every normal = n, except the named slices."""
+    """One replication's year of draws with every uniform = u and every normal = n, except
+    the named parts (``propose=...``, ``citizen=...``, and ``bid`` (M, B) / ``score``
+    (M, B+1, L) tender numbers, which replace the tender keys)."""
     layout = Layout.for_scenario(sc)
-    d = Draws(layout, np.full((R, layout.n_uniform), u), np.full((R, layout.n_normal), n))
     M, B, L = layout.n_keys, layout.bidders, layout.lots
-    bid, score = np.full((R, M, B), u), np.full((R, M, B + 1, L), n)
+    parts = {name: np.full(int(np.prod(shape)), u) for name, shape in layout.uniform}
+    parts |= {name: np.full(int(np.prod(shape)), n) for name, shape in layout.normal}
+    parts["bid"], parts["score"] = np.full((M, B), u), np.full((M, B + 1, L), n)
     for name, value in named.items():
-        target = {"bid": bid, "score": score}.get(name)
-        if target is None:
-            target = d.u[name] if name in d.u else d.n[name]
-        target[...] = value
-    d.fixed_tender = (bid, score)
-    return d
+        parts[name][...] = np.reshape(value, parts[name].shape) if np.ndim(value) else value
+    return Draws(keys=np.zeros(M, dtype=np.uint64), **parts)
 
 
 def fresh(sc: Scenario, R: int = 1, seed: int = 0):
-    """Context, generators and initial state of R replications."""
-    ctx = Context.for_scenario(sc)
+    """Constants, generators and initial state of R replications."""
+    k = context(sc)
     gens = generators(seed, range(R))
-    return ctx, gens, initial_state(ctx, gens)
+    return k, gens, initial_state(k, gens)
 
 
 def run_years(sc: Scenario, R: int, seed: int, on_step=None):
     """Step the kernel year by year; ``on_step(before, after, t)`` sees each year."""
-    ctx, gens, st = fresh(sc, R, seed)
-    layout = Layout.for_scenario(sc)
+    k, gens, st = fresh(sc, R, seed)
     rec = Recorder(R, sc.years)
     for t in range(sc.years):
         before = st.take(slice(None))
-        step(st, ctx, draw_year(gens, layout), rec, t)
+        step(st, k, gens, rec, t)
         if on_step is not None:
             on_step(before, st, t)
     return st, rec

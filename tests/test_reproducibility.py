@@ -17,13 +17,21 @@ def _one(results, i):
     return h, p
 
 
-def test_alone_equals_batches_of_any_size_and_composition():
-    alone_h, alone_p = _one(simulate(SC, [4], seed=11), 4)
+def test_alone_equals_batches_of_any_size_composition_and_threads():
+    alone_h, alone_p = _one(simulate(SC, [4], seed=11, threads=1), 4)
     assert len(alone_h) > 0
-    for reps, block in (([0, 1, 2, 3, 4, 5], 256), (range(10), 3), ([9, 4, 7], 1)):
-        h, p = _one(simulate(SC, reps, seed=11, block_size=block), 4)
+    for reps, block, threads in (([0, 1, 2, 3, 4, 5], 256, 1), (range(10), 3, 2),
+                                 ([9, 4, 7], 1, 3), (range(8), 8, 4)):
+        h, p = _one(simulate(SC, reps, seed=11, block_size=block, threads=threads), 4)
         pd.testing.assert_frame_equal(h, alone_h, check_exact=True)
         pd.testing.assert_frame_equal(p, alone_p, check_exact=True)
+
+
+def test_whole_runs_do_not_depend_on_threads():
+    one = simulate(SC, range(12), seed=3, block_size=5, threads=1)
+    many = simulate(SC, range(12), seed=3, block_size=5, threads=3)
+    pd.testing.assert_frame_equal(one.histories, many.histories, check_exact=True)
+    pd.testing.assert_frame_equal(one.panel, many.panel, check_exact=True)
 
 
 def test_mutual_market_follows_the_same_trajectory():
@@ -56,3 +64,14 @@ def test_common_random_numbers_pair_scenarios():
 def test_bad_replication_counts(bad):
     with pytest.raises(ValueError, match="replications"):
         simulate(SC, bad)
+
+
+def test_blocks_one_at_a_time_add_up_to_simulate():
+    from mutualsim.simulate import histories_frame, panel_frame, simulate_blocks
+    blocks = list(simulate_blocks(SC, 7, seed=2, block_size=3, threads=2))
+    assert [len(b.replications) for b in blocks] == [3, 3, 1]
+    whole = simulate(SC, 7, seed=2)
+    h = pd.concat([histories_frame(b, SC) for b in blocks], ignore_index=True)
+    p = pd.concat([panel_frame(b, SC) for b in blocks], ignore_index=True)
+    pd.testing.assert_frame_equal(h, whole.histories, check_exact=True)
+    pd.testing.assert_frame_equal(p, whole.panel, check_exact=True)

@@ -1,7 +1,8 @@
-"""The kernel: every rule of the model, vectorised over replications.
+"""The kernel: every rule of the model, compiled loops over one replication at a time.
 
-One call of :func:`step` advances every replication of a batch by one year. The order of the
-sub-models is the ODD 'Process overview and scheduling':
+:func:`run_years` advances replication ``r`` of a batch through some years: each year it
+draws the replication's random numbers from its own generator and runs the sub-models
+(:func:`step_rules`) in the ODD 'Process overview and scheduling' order:
 
 1. economy      council budgets (austerity, shocks) and recession
 2. citizens     engagement, satisfaction, support
@@ -11,45 +12,146 @@ sub-models is the ODD 'Process overview and scheduling':
 6. capability   learning; quality and social value; producer capture
 7. exits        insolvency, wind-down, takeover; step-in costs; asset lock
 8. record       the year's panel row
+
+Each rule is a numba function (:func:`mutualsim.jit.kernel_jit`) on the struct-of-arrays
+state (:class:`mutualsim.state.Arrays`, replication first) and the scenario's constants
+(:class:`Context`); ``NUMBA_DISABLE_JIT=1`` runs the same code as plain Python.
 """
 
 from __future__ import annotations
 
-from ..rng import Draws
-from ..state import PROPOSED, State
+import sys
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+
+import numpy as np
+
+from ..jit import JIT_DISABLED, kernel_entry, kernel_inline
+from ..rng import Draws, draw_year
+from ..state import PROPOSED, Arrays, State
 from .capability import drift_quality, learn
 from .citizens import council_means, update_citizens
-from .context import Context, Ledger
+from .context import Context, Flow, context, new_ledger
 from .economy import update_economy
 from .exits import apply_exits
 from .finance import grow_income, settle_accounts
 from .pipeline import decide_incubation, prepare, propose
-from .record import Recorder
+from .record import COLUMNS, Recorder, record
 from .setup import initial_state
 from .tendering import run_tenders
 
-__all__ = ["Context", "Recorder", "initial_state", "step"]
+__all__ = ["COLUMNS", "Context", "Recorder", "context", "initial_state", "observe", "run",
+           "run_years",
+           "step", "step_rules"]
 
 
-def step(st: State, ctx: Context, d: Draws, rec: Recorder, year_index: int) -> None:
-    """Advance every replication in ``st`` by one year, in place, and record the year."""
-    led = Ledger(R=st.shape[0], M=st.shape[1])
-    update_economy(st, ctx, d, year_index)
-    update_citizens(st, ctx, d)
-    engagement, support = council_means(st)
+# Uncompiled (NUMBA_DISABLE_JIT), numpy scalars would warn where compiled code silently
+# follows IEEE arithmetic (error_model="numpy"): tender keys wrap, an empty mean is nan.
+def _ieee() -> np.errstate:
+    return np.errstate(over="ignore", divide="ignore", invalid="ignore")
 
-    preparing = st.stage == PROPOSED
-    spun_before = st.spinout_year >= 0
-    propose(st, ctx, d, engagement, led)
-    prepare(st, ctx, d, led, preparing)
-    decide_incubation(st, ctx, led)
-    led.add("spinouts", ((st.spinout_year >= 0) & ~spun_before).sum(axis=1))
 
-    run_tenders(st, ctx, d, support, engagement, led)
-    grow_income(st, ctx, d, support)
-    settle_accounts(st, ctx, d, support, engagement, led)
-    learn(st, ctx, d)
-    drift_quality(st, ctx, engagement)
-    apply_exits(st, ctx, d, led)
-    rec.record(year_index, st, ctx, led)
+@kernel_inline
+def step_rules(st: Arrays, r: int, k: Context, d: Draws, t: int, panel: np.ndarray) -> None:
+    """Year ``t`` (0-based) of replication ``r`` with the year's draws ``d``: every
+    sub-model in ODD order, then the panel row (``panel`` (columns, R, T))."""
+    year = k.start_year + t
+    led = new_ledger()
+    update_economy(st, r, k, d, t)
+    update_citizens(st, r, k, d)
+    engagement, support = council_means(st, r, k)
+
+    preparing = st.stage[r] == PROPOSED
+    spun_before = st.spinout_year[r] >= 0
+    propose(st, r, k, d, year, engagement, led)
+    prepare(st, r, k, d, year, preparing, led)
+    decide_incubation(st, r, k, year, led)
+    led[Flow.spinouts] += np.sum((st.spinout_year[r] >= 0) & ~spun_before)
+
+    run_tenders(st, r, k, d, year, support, engagement, led)
+    grow_income(st, r, k, d, support)
+    settle_accounts(st, r, k, d, year, support, engagement, led)
+    learn(st, r, k, d)
+    drift_quality(st, r, k, engagement)
+    apply_exits(st, r, k, d, year, led)
+    record(st, r, k, led, t, panel)
+
+
+@kernel_entry
+def run_years(gen: np.random.Generator, st: Arrays, r: int, k: Context, first: int,
+              stop: int, panel: np.ndarray) -> None:
+    """Years ``first`` .. ``stop - 1`` (0-based) of replication ``r`` (row of ``st``): each
+    draws its numbers from ``gen`` and steps every rule. The one compiled entry point."""
+    for t in range(first, stop):
+        d = draw_year(gen, k.C, k.M, k.K, k.B, k.L)
+        step_rules(st, r, k, d, t, panel)
+
+
+@kernel_entry
+def observe(st: Arrays, r: int, k: Context, t: int, panel: np.ndarray) -> None:
+    """Record replication ``r``'s state as it stands into column ``t`` of ``panel``
+    (columns, R, T), with an empty ledger: the Mesa model's step 0. Changes no state.
+    ODD 'Observation'."""
+    record(st, r, k, new_ledger(), t, panel)
+
+
+def needs_compiling() -> bool:
+    """True when this process has not compiled the kernel yet and numba's disk cache has no
+    up-to-date copy (first run after an install or an edit): then the next run compiles."""
+    if JIT_DISABLED or run_years.signatures:
+        return False
+    try:
+        index = Path(run_years._cache._cache_file._index_path)
+        sources = Path(__file__).parent.glob("*.py")
+        newest = max(p.stat().st_mtime for p in (*sources, Path(__file__).parent.parent
+                                                 / "rng.py"))
+        return not index.exists() or index.stat().st_mtime < newest
+    except (AttributeError, OSError):  # numba's cache internals moved: say nothing
+        return False
+
+
+def _announce_compiling() -> None:
+    if needs_compiling():
+        print("mutualsim: compiling the simulation kernel (first run after installing; "
+              "about a minute, cached on disk for later runs) ...", file=sys.stderr,
+              flush=True)
+
+
+def step(st: State, k: Context, gens: list[np.random.Generator], rec: Recorder,
+         t: int) -> None:
+    """Advance every replication of ``st`` (one generator each) by year ``t``, in place,
+    and record the year; ``st.year`` moves on by one."""
+    _announce_compiling()
+    arrays = st.arrays()
+    with _ieee():  # as compiled: uint64 wraps, 0/0 is nan (numpy warns only uncompiled)
+        for r, gen in enumerate(gens):
+            run_years(gen, arrays, r, k, t, t + 1, rec.panel)
     st.year += 1
+
+
+def run(st: State, k: Context, gens: list[np.random.Generator], rec: Recorder,
+        threads: int = 1, on_done: Callable[[int], None] | None = None) -> None:
+    """Run every replication of ``st`` (generator ``gens[r]`` for row ``r``) through every
+    year, ``threads`` replications at a time. Replications share nothing, so the result
+    does not depend on ``threads``. ``on_done(years)`` is called (in this thread) as each
+    replication finishes."""
+    _announce_compiling()
+    arrays = st.arrays()
+
+    def one(r: int) -> None:
+        with _ieee():  # as compiled: uint64 wraps, 0/0 is nan (numpy warns only uncompiled)
+            run_years(gens[r], arrays, r, k, 0, k.years, rec.panel)
+
+    if threads <= 1 or len(gens) <= 1:
+        for r in range(len(gens)):
+            one(r)
+            if on_done is not None:
+                on_done(k.years)
+    else:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            for future in as_completed([pool.submit(one, r) for r in range(len(gens))]):
+                future.result()
+                if on_done is not None:
+                    on_done(k.years)
+    st.year += k.years

@@ -10,37 +10,68 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..jit import kernel_inline, kernel_jit
 from ..rng import Draws
-from ..state import COMPETING, INCUBATING, PROTECTED, State
-from .context import Context
+from ..state import Arrays
+from .context import Context, delivers_service, is_trading, mean
 
-ENGAGEMENT_NOISE = 0.05
+ENGAGEMENT_NOISE = 0.05      # sd of yearly engagement noise (assumption)
 INHOUSE_QUALITY_DRIFT = 0.1  # in-house quality falls with the budget (assumption)
 
 
-def service_quality(st: State, ctx: Context) -> np.ndarray:
-    """Quality of each slot's service as citizens experience it (R, M)."""
-    sc = ctx.sc
-    delivering = (st.stage == PROTECTED) | (st.stage == COMPETING) | (st.stage == INCUBATING)
-    mutual = delivering & (st.core_volume > 0)
-    private = st.private_value > 0
-    inhouse_q = sc.quality_initial - INHOUSE_QUALITY_DRIFT * (1.0 - ctx.per_slot(st.budget))
-    return np.where(mutual, st.quality, np.where(private, sc.private_quality, inhouse_q))
+@kernel_inline
+def service_quality(k: Context, stage: int, core_volume: float, quality: float,
+                    private_value: float, budget: float) -> float:
+    """Quality of a slot's service as citizens experience it, in [0, 1]: its mutual's
+    ``quality``, the private provider's, or the in-house quality, which falls with the
+    council's ``budget``."""
+    if delivers_service(stage, core_volume):
+        return quality
+    if private_value > 0:
+        return k.private_quality
+    return k.quality_initial - INHOUSE_QUALITY_DRIFT * (1.0 - budget)
 
 
-def update_citizens(st: State, ctx: Context, d: Draws) -> None:
-    a = ctx.sc.citizen_adjust
-    q = service_quality(st, ctx).reshape(-1, ctx.C, ctx.S).mean(axis=2)[:, :, None]
-    target_e = st.propensity * (0.4 + 0.6 * ctx.coproduction)
-    st.engagement = np.clip(st.engagement + a * (target_e - st.engagement)
-                            + ENGAGEMENT_NOISE * d.n["citizen"], 0.0, 1.0)
-    st.satisfaction = st.satisfaction + a * (q - st.satisfaction)
-    trading = (st.stage == PROTECTED) | (st.stage == COMPETING)
-    has_mutual = trading.reshape(-1, ctx.C, ctx.S).any(axis=2)[:, :, None]
-    target_s = np.where(has_mutual, 0.5 * st.satisfaction + 0.5 * st.engagement, 0.0)
-    st.support = st.support + a * (target_s - st.support)
+@kernel_jit
+def update_citizens(st: Arrays, r: int, k: Context, d: Draws) -> None:
+    """Engagement moves to the co-production target (with noise), satisfaction to the mean
+    quality of the council's services, support to a mix of both where the council has a
+    trading mutual (else to zero).
+
+    Shapes: ``st.engagement``, ``st.satisfaction``, ``st.support``, ``st.propensity``
+    (R, C, K), all in [0, 1]; changes row ``r`` of the first three. Draws: ``d.citizen``
+    (C*K,) normals. No ledger entries. ODD 'Citizens'.
+    """
+    a = k.citizen_adjust
+    quality = np.empty(k.S)
+    for c in range(k.C):
+        has_mutual = False
+        for s in range(k.S):
+            m = c * k.S + s
+            quality[s] = service_quality(k, st.stage[r, m], st.core_volume[r, m],
+                                         st.quality[r, m], st.private_value[r, m],
+                                         st.budget[r, c])
+            has_mutual = has_mutual or is_trading(st.stage[r, m])
+        q = mean(quality)
+        for i in range(k.K):
+            target_e = st.propensity[r, c, i] * (0.4 + 0.6 * k.coproduction)
+            e = st.engagement[r, c, i]
+            e = e + a * (target_e - e) + ENGAGEMENT_NOISE * d.citizen[c * k.K + i]
+            e = min(max(e, 0.0), 1.0)
+            st.engagement[r, c, i] = e
+            s_ = st.satisfaction[r, c, i]
+            s_ = s_ + a * (q - s_)
+            st.satisfaction[r, c, i] = s_
+            target_s = 0.5 * s_ + 0.5 * e if has_mutual else 0.0
+            st.support[r, c, i] = st.support[r, c, i] + a * (target_s - st.support[r, c, i])
 
 
-def council_means(st: State) -> tuple[np.ndarray, np.ndarray]:
-    """Mean engagement and support of each council's citizens, (R, C) each."""
-    return st.engagement.mean(axis=2), st.support.mean(axis=2)
+@kernel_jit
+def council_means(st: Arrays, r: int, k: Context) -> tuple[np.ndarray, np.ndarray]:
+    """Mean engagement and mean support of each council's citizens, (C,) each, in [0, 1]."""
+    engagement = np.empty(k.C)
+    support = np.empty(k.C)
+    for c in range(k.C):
+        engagement[c] = mean(st.engagement[r, c])
+        support[c] = mean(st.support[r, c])
+    return engagement, support

@@ -8,20 +8,29 @@ weights; recession depresses trading income.
 
 from __future__ import annotations
 
-import numpy as np
-
+from ..jit import kernel_jit
 from ..rng import Draws
-from ..state import State
+from ..state import Arrays
 from .context import Context
 
-BUDGET_FLOOR = 0.2
+BUDGET_FLOOR = 0.2  # share of the starting budget below which no council is cut (assumption)
 
 
-def update_economy(st: State, ctx: Context, d: Draws, year_index: int) -> None:
-    sc = ctx.sc
+@kernel_jit
+def update_economy(st: Arrays, r: int, k: Context, d: Draws, year_index: int) -> None:
+    """Recession moves (from the second year); budgets are cut by austerity and shocks.
+
+    Shapes: ``st.recession`` (R,) bool, ``st.budget`` (R, C) index of the starting budget.
+    Changes row ``r`` of both. Draws: ``d.recession`` (1,), ``d.shock`` (C,) uniforms.
+    Probabilities are per year. No ledger entries. ODD 'Council budgets under austerity'.
+    """
     if year_index > 0:
-        u = d.u["recession"][:, 0]
-        st.recession = np.where(st.recession, u >= sc.recession_exit, u < sc.recession_enter)
-    cut = sc.austerity_rate if year_index < sc.austerity_years else 0.0
-    shock = np.where(d.u["shock"] < sc.shock_prob, sc.shock_size, 0.0)
-    st.budget = np.maximum(st.budget * (1.0 - cut) * (1.0 - shock), BUDGET_FLOOR)
+        u = d.recession[0]
+        if st.recession[r]:
+            st.recession[r] = u >= k.recession_exit
+        else:
+            st.recession[r] = u < k.recession_enter
+    cut = k.austerity_rate if year_index < k.austerity_years else 0.0
+    for c in range(k.C):
+        shock = k.shock_size if d.shock[c] < k.shock_prob else 0.0
+        st.budget[r, c] = max(st.budget[r, c] * (1.0 - cut) * (1.0 - shock), BUDGET_FLOOR)

@@ -13,46 +13,79 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..jit import kernel_inline, kernel_jit
 from ..rng import Draws
-from ..state import COMPETING, EXITED, INSOLVENCY, PROTECTED, TAKEOVER, WIND_DOWN, State
-from .context import Context, Ledger
-from .finance import per_replication
+from ..state import EXITED, INSOLVENCY, NO_EXIT, TAKEOVER, WIND_DOWN, Arrays
+from .context import Context, Flow, is_trading
 
 
-def apply_exits(st: State, ctx: Context, d: Draws, led: Ledger) -> None:
-    sc = ctx.sc
-    R = st.shape[0]
-    r, m = np.nonzero((st.stage == PROTECTED) | (st.stage == COMPETING))
-    reserves, income, v0 = st.reserves[r, m], st.income[r, m], st.v0[r, m]
-    core = st.core_price[r, m] * st.core_volume[r, m]
-    insolvent = reserves < -sc.credit_limit * income
-    no_core = st.core_volume[r, m] <= 0
-    other_net = (st.external[r, m] * sc.external_margin / (1.0 + sc.external_margin)
-                 + st.trading[r, m] * sc.trading_margin + sc.grant_prob * sc.grant_size * v0)
-    wind_down = ~insolvent & no_core & (
-        other_net < sc.wind_down_threshold * sc.backoffice_overhead * v0)
-    p_takeover = sc.takeover_rate * (1.0 - sc.asset_lock_deterrence * sc.asset_lock)
-    takeover = ~insolvent & ~wind_down & (reserves < 0) & (d.u["takeover"][r, m] < p_takeover)
-    gone = insolvent | wind_down | takeover
-    cause = np.where(insolvent, INSOLVENCY, np.where(wind_down, WIND_DOWN, TAKEOVER))
-    rg, mg = r[gone], m[gone]
-    st.exit_cause[rg, mg] = cause[gone]
-    st.exit_year[rg, mg] = st.year
-    st.stage[rg, mg] = EXITED
-    st.core_volume[rg, mg] = 0.0
-    st.next_tender[rg, mg] = -1
-    # A takeover hands the contract to the acquirer; a failure brings it back in-house.
-    st.private_value[r[takeover], m[takeover]] += core[takeover]
+@kernel_inline
+def exit_cause(k: Context, reserves: float, income: float, core_volume: float,
+               external: float, trading: float, v0: float, u_takeover: float) -> int:
+    """Why a trading mutual exits this year (NO_EXIT if it does not): insolvency first,
+    then wind-down, then takeover (uniform ``u_takeover``, probability per year). Money in
+    GBP m/yr."""
+    if reserves < -k.credit_limit * income:
+        return INSOLVENCY
+    if core_volume <= 0:
+        other_net = (external * k.external_margin / (1.0 + k.external_margin)
+                     + trading * k.trading_margin + k.grant_prob * k.grant_size * v0)
+        if other_net < k.wind_down_threshold * k.backoffice_overhead * v0:
+            return WIND_DOWN
+    p_takeover = k.takeover_rate * (1.0 - k.asset_lock_deterrence * (
+        1.0 if k.asset_lock else 0.0))
+    if reserves < 0 and u_takeover < p_takeover:
+        return TAKEOVER
+    return NO_EXIT
 
-    failed_with_service = insolvent & ~no_core
-    step_in = np.where(failed_with_service, sc.step_in_cost * core, 0.0)
-    community = np.where(gone, st.assets[r, m] + np.maximum(reserves, 0.0), 0.0)
-    step_in_sum = per_replication(r, step_in, R)
-    led.add("step_in_cost", step_in_sum)
-    led.add("council_spend", step_in_sum)
-    led.add("service_disruptions", per_replication(r, failed_with_service, R))
-    led.add("assets_preserved", per_replication(r, community * sc.asset_lock, R))
-    led.add("assets_lost", per_replication(r, community * (not sc.asset_lock), R))
-    for name, code in (("exits_insolvency", INSOLVENCY), ("exits_wind_down", WIND_DOWN),
-                       ("exits_takeover", TAKEOVER)):
-        led.add(name, per_replication(r, gone & (cause == code), R))
+
+@kernel_jit
+def apply_exits(st: Arrays, r: int, k: Context, d: Draws, year: int,
+                led: np.ndarray) -> None:
+    """Trading mutuals of row ``r`` that fail exit (uniform ``d.takeover[m]`` for takeovers).
+
+    An exited slot's contract ends (``core_volume`` 0, no next tender); a takeover hands the
+    contract to the acquirer (``private_value``), a failure brings it back in-house. If an
+    insolvent mutual still held its contract the council pays ``step_in_cost`` x the
+    contract's value (GBP m). Reserves (if positive) and transferred assets go to the
+    community under an asset lock and are lost without one. Changes ``exit_cause``,
+    ``exit_year``, ``stage``, ``core_volume``, ``next_tender``, ``private_value``. Ledger
+    ``step_in_cost``, ``council_spend``, ``service_disruptions``, ``assets_preserved``,
+    ``assets_lost``, ``exits_*``. ODD 'Exits'.
+    """
+    step_in = preserved = lost = 0.0
+    disruptions = insolvencies = wind_downs = takeovers = 0
+    for m in range(k.M):
+        if not is_trading(st.stage[r, m]):
+            continue
+        cause = exit_cause(k, st.reserves[r, m], st.income[r, m], st.core_volume[r, m],
+                           st.external[r, m], st.trading[r, m], st.v0[r, m], d.takeover[m])
+        if cause == NO_EXIT:
+            continue
+        core = st.core_price[r, m] * st.core_volume[r, m]
+        if cause == INSOLVENCY and st.core_volume[r, m] > 0:
+            step_in += k.step_in_cost * core
+            disruptions += 1
+        community = st.assets[r, m] + max(st.reserves[r, m], 0.0)
+        if k.asset_lock:
+            preserved += community
+        else:
+            lost += community
+        insolvencies += cause == INSOLVENCY
+        wind_downs += cause == WIND_DOWN
+        takeovers += cause == TAKEOVER
+        st.exit_cause[r, m] = cause
+        st.exit_year[r, m] = year
+        st.stage[r, m] = EXITED
+        st.core_volume[r, m] = 0.0
+        st.next_tender[r, m] = -1
+        if cause == TAKEOVER:
+            st.private_value[r, m] += core
+    led[Flow.step_in_cost] += step_in
+    led[Flow.council_spend] += step_in
+    led[Flow.service_disruptions] += disruptions
+    led[Flow.assets_preserved] += preserved
+    led[Flow.assets_lost] += lost
+    led[Flow.exits_insolvency] += insolvencies
+    led[Flow.exits_wind_down] += wind_downs
+    led[Flow.exits_takeover] += takeovers

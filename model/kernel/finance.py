@@ -12,93 +12,115 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..jit import kernel_inline, kernel_jit
 from ..rng import Draws
-from ..state import COMPETING, INCUBATING, PROTECTED, State
-from .context import Context, Ledger
+from ..state import COMPETING, INCUBATING, Arrays
+from .context import Context, Flow, is_active
 
-TRADING_NOISE = 0.05
+TRADING_NOISE = 0.05   # sd of yearly trading-growth noise (assumption)
+SUPPORT_YEARS = 5      # years after spin-out the council's business support lasts (assumption)
 
 
-def unit_cost(ctx: Context, capability: np.ndarray, civic: np.ndarray) -> np.ndarray:
+@kernel_inline
+def unit_cost(k: Context, capability: float, civic: float) -> float:
     """Mutual's variable cost per unit of service, excluding the back office (in-house cost,
     back office included, is 1): pensions push it up, capability and volunteers down.
     ``civic`` is support x engagement of the slot's council's citizens."""
-    sc = ctx.sc
-    return ((1.0 - sc.backoffice_overhead) * (1.0 + sc.pension_overhead)
-            * (1.0 - sc.efficiency_max * capability) - sc.volunteering_saving * civic)
+    return ((1.0 - k.backoffice_overhead) * (1.0 + k.pension_overhead)
+            * (1.0 - k.efficiency_max * capability) - k.volunteering_saving * civic)
 
 
-def overhead(st: State, ctx: Context) -> np.ndarray:
-    """Fixed annual back-office overhead (GBP m)."""
-    return ctx.sc.backoffice_overhead * st.v0
+@kernel_jit
+def grow_income(st: Arrays, r: int, k: Context, d: Draws, support: np.ndarray) -> None:
+    """Contracts elsewhere and trading income evolve for the coming year's accounts.
+
+    For every active slot of row ``r``: a trading mutual wins an outside contract with
+    probability ``external_win_rate`` x capability (uniform ``d.external[m]``) and loses a
+    share ``external_churn`` of the old ones; trading income (GBP m/yr) grows logistically
+    towards ``trading_cap`` x v0 with capability, citizens' ``support`` (C,) and noise
+    (normal ``d.trading[m]``), less in a recession. A Teckal company's outside income is
+    scaled down to the Teckal limit. Changes ``external``, ``trading``. No ledger entries.
+    ODD 'Income and accounts'.
+    """
+    for m in range(k.M):
+        stage = st.stage[r, m]
+        if not is_active(stage):
+            continue
+        c = m // k.S
+        trading = stage != INCUBATING
+        capability, v0 = st.capability[r, m], st.v0[r, m]
+        external = 0.0
+        if trading:
+            win = d.external[m] < k.external_win_rate * capability
+            external = st.external[r, m] * (1.0 - k.external_churn) \
+                + (k.external_size if win else 0.0) * v0
+        growth = (k.trading_growth * capability + k.citizen_demand_effect * support[c]
+                  - (k.recession_trading_penalty if st.recession[r] else 0.0)
+                  + TRADING_NOISE * d.trading[m])
+        cap = max(k.trading_cap * v0, 1e-12)
+        trade = st.trading[r, m]
+        trade = max(trade + growth * trade * (1.0 - trade / cap), 0.0)
+        if not trading:
+            # Teckal: outside income at most (1 - limit) of all activity, judged on this
+            # year's contract (a sheltered contract follows the budget, see settle_accounts).
+            core = st.core_price[r, m] * (v0 * st.budget[r, c])
+            limit = core * (1.0 - k.teckal_activity_limit) / k.teckal_activity_limit
+            outside = trade + external
+            if outside > limit:
+                scale = limit / max(outside, 1e-300)
+                trade = trade * scale
+                external = external * scale
+        st.trading[r, m] = trade
+        st.external[r, m] = external
 
 
-def per_replication(r: np.ndarray, values: np.ndarray, R: int) -> np.ndarray:
-    """Sum of values over the slots of each replication (rows r)."""
-    return np.bincount(r, weights=values, minlength=R)
+@kernel_jit
+def settle_accounts(st: Arrays, r: int, k: Context, d: Draws, year: int,
+                    support: np.ndarray, engagement: np.ndarray, led: np.ndarray) -> None:
+    """Income minus costs into reserves, for every active mutual or Teckal company.
 
-
-def grow_income(st: State, ctx: Context, d: Draws, support: np.ndarray) -> None:
-    """Contracts elsewhere and trading income evolve for the coming year's accounts."""
-    sc = ctx.sc
-    r, m = np.nonzero((st.stage == PROTECTED) | (st.stage == COMPETING)
-                      | (st.stage == INCUBATING))
-    c = m // ctx.S
-    trading = st.stage[r, m] != INCUBATING
-    capability, v0 = st.capability[r, m], st.v0[r, m]
-    win = trading & (d.u["external"][r, m] < sc.external_win_rate * capability)
-    external = np.where(trading, st.external[r, m] * (1.0 - sc.external_churn)
-                        + win * sc.external_size * v0, 0.0)
-    growth = (sc.trading_growth * capability
-              + sc.citizen_demand_effect * support[r, c]
-              - sc.recession_trading_penalty * st.recession[r]
-              + TRADING_NOISE * d.n["trading"][r, m])
-    cap = np.maximum(sc.trading_cap * v0, 1e-12)
-    trade = st.trading[r, m]
-    trade = np.maximum(trade + growth * trade * (1.0 - trade / cap), 0.0)
-    # Teckal: outside income at most (1 - limit) of all activity, judged on this year's
-    # contract (a sheltered contract follows the budget, see settle_accounts).
-    core = st.core_price[r, m] * np.where(trading & (st.stage[r, m] == COMPETING),
-                                          st.core_volume[r, m], v0 * st.budget[r, c])
-    limit = core * (1.0 - sc.teckal_activity_limit) / sc.teckal_activity_limit
-    outside = trade + external
-    scale = np.where(~trading & (outside > limit), limit / np.maximum(outside, 1e-300), 1.0)
-    st.trading[r, m] = trade * scale
-    st.external[r, m] = external * scale
-
-
-def settle_accounts(st: State, ctx: Context, d: Draws, support: np.ndarray,
-                    engagement: np.ndarray, led: Ledger) -> None:
-    """Income minus costs into reserves, for every active mutual or Teckal company."""
-    sc = ctx.sc
-    R = st.shape[0]
-    r, m = np.nonzero((st.stage == PROTECTED) | (st.stage == COMPETING)
-                      | (st.stage == INCUBATING))
-    c = m // ctx.S
-    stage = st.stage[r, m]
-    trading = stage != INCUBATING
-    v0 = st.v0[r, m]
-    # Contracts with the parent outside competition follow its budget year by year.
-    sheltered = stage != COMPETING
-    volume = np.where(sheltered, v0 * st.budget[r, c], st.core_volume[r, m])
-    st.core_volume[r, m] = volume
-    core = st.core_price[r, m] * volume
-    external, trade = st.external[r, m], st.trading[r, m]
-    grant = np.where(trading & (d.u["grant"][r, m] < sc.grant_prob), sc.grant_size * v0, 0.0)
-    income = core + external + trade + grant
-    costs = (unit_cost(ctx, st.capability[r, m], support[r, c] * engagement[r, c]) * volume
-             + external / (1.0 + sc.external_margin)
-             + trade * (1.0 - sc.trading_margin)
-             + sc.backoffice_overhead * v0)
-    st.income[r, m] = income
-    st.costs[r, m] = costs
-    st.reserves[r, m] += income - costs
-    st.parent_share[r, m] = core / np.maximum(income, 1e-12)
-    led.add("core_income", per_replication(r, core * trading, R))
-    led.add("external_income", per_replication(r, external * trading, R))
-    led.add("trading_income", per_replication(r, trade * trading, R))
-    led.add("grant_income", per_replication(r, grant, R))
-    led.add("council_spend", per_replication(r, core, R))
-    supported = ~trading | (st.year - st.spinout_year[r, m] < 5)
-    led.add("council_spend",
-            per_replication(r, supported * sc.support_cost * sc.support_level * v0, R))
+    A contract outside competition (protected or Teckal) follows the parent's budget year
+    by year. Income: core + external + trading + a grant (uniform ``d.grant[m]``, only once
+    independent); costs: unit cost x volume + cost of external work + trading costs +
+    back office. Changes ``core_volume``, ``income``, ``costs``, ``reserves``,
+    ``parent_share`` (GBP m/yr, share). Ledger ``core_income``, ``external_income``,
+    ``trading_income``, ``grant_income`` (trading mutuals), ``council_spend`` (contract and
+    business support). ODD 'Income and accounts'.
+    """
+    core_income = external_income = trading_income = grant_income = 0.0
+    contract_spend = support_spend = 0.0
+    for m in range(k.M):
+        stage = st.stage[r, m]
+        if not is_active(stage):
+            continue
+        c = m // k.S
+        trading = stage != INCUBATING
+        v0 = st.v0[r, m]
+        volume = st.core_volume[r, m] if stage == COMPETING else v0 * st.budget[r, c]
+        st.core_volume[r, m] = volume
+        core = st.core_price[r, m] * volume
+        external, trade = st.external[r, m], st.trading[r, m]
+        grant = k.grant_size * v0 if trading and d.grant[m] < k.grant_prob else 0.0
+        income = core + external + trade + grant
+        costs = (unit_cost(k, st.capability[r, m], support[c] * engagement[c]) * volume
+                 + external / (1.0 + k.external_margin)
+                 + trade * (1.0 - k.trading_margin)
+                 + k.backoffice_overhead * v0)
+        st.income[r, m] = income
+        st.costs[r, m] = costs
+        st.reserves[r, m] += income - costs
+        st.parent_share[r, m] = core / max(income, 1e-12)
+        if trading:
+            core_income += core
+            external_income += external
+            trading_income += trade
+        grant_income += grant
+        contract_spend += core
+        if not trading or year - st.spinout_year[r, m] < SUPPORT_YEARS:
+            support_spend += k.support_cost * k.support_level * v0
+    led[Flow.core_income] += core_income
+    led[Flow.external_income] += external_income
+    led[Flow.trading_income] += trading_income
+    led[Flow.grant_income] += grant_income
+    led[Flow.council_spend] += contract_spend
+    led[Flow.council_spend] += support_spend

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..jit import kernel_inline, kernel_jit
 from ..rng import Draws
 from ..state import (
     ABANDONED,
@@ -27,110 +28,148 @@ from ..state import (
     REACTIVE,
     STRATEGIC,
     TAKEN_BACK,
-    State,
+    Arrays,
 )
-from .context import Context, Ledger
+from .context import Context, Flow, total
+
+CAPABILITY_RANGE = (0.02, 0.98)  # capability at proposal is kept inside this range
 
 
-def propose(st: State, ctx: Context, d: Draws, engagement: np.ndarray, led: Ledger) -> None:
-    """New proposals among in-house services: reactive to cuts, or strategic from below."""
-    sc = ctx.sc
-    pressure = 1.0 - ctx.per_slot(st.budget)
-    p_reactive = np.minimum(sc.reactive_rate * (1.0 + sc.budget_pressure_sensitivity * pressure)
-                            * (1.0 - 0.5 * ctx.coproduction), 1.0)
-    p_strategic = sc.strategic_rate * ctx.per_slot(engagement) * (0.5 + ctx.coproduction)
-    u = d.u["propose"]
-    free = st.stage == NONE
-    reactive = free & (u < p_reactive)
-    strategic = free & ~reactive & (u < p_reactive + p_strategic)
-    new = reactive | strategic
-    led.add("proposals", new.sum(axis=1))
-    r, m = np.nonzero(new)
-    if r.size == 0:
-        return
-    is_s = strategic[r, m]
-    st.stage[r, m] = PROPOSED
-    st.origin[r, m] = np.where(is_s, STRATEGIC, REACTIVE)
-    st.proposal_year[r, m] = st.year
-    st.capability[r, m] = np.clip(np.where(is_s, sc.capability_strategic,
-                                           sc.capability_reactive)
-                                  + sc.capability_sd * st.cap0[r, m], 0.02, 0.98)
-    st.quality[r, m] = sc.quality_initial
-    st.social_value[r, m] = np.where(is_s, sc.social_value_strategic, sc.social_value_reactive)
-    st.governance[r, m] = np.where(is_s, sc.governance_strategic, sc.governance_reactive)
+@kernel_jit
+def propose(st: Arrays, r: int, k: Context, d: Draws, year: int, engagement: np.ndarray,
+            led: np.ndarray) -> None:
+    """New proposals among in-house services: reactive to cuts, or strategic from below.
+
+    One uniform ``d.propose[m]`` per slot decides: below the reactive probability the
+    proposal is reactive, above it and below the sum it is strategic. Probabilities are per
+    year; ``engagement`` (C,) is the councils' mean citizen engagement. Changes ``stage``,
+    ``origin``, ``proposal_year``, ``capability``, ``quality``, ``social_value``,
+    ``governance`` of new proposals (row ``r``); ledger ``proposals``. ODD 'Spin-out pipeline'.
+    """
+    lo, hi = CAPABILITY_RANGE
+    count = 0
+    for m in range(k.M):
+        if st.stage[r, m] != NONE:
+            continue
+        c = m // k.S
+        pressure = 1.0 - st.budget[r, c]
+        p_reactive = min(k.reactive_rate * (1.0 + k.budget_pressure_sensitivity * pressure)
+                         * (1.0 - 0.5 * k.coproduction), 1.0)
+        p_strategic = k.strategic_rate * engagement[c] * (0.5 + k.coproduction)
+        u = d.propose[m]
+        reactive = u < p_reactive
+        if not reactive and not u < p_reactive + p_strategic:
+            continue
+        count += 1
+        strategic = not reactive
+        st.stage[r, m] = PROPOSED
+        st.origin[r, m] = STRATEGIC if strategic else REACTIVE
+        st.proposal_year[r, m] = year
+        base = k.capability_strategic if strategic else k.capability_reactive
+        st.capability[r, m] = min(max(base + k.capability_sd * st.cap0[r, m], lo), hi)
+        st.quality[r, m] = k.quality_initial
+        st.social_value[r, m] = k.social_value_strategic if strategic else \
+            k.social_value_reactive
+        st.governance[r, m] = k.governance_strategic if strategic else k.governance_reactive
+    led[Flow.proposals] += count
 
 
-def prepare(st: State, ctx: Context, d: Draws, led: Ledger, preparing: np.ndarray) -> None:
-    """Proposals prepared this year complete, are abandoned, or carry on."""
-    sc = ctx.sc
-    support = sc.support_level
-    base = np.where(st.origin == STRATEGIC, sc.abandon_strategic, sc.abandon_reactive)
-    p_abandon = np.minimum(base * (1.0 - 0.5 * support) * (0.5 + ctx.risk_aversion), 1.0)
-    p_complete = np.minimum(sc.prep_completion * (0.75 + 0.5 * support), 1.0 - p_abandon)
-    u = d.u["prep"]
-    abandon = preparing & (u < p_abandon)
-    complete = preparing & ~abandon & (u >= 1.0 - p_complete)
-    led.add("council_spend", (preparing * sc.prep_cost * st.v0).sum(axis=1))
-    st.stage[abandon] = ABANDONED
-    led.add("abandoned", abandon.sum(axis=1))
-    if sc.incubation_years > 0:
-        _start_incubation(st, ctx, complete)
-    else:
-        spin_out(st, ctx, complete, incubated=False)
+@kernel_jit
+def prepare(st: Arrays, r: int, k: Context, d: Draws, year: int, preparing: np.ndarray,
+            led: np.ndarray) -> None:
+    """Proposals prepared this year (``preparing`` (M,) bool, the proposals at the start
+    of the year) are abandoned, complete, or carry on.
+
+    One uniform ``d.prep[m]`` per slot: below the abandonment probability the proposal is
+    abandoned, above one minus the completion probability it completes (into incubation if
+    the council uses it, else straight to spin-out). Preparation costs the council
+    ``prep_cost`` x v0 (GBP m) a year. Ledger ``council_spend``, ``abandoned``.
+    ODD 'Spin-out pipeline'.
+    """
+    support = k.support_level
+    spend = np.zeros(k.M)
+    abandoned = 0
+    for m in range(k.M):
+        if not preparing[m]:
+            continue
+        spend[m] = k.prep_cost * st.v0[r, m]
+        base = k.abandon_strategic if st.origin[r, m] == STRATEGIC else k.abandon_reactive
+        p_abandon = min(base * (1.0 - 0.5 * support) * (0.5 + k.risk_aversion), 1.0)
+        p_complete = min(k.prep_completion * (0.75 + 0.5 * support), 1.0 - p_abandon)
+        u = d.prep[m]
+        if u < p_abandon:
+            st.stage[r, m] = ABANDONED
+            abandoned += 1
+        elif u >= 1.0 - p_complete:
+            if k.incubation_years > 0:
+                start_incubation(st, r, k, m, year)
+            else:
+                spin_out(st, r, k, m, year, False)
+    led[Flow.council_spend] += total(spend)
+    led[Flow.abandoned] += abandoned
 
 
-def _start_incubation(st: State, ctx: Context, new: np.ndarray) -> None:
-    """A Teckal company: arm's-length, still controlled, sheltered from competition."""
-    if not new.any():
-        return
-    sc = ctx.sc
-    st.stage[new] = INCUBATING
-    st.teckal_end[new] = st.year + sc.incubation_years
-    st.core_volume = np.where(new, st.v0 * ctx.per_slot(st.budget), st.core_volume)
-    st.core_price = np.where(new, 1.0, st.core_price)
-    st.reserves = np.where(new, sc.dowry * st.v0, st.reserves)
-    st.trading = np.where(new, sc.trading_start * st.v0, st.trading)
-
-
-def viability(st: State, ctx: Context) -> np.ndarray:
-    """The council's market test at the end of incubation, in [0, 1]."""
-    reserve_score = np.clip(st.reserves / (0.1 * st.v0), 0.0, 1.0)
-    return 0.5 * st.capability + 0.25 * st.quality + 0.25 * reserve_score
-
-
-def decide_incubation(st: State, ctx: Context, led: Ledger) -> None:
-    """At the end of incubation: spin out fully, or take the service back in-house."""
-    sc = ctx.sc
-    if sc.incubation_years == 0:
-        return
-    due = (st.stage == INCUBATING) & (st.teckal_end == st.year)
-    threshold = sc.takeback_threshold * (0.7 + 0.5 * ctx.risk_aversion)
-    go = due & (viability(st, ctx) >= threshold)
-    back = due & ~go
-    st.stage[back] = TAKEN_BACK
-    st.incubation_outcome[back] = INC_TAKEN_BACK
-    st.core_volume[back] = 0.0
-    led.add("taken_back", back.sum(axis=1))
-    spin_out(st, ctx, go, incubated=True)
-
-
-def spin_out(st: State, ctx: Context, new: np.ndarray, incubated: bool) -> None:
-    """Independence: the protected initial contract starts (tendered at once when P = 0)."""
-    if not new.any():
-        return
-    sc = ctx.sc
-    p = sc.protection_years
-    r, m = np.nonzero(new)
-    st.stage[r, m] = PROTECTED if p > 0 else COMPETING
-    st.spinout_year[r, m] = st.year
-    st.next_tender[r, m] = st.year + p
+@kernel_inline
+def start_incubation(st: Arrays, r: int, k: Context, m: int, year: int) -> None:
+    """A Teckal company: arm's-length, still controlled, sheltered from competition; its
+    contract follows the council's budget, it starts with a dowry and a little trading."""
     v0 = st.v0[r, m]
+    st.stage[r, m] = INCUBATING
+    st.teckal_end[r, m] = year + k.incubation_years
+    st.core_volume[r, m] = v0 * st.budget[r, m // k.S]
+    st.core_price[r, m] = 1.0
+    st.reserves[r, m] = k.dowry * v0
+    st.trading[r, m] = k.trading_start * v0
+
+
+@kernel_inline
+def viability(capability: float, quality: float, reserves: float, v0: float) -> float:
+    """The council's market test at the end of incubation, in [0, 1]: capability, quality
+    and reserves against a tenth of the contract's value."""
+    reserve_score = min(max(reserves / (0.1 * v0), 0.0), 1.0)
+    return 0.5 * capability + 0.25 * quality + 0.25 * reserve_score
+
+
+@kernel_jit
+def decide_incubation(st: Arrays, r: int, k: Context, year: int, led: np.ndarray) -> None:
+    """At the end of incubation: spin out fully if viable enough for the council's risk
+    stance, else take the service back in-house. Ledger ``taken_back``.
+    ODD 'Teckal incubation'."""
+    if k.incubation_years == 0:
+        return
+    threshold = k.takeback_threshold * (0.7 + 0.5 * k.risk_aversion)
+    taken_back = 0
+    for m in range(k.M):
+        if st.stage[r, m] != INCUBATING or st.teckal_end[r, m] != year:
+            continue
+        if viability(st.capability[r, m], st.quality[r, m], st.reserves[r, m],
+                     st.v0[r, m]) >= threshold:
+            spin_out(st, r, k, m, year, True)
+        else:
+            st.stage[r, m] = TAKEN_BACK
+            st.incubation_outcome[r, m] = INC_TAKEN_BACK
+            st.core_volume[r, m] = 0.0
+            taken_back += 1
+    led[Flow.taken_back] += taken_back
+
+
+@kernel_inline
+def spin_out(st: Arrays, r: int, k: Context, m: int, year: int, incubated: bool) -> None:
+    """Independence: the protected initial contract starts (tendered at once when there is
+    no protection). A reactive spin-out's contract is priced ``reactive_saving`` lower; a
+    share ``asset_transfer`` of v0 in assets moves to the mutual. A mutual not incubated
+    gets its dowry and starting trading now."""
+    p = k.protection_years
+    v0 = st.v0[r, m]
+    st.stage[r, m] = PROTECTED if p > 0 else COMPETING
+    st.spinout_year[r, m] = year
+    st.next_tender[r, m] = year + p
     if incubated:
         st.incubation_outcome[r, m] = INC_SPUN_OUT
     else:
-        st.reserves[r, m] = sc.dowry * v0
-        st.trading[r, m] = sc.trading_start * v0
-    reactive = st.origin[r, m] == REACTIVE
-    st.core_volume[r, m] = v0 * st.budget[r, m // ctx.S]
-    st.core_price[r, m] = sc.initial_price * np.where(reactive, 1.0 - sc.reactive_saving, 1.0)
-    st.assets[r, m] = sc.asset_transfer * v0
+        st.reserves[r, m] = k.dowry * v0
+        st.trading[r, m] = k.trading_start * v0
+    st.core_volume[r, m] = v0 * st.budget[r, m // k.S]
+    saving = 1.0 - k.reactive_saving if st.origin[r, m] == REACTIVE else 1.0
+    st.core_price[r, m] = k.initial_price * saving
+    st.assets[r, m] = k.asset_transfer * v0

@@ -2,71 +2,110 @@
 
 from __future__ import annotations
 
+from enum import IntEnum
+
 import numpy as np
 
+from ..jit import kernel_inline, kernel_jit
 from ..state import (
     ABANDONED,
-    COMPETING,
     EXITED,
     INCUBATING,
     NONE,
     PROPOSED,
     PROTECTED,
     TAKEN_BACK,
-    State,
+    Arrays,
 )
-from .context import Context, Ledger
+from .context import FLOWS, Context, Flow, delivers_service, is_trading, mean, total
 
 INHOUSE_SOCIAL_VALUE = 0.45  # assumption: social value of in-house provision
 
-# Panel columns: ledger flows and end-of-year stocks, in this order.
-FLOWS = ("proposals", "abandoned", "taken_back", "spinouts", "exits_insolvency",
-         "exits_wind_down", "exits_takeover", "tenders", "mutual_tender_wins", "core_income",
-         "external_income", "trading_income", "grant_income", "council_spend", "step_in_cost",
-         "service_disruptions", "assets_preserved", "assets_lost")
-STOCKS = ("mutuals_trading", "mutuals_protected", "mutuals_incubating", "proposals_pending",
-          "mean_parent_income_share", "mean_capability", "total_reserves", "social_value",
-          "citizen_satisfaction", "citizen_engagement", "mean_budget", "recession")
+
+class Stock(IntEnum):
+    """End-of-year stocks: the first panel columns (then the ledger's flows)."""
+
+    mutuals_trading = 0
+    mutuals_protected = 1
+    mutuals_incubating = 2
+    proposals_pending = 3
+    mean_parent_income_share = 4
+    mean_capability = 5
+    total_reserves = 6
+    social_value = 7
+    citizen_satisfaction = 8
+    citizen_engagement = 9
+    mean_budget = 10
+    recession = 11
+
+
+STOCKS = tuple(s.name for s in Stock)
 COLUMNS = STOCKS + FLOWS
+N_STOCKS = len(STOCKS)
 
 
 class Recorder:
-    """(R, T) arrays filled one year at a time."""
+    """The panel of R replications over T years: ``panel`` (columns, R, T), NaN until
+    recorded; ``data[name]`` is column ``name``'s (R, T) view."""
 
     def __init__(self, R: int, T: int) -> None:
-        self.data = {name: np.full((R, T), np.nan) for name in COLUMNS}
+        self.panel = np.full((len(COLUMNS), R, T), np.nan)
+        self.data = {name: self.panel[i] for i, name in enumerate(COLUMNS)}
 
-    def record(self, t: int, st: State, ctx: Context, led: Ledger) -> None:
-        sc = ctx.sc
-        trading = (st.stage == PROTECTED) | (st.stage == COMPETING)
-        n_trading = trading.sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = lambda x: np.where(trading, x, 0.0).sum(axis=1) / n_trading  # noqa: E731
-            parent = mean(st.parent_share)
-            capability = mean(st.capability)
-        inhouse = ((st.stage == NONE) | (st.stage == PROPOSED) | (st.stage == ABANDONED)
-                   | (st.stage == TAKEN_BACK) | ((st.stage == EXITED) & (st.private_value <= 0)))
-        budget_slot = ctx.per_slot(st.budget)
-        led.add("council_spend", (inhouse * st.v0 * budget_slot + st.private_value).sum(axis=1))
-        mutual_served = (trading | (st.stage == INCUBATING)) & (st.core_volume > 0)
-        private_served = ~mutual_served & (st.private_value > 0)
-        sv = np.where(mutual_served, st.social_value,
-                      np.where(private_served, sc.private_social_value, INHOUSE_SOCIAL_VALUE))
-        stocks = {
-            "mutuals_trading": n_trading,
-            "mutuals_protected": (st.stage == PROTECTED).sum(axis=1),
-            "mutuals_incubating": (st.stage == INCUBATING).sum(axis=1),
-            "proposals_pending": (st.stage == PROPOSED).sum(axis=1),
-            "mean_parent_income_share": parent,
-            "mean_capability": capability,
-            "total_reserves": np.where(trading, st.reserves, 0.0).sum(axis=1),
-            "social_value": (sv * st.v0).sum(axis=1) / st.v0.sum(axis=1),
-            "citizen_satisfaction": st.satisfaction.reshape(st.shape[0], -1).mean(axis=1),
-            "citizen_engagement": st.engagement.reshape(st.shape[0], -1).mean(axis=1),
-            "mean_budget": st.budget.mean(axis=1),
-            "recession": st.recession.astype(float),
-        }
-        for name, values in stocks.items():
-            self.data[name][:, t] = values
-        for name in FLOWS:
-            self.data[name][:, t] = led.get(name)
+
+@kernel_inline
+def is_in_house(stage: int, private_value: float) -> bool:
+    """The council still provides a slot's service itself (never spun out, or back
+    in-house after a proposal failed, incubation ended or a mutual failed)."""
+    return (stage == NONE or stage == PROPOSED or stage == ABANDONED or stage == TAKEN_BACK
+            or (stage == EXITED and private_value <= 0))
+
+
+@kernel_jit
+def record(st: Arrays, r: int, k: Context, led: np.ndarray, t: int,
+           panel: np.ndarray) -> None:
+    """Write year ``t`` of replication ``r`` into ``panel`` (columns, R, T): stocks at the
+    end of the year, then the ledger's flows, after adding the council's spending on
+    services it provides itself or buys privately (GBP m) to ``council_spend``.
+    Means over trading mutuals are nan when there are none. ODD 'Observation'."""
+    M = k.M
+    parent, capability, reserves = np.zeros(M), np.zeros(M), np.zeros(M)
+    spend, social, v0 = np.empty(M), np.empty(M), np.empty(M)
+    n_trading = n_protected = n_incubating = n_pending = 0
+    for m in range(M):
+        stage = st.stage[r, m]
+        if is_trading(stage):
+            n_trading += 1
+            parent[m] = st.parent_share[r, m]
+            capability[m] = st.capability[r, m]
+            reserves[m] = st.reserves[r, m]
+        n_protected += stage == PROTECTED
+        n_incubating += stage == INCUBATING
+        n_pending += stage == PROPOSED
+        v0[m] = st.v0[r, m]
+        in_house = v0[m] * st.budget[r, m // k.S] if is_in_house(stage, st.private_value[r, m]) \
+            else 0.0
+        spend[m] = in_house + st.private_value[r, m]
+        if delivers_service(stage, st.core_volume[r, m]):
+            social[m] = st.social_value[r, m] * v0[m]
+        elif st.private_value[r, m] > 0:
+            social[m] = k.private_social_value * v0[m]
+        else:
+            social[m] = INHOUSE_SOCIAL_VALUE * v0[m]
+    led[Flow.council_spend] += total(spend)
+
+    column = panel[:, r, t]
+    column[Stock.mutuals_trading] = n_trading
+    column[Stock.mutuals_protected] = n_protected
+    column[Stock.mutuals_incubating] = n_incubating
+    column[Stock.proposals_pending] = n_pending
+    column[Stock.mean_parent_income_share] = total(parent) / n_trading
+    column[Stock.mean_capability] = total(capability) / n_trading
+    column[Stock.total_reserves] = total(reserves)
+    column[Stock.social_value] = total(social) / total(v0)
+    column[Stock.citizen_satisfaction] = mean(st.satisfaction[r].ravel())
+    column[Stock.citizen_engagement] = mean(st.engagement[r].ravel())
+    column[Stock.mean_budget] = mean(st.budget[r])
+    column[Stock.recession] = 1.0 if st.recession[r] else 0.0
+    for i in range(len(led)):
+        column[N_STOCKS + i] = led[i]

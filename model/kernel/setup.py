@@ -13,9 +13,16 @@ from ..state import NONE, State
 from .context import Context
 
 
-def initial_state(ctx: Context, gens: list[np.random.Generator]) -> State:
-    sc = ctx.sc
-    R, C, M, B, K = len(gens), ctx.C, ctx.M, ctx.B, ctx.K
+def initial_state(k: Context, gens: list[np.random.Generator]) -> State:
+    """The state of ``len(gens)`` replications at the start of the first year.
+
+    Each generator draws, in this order, normals for the service values v0 (M,), the
+    capability at proposal (M,), the firms' cost, quality, social value and financial
+    standing (4, B) and the citizens' propensity (C, K). v0 is lognormal around
+    ``contract_value`` (GBP m/yr); shares are kept in [0.02, 0.98].
+    ODD 'Initialisation'.
+    """
+    R, C, M, B, K = len(gens), k.C, k.M, k.B, k.K
     z_v0, z_cap = np.empty((R, M)), np.empty((R, M))
     z_firm, z_cit = np.empty((R, 4, B)), np.empty((R, C, K))
     for i, g in enumerate(gens):
@@ -30,20 +37,20 @@ def initial_state(ctx: Context, gens: list[np.random.Generator]) -> State:
     zeros_m = np.zeros((R, M))
     ck = np.ones((R, C, K))
     return State(
-        year=sc.start_year,
-        recession=np.full(R, sc.recession_start),
+        year=k.start_year,
+        recession=np.full(R, k.recession_start),
         budget=np.ones((R, C)),
-        propensity=clip01(sc.citizen_propensity + 0.15 * z_cit),
+        propensity=clip01(k.citizen_propensity + 0.15 * z_cit),
         engagement=0.3 * ck,
-        satisfaction=sc.quality_initial * ck,
+        satisfaction=k.quality_initial * ck,
         support=0.3 * ck,
-        firm_cost=np.clip(1.0 + sc.firm_sd * z_firm[:, 0], 0.5, 1.5),
-        firm_quality=clip01(sc.private_quality + sc.firm_sd * z_firm[:, 1]),
-        firm_social=clip01(sc.private_social_value + sc.firm_sd * z_firm[:, 2]),
-        firm_financial=clip01(sc.private_financial + sc.firm_sd * z_firm[:, 3]),
+        firm_cost=np.clip(1.0 + k.firm_sd * z_firm[:, 0], 0.5, 1.5),
+        firm_quality=clip01(k.private_quality + k.firm_sd * z_firm[:, 1]),
+        firm_social=clip01(k.private_social_value + k.firm_sd * z_firm[:, 2]),
+        firm_financial=clip01(k.private_financial + k.firm_sd * z_firm[:, 3]),
         firm_contracts=np.zeros((R, B), dtype=np.int32),
         firm_revenue=np.zeros((R, B)),
-        v0=sc.contract_value * np.exp(sc.contract_value_sdlog * z_v0),
+        v0=k.contract_value * np.exp(k.contract_value_sdlog * z_v0),
         cap0=z_cap,
         stage=np.full((R, M), NONE, dtype=np.int8),
         origin=np.full((R, M), -1, dtype=np.int8),

@@ -13,96 +13,151 @@ highest score.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from ..rng import Draws
-from ..state import COMPETING, PROTECTED, State
-from .context import Context, Ledger
+from ..jit import kernel_inline, kernel_jit
+from ..rng import Draws, tender_numbers
+from ..state import COMPETING, Arrays
+from .context import Context, Flow, is_trading, total
 from .finance import unit_cost
 
+TRACK_RECORD_YEARS = 10.0  # years of trading for a full track record (assumption)
+RESERVE_CUSHION = 0.15     # reserves, as a share of v0, for full marks on reserves (assumption)
 
-def financial_standing(reserves: np.ndarray, v0: np.ndarray,
-                       years_trading: np.ndarray) -> np.ndarray:
+
+@kernel_inline
+def financial_standing(reserves: float, v0: float, years_trading: float) -> float:
     """How a council rates a mutual's finances: track record and reserves, in [0, 1]."""
-    record = np.minimum(years_trading / 10.0, 1.0)
-    cushion = np.clip(reserves / (0.15 * v0), 0.0, 1.0)
+    record = min(years_trading / TRACK_RECORD_YEARS, 1.0)
+    cushion = min(max(reserves / (RESERVE_CUSHION * v0), 0.0), 1.0)
     return 0.2 + 0.4 * record + 0.4 * cushion
 
 
-def run_tenders(st: State, ctx: Context, d: Draws, support: np.ndarray,
-                engagement: np.ndarray, led: Ledger) -> None:
-    sc = ctx.sc
-    trading = (st.stage == PROTECTED) | (st.stage == COMPETING)
-    due = trading & (st.core_volume > 0) & (st.next_tender == st.year)
-    if not due.any():
-        return
-    r, m = np.nonzero(due)
-    c = m // ctx.S
-    budget = st.budget[r, c]
-    volume = st.v0[r, m] * budget
-    lot = volume / ctx.L
-    ceiling = 1.0 - sc.price_squeeze * (1.0 - budget)
+@kernel_inline
+def is_due_for_tender(stage: int, core_volume: float, next_tender: int, year: int) -> bool:
+    """A trading mutual whose core contract expires this year."""
+    return is_trading(stage) and core_volume > 0 and next_tender == year
+
+
+@kernel_jit
+def run_tenders(st: Arrays, r: int, k: Context, d: Draws, year: int, support: np.ndarray,
+                engagement: np.ndarray, led: np.ndarray) -> None:
+    """Tender every core contract due this year (slots in order), see :func:`tender`.
+
+    Tender numbers come from each slot's key ``d.keys[m]`` (or, in tests, the hand-set
+    ``d.bid[m]``, ``d.score[m]``). Ledger ``tenders``, ``mutual_tender_wins``.
+    ODD 'Tendering'.
+    """
+    bid_u = np.empty(k.B)
+    noise = np.empty((k.B + 1, k.L))
+    tenders = wins = 0
+    for m in range(k.M):
+        if not is_due_for_tender(st.stage[r, m], st.core_volume[r, m], st.next_tender[r, m],
+                                 year):
+            continue
+        if d.bid.shape[0] > 0:
+            copy_fixed_numbers(d, m, bid_u, noise)
+        else:
+            tender_numbers(d.keys[m], bid_u, noise)
+        c = m // k.S
+        kept = tender(st, r, k, m, year, support[c], engagement[c], bid_u, noise)
+        tenders += 1
+        wins += kept
+    led[Flow.tenders] += tenders
+    led[Flow.mutual_tender_wins] += wins
+
+
+@kernel_inline
+def copy_fixed_numbers(d: Draws, m: int, bid_u: np.ndarray, noise: np.ndarray) -> None:
+    """Slot ``m``'s hand-set tender numbers (tests) into ``bid_u`` (B,), ``noise`` (B+1, L)."""
+    for b in range(bid_u.shape[0]):
+        bid_u[b] = d.bid[m, b]
+    for i in range(noise.shape[0]):
+        for j in range(noise.shape[1]):
+            noise[i, j] = d.score[m, i, j]
+
+
+@kernel_jit
+def tender(st: Arrays, r: int, k: Context, m: int, year: int, support: float,
+           engagement: float, bid_u: np.ndarray, noise: np.ndarray) -> bool:
+    """One tender of slot ``m``'s core contract; True if the mutual keeps at least one lot.
+
+    ``bid_u`` (B,) uniforms decide which firms bid (probability ``private_bid_prob``);
+    ``noise`` (B+1, L) standard normals (row 0 the mutual's) are scaled by ``eval_noise``.
+    Prices are per unit of service (in-house cost 1); volumes GBP m at unit cost 1.
+    Changes the slot's ``core_volume``, ``core_price``, ``next_tender``, ``stage``,
+    ``tenders``, ``tender_wins``, ``private_value`` and the winning firms' ``firm_contracts``,
+    ``firm_revenue``.
+    """
+    B, L = k.B, k.L
+    budget = st.budget[r, m // k.S]
+    v0 = st.v0[r, m]
+    volume = v0 * budget
+    lot = volume / L
+    ceiling = 1.0 - k.price_squeeze * (1.0 - budget)
 
     # Mutual's bid: cost plus overhead spread over the volume, capped at the ceiling.
-    u_m = unit_cost(ctx, st.capability[r, m], support[r, c] * engagement[r, c])
-    bid_m = np.minimum((u_m + sc.backoffice_overhead * st.v0[r, m] / volume)
-                       * (1.0 + sc.mutual_margin),
-                       ceiling)
+    u_m = unit_cost(k, st.capability[r, m], support * engagement)
+    bid_m = min((u_m + k.backoffice_overhead * v0 / volume) * (1.0 + k.mutual_margin),
+                ceiling)
     # Private bids: only firms that choose to bid and can deliver under the ceiling.
-    scale = (lot / sc.reference_lot) ** (-sc.scale_elasticity)
-    cost_p = sc.private_unit_cost * st.firm_cost[r] * scale[:, None]          # (n, B)
-    bid_u, score_noise = d.tender(r, m)
-    bids = (bid_u < sc.private_bid_prob) & (cost_p <= ceiling[:, None])
-    bid_p = np.minimum(cost_p * (1.0 + sc.private_margin), ceiling[:, None])
+    scale = (lot / k.reference_lot) ** (-k.scale_elasticity)
+    bids = np.empty(B, dtype=np.bool_)
+    bid_p = np.empty(B)
+    best = bid_m
+    for b in range(B):
+        cost_p = k.private_unit_cost * st.firm_cost[r, b] * scale
+        bids[b] = bid_u[b] < k.private_bid_prob and cost_p <= ceiling
+        bid_p[b] = min(cost_p * (1.0 + k.private_margin), ceiling)
+        if bids[b]:
+            best = min(best, bid_p[b])
 
     # Weights: austerity tilts to price, co-production to quality and social value,
     # risk aversion to financial standing.
-    wp, wq, ws, wf = ctx.weights
-    tilt = 1.0 + sc.coproduction_weight_shift * ctx.coproduction * engagement[r, c]
-    w_price = wp * (1.0 + sc.austerity_price_shift * (1.0 - budget))
-    w_quality, w_social = wq * tilt, ws * tilt
-    w_fin = wf * (0.5 + ctx.risk_aversion)
-    total = w_price + w_quality + w_social + w_fin
-    w_price, w_quality, w_social, w_fin = (w_price / total, w_quality / total,
-                                           w_social / total, w_fin / total)
+    tilt = 1.0 + k.coproduction_weight_shift * k.coproduction * engagement
+    w_price = k.w_price * (1.0 + k.austerity_price_shift * (1.0 - budget))
+    w_quality, w_social = k.w_quality * tilt, k.w_social * tilt
+    w_fin = k.w_financial * (0.5 + k.risk_aversion)
+    weights = w_price + w_quality + w_social + w_fin
+    w_price, w_quality = w_price / weights, w_quality / weights
+    w_social, w_fin = w_social / weights, w_fin / weights
 
-    best = np.minimum(bid_m, np.where(bids, bid_p, np.inf).min(axis=1))
-    years_trading = (st.year - st.spinout_year[r, m]).astype(float)
-    standing = financial_standing(st.reserves[r, m], st.v0[r, m], years_trading)
+    years_trading = float(year - st.spinout_year[r, m])
+    standing = financial_standing(st.reserves[r, m], v0, years_trading)
     score_m = (w_price * best / bid_m + w_quality * st.quality[r, m]
-               + w_social * st.social_value[r, m] + w_fin * standing + sc.incumbency_bonus)
-    score_p = (w_price[:, None] * best[:, None] / bid_p
-               + w_quality[:, None] * st.firm_quality[r]
-               + w_social[:, None] * st.firm_social[r]
-               + w_fin[:, None] * st.firm_financial[r])                       # (n, B)
-    noise = sc.eval_noise * score_noise                                # (n, B+1, L)
-    lot_m = score_m[:, None] + noise[:, 0, :]                                   # (n, L)
-    lot_p = np.where(bids[:, :, None], score_p[:, :, None] + noise[:, 1:, :], -np.inf)
-    best_p = lot_p.max(axis=1)                                                  # (n, L)
-    mutual_wins = lot_m >= best_p
-    won = mutual_wins.sum(axis=1)
+               + w_social * st.social_value[r, m] + w_fin * standing + k.incumbency_bonus)
 
-    # Award: the mutual keeps the lots it won; the rest go to the best private bidder.
+    # Each lot to the highest score (the mutual on ties); the rest go to the best firm.
+    won = 0
+    value = np.zeros(L)
+    for lot_i in range(L):
+        best_p = -math.inf
+        winner = 0
+        for b in range(B):
+            if not bids[b]:
+                continue
+            score_p = (w_price * best / bid_p[b] + w_quality * st.firm_quality[r, b]
+                       + w_social * st.firm_social[r, b]
+                       + w_fin * st.firm_financial[r, b])
+            s = score_p + k.eval_noise * noise[b + 1, lot_i]
+            if s > best_p:
+                best_p, winner = s, b
+        if score_m + k.eval_noise * noise[0, lot_i] >= best_p:
+            won += 1
+        else:
+            value[lot_i] = bid_p[winner] * lot
+            st.firm_contracts[r, winner] += 1
+            st.firm_revenue[r, winner] += value[lot_i]
+
+    # Award: the mutual keeps the lots it won.
     kept = won > 0
     st.core_volume[r, m] = lot * won
-    st.core_price[r, m] = np.where(kept, bid_m, 0.0)
-    st.next_tender[r, m] = np.where(kept, st.year + sc.contract_years, -1)
+    st.core_price[r, m] = bid_m if kept else 0.0
+    st.next_tender[r, m] = year + k.contract_years if kept else -1
     st.stage[r, m] = COMPETING
     st.tenders[r, m] += 1
     st.tender_wins[r, m] += kept
-
-    winner = lot_p.argmax(axis=1)                                               # (n, L)
-    private_lots = ~mutual_wins
-    value = bid_p[np.arange(len(r))[:, None], winner] * lot[:, None]            # (n, L)
-    st.private_value[r, m] = (value * private_lots).sum(axis=1)
-    rr = np.broadcast_to(r[:, None], winner.shape)[private_lots]
-    np.add.at(st.firm_contracts, (rr, winner[private_lots]), 1)
-    np.add.at(st.firm_revenue, (rr, winner[private_lots]), value[private_lots])
-
-    per_rep = np.zeros(st.shape[0])
-    np.add.at(per_rep, r, 1.0)
-    led.add("tenders", per_rep)
-    wins = np.zeros(st.shape[0])
-    np.add.at(wins, r, kept.astype(float))
-    led.add("mutual_tender_wins", wins)
-
+    st.private_value[r, m] = total(value)
+    return kept
