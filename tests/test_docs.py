@@ -79,6 +79,11 @@ SKIPPED_COMMANDS = [
     (r"^python3 -m mutualsim\.evidence\.validation\b",
      "needs calibrate's posterior and runs 1,000 replications"),
     (r"^cp ", "copies figures into docs/"),
+    (r"^find model -name '\*\.nb\[ic\]' -delete$",
+     "deletes numba's on-disk cache of the kernel in the source tree, which the other "
+     "tests use"),
+    (r"^NUMBA_DISABLE_JIT=1 python3 ",
+     "runs the kernel uncompiled; tests/test_kernel_uncompiled.py does the same"),
 ]
 #: Commands run, tiny, through ``mutualsim.cli.main``.
 RUN_COMMANDS = r"^(mutualsim|python3 -m mutualsim) (run|sweep|compare|plot)\b"
