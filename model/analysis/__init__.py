@@ -6,20 +6,18 @@ Public API::
     write_report(comparison, out_dir) -> list of file names
     comparison_from_sweep(sweep_dir) -> Comparison
 
-Plotting and the sweep reader are imported on demand, so ``import mutualsim.analysis``
-stays light.
+Everything is imported on demand, so ``import mutualsim.analysis`` stays light.
 """
-
-from .compare import Comparison, Group, compare
 
 __all__ = ["Comparison", "Group", "compare", "comparison_from_sweep", "write_report"]
 
+# Everything is imported on first use (PEP 562), so the command line's parser stays light.
+_LAZY = {"Comparison": ".compare", "Group": ".compare", "compare": ".compare",
+         "write_report": ".report", "comparison_from_sweep": ".from_sweep"}
+
 
 def __getattr__(name: str):
-    if name == "write_report":
-        from .report import write_report
-        return write_report
-    if name == "comparison_from_sweep":
-        from .from_sweep import comparison_from_sweep
-        return comparison_from_sweep
-    raise AttributeError(name)
+    if name in _LAZY:
+        from importlib import import_module
+        return getattr(import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module 'mutualsim.analysis' has no attribute {name!r}")

@@ -18,7 +18,7 @@ from ..cli import (
     positive_int,
     seed_int,
 )
-from .compare import FACTOR_ALIASES
+from .factors import FACTOR_ALIASES
 
 DEFAULT_VALUES = "0,3,5,7,15"
 MAX_VALUES = 1000  # more arms than a figure can show; each is a full simulation

@@ -34,6 +34,7 @@ from ..survival import (
     survival_difference,
     survival_estimates_at,
 )
+from .factors import FACTOR_ALIASES
 
 __all__ = [
     "FACTOR_ALIASES",
@@ -48,15 +49,6 @@ __all__ = [
 ]
 
 #: Short names accepted for the levers a workshop usually varies.
-FACTOR_ALIASES: dict[str, str] = {
-    "protection": "protection_years",
-    "incubation": "incubation_years",
-    "style": "commissioning_style",
-    "support": "support_level",
-    "mentoring": "mentoring_clauses",
-    "lots": "lots",
-    "austerity": "austerity_rate",
-}
 #: Human names used in labels and axis titles.
 DISPLAY_NAMES: dict[str, str] = {
     "protection_years": "Protected initial contract",

@@ -14,13 +14,22 @@ Public API::
                                             .dataset(kind), .summary()
 """
 
-from .experiment import Experiment, load_experiment, parse_experiment, scenario_id
-from .results import Sweep, open_sweep
-from .runner import SweepReport, run_sweep
-from .store import SweepStore
-from .tasks import Task, plan_tasks
+# Imported on first use (PEP 562), so ``mutualsim --help`` and the ``sweep`` parser do not
+# load pandas, scipy or the kernel.
+_LAZY = {"Experiment": ".experiment", "load_experiment": ".experiment",
+         "parse_experiment": ".experiment", "scenario_id": ".experiment",
+         "Sweep": ".results", "open_sweep": ".results", "SweepReport": ".runner",
+         "run_sweep": ".runner", "SweepStore": ".store", "Task": ".tasks",
+         "plan_tasks": ".tasks"}
 
 __all__ = [
     "Experiment", "Sweep", "SweepReport", "SweepStore", "Task", "load_experiment",
     "open_sweep", "parse_experiment", "plan_tasks", "run_sweep", "scenario_id",
 ]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        from importlib import import_module
+        return getattr(import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module 'mutualsim.sweep' has no attribute {name!r}")

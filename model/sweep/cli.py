@@ -9,24 +9,23 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from ..cli import add_safety_options, positive_int
 from ..errors import InputError
-from ..guard import check_estimate, estimate_sweep, worker_count
-from ..outdir import check_out
-from .executors import open_pool
-from .experiment import load_experiment
-from .results import open_sweep
-from .runner import SweepReport, run_sweep
-from .store import SweepStore, build_manifest
-from .tasks import Shard, parse_shard
+from .executors import open_pool  # light (the Dask import is inside it); tests replace it
+
+if TYPE_CHECKING:  # the parser imports nothing heavy; the command imports what it runs
+    import pandas as pd
+
+    from .runner import SweepReport
+    from .tasks import Shard
 
 SUMMARY_ROWS = 60
 
 
 def shard_arg(text: str) -> Shard:
+    from .tasks import parse_shard
     try:
         return parse_shard(text)
     except InputError as err:
@@ -68,6 +67,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def format_summary(summary: pd.DataFrame) -> str:
     """The per-scenario table a user reads at the end of a sweep."""
+    import pandas as pd
     table = summary.copy()
     for column in table.columns:
         if column.startswith("S("):
@@ -100,6 +100,13 @@ def _report_lines(report: SweepReport, total_tasks: int) -> list[str]:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from ..guard import check_estimate, estimate_sweep, worker_count
+    from ..outdir import check_out
+    from .experiment import load_experiment
+    from .results import open_sweep
+    from .runner import run_sweep
+    from .store import SweepStore, build_manifest
+
     experiment = load_experiment(args.experiment, replications=args.replications,
                                  size_check=not args.no_size_check)
     out = args.out if args.out is not None else Path("out") / "sweeps" / args.experiment.stem
