@@ -119,32 +119,53 @@ def add_safety_options(parser: argparse.ArgumentParser, force: bool = True) -> N
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from tqdm.auto import tqdm
+
     from .guard import check_estimate, estimate_run
-    from .io import atomic_directory, check_out, write_json_atomic, write_parquet_atomic
-    from .schema import library_versions
-    from .simulate import DEFAULT_BLOCK, simulate
+    from .io import ParquetStream, atomic_directory, check_out, write_json_atomic
+    from .simulate import (
+        DEFAULT_BLOCK,
+        RunSummary,
+        histories_frame,
+        panel_frame,
+        simulate_blocks,
+    )
+    from .versions import library_versions
 
     scenario, name, source = _scenario_and_name(args.scenario)
     out = args.out if args.out is not None else Path("out") / name
     check_out(out, "run", inputs=[source], force=args.force)
-    check_estimate(estimate_run(scenario, args.replications, DEFAULT_BLOCK),
+    check_estimate(estimate_run(scenario, args.replications, DEFAULT_BLOCK, streaming=True),
                    f"{args.replications:,} replications of {name}", out=out,
                    override=args.no_size_check, source=f"run -n {args.replications}")
     start = time.perf_counter()
-    results = simulate(scenario, args.replications, seed=args.seed,
-                       progress=not args.quiet)
-    elapsed = time.perf_counter() - start
-    with atomic_directory(out, command="run", force=args.force) as work:
-        write_parquet_atomic(work / "histories.parquet", results.histories, "histories")
-        write_parquet_atomic(work / "panel.parquet", results.panel, "panel")
-        write_json_atomic(work / "manifest.json", {
-            "scenario_name": name, "scenario_file": source, "scenario": scenario.to_dict(),
-            "seed": args.seed, "replications": args.replications,
-            "mutualsim_version": __version__, "versions": library_versions(),
-            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "elapsed_seconds": round(elapsed, 3),
-        })
-    print(f"{name}: {results.summary()}")
+    summary = RunSummary(scenario, args.seed)
+    bar = None if args.quiet else tqdm(total=args.replications * scenario.years,
+                                       unit="rep-yr", desc="simulating", dynamic_ncols=True)
+    try:
+        # Blocks stream to disk: memory holds one block however many replications run.
+        with atomic_directory(out, command="run", force=args.force) as work:
+            with ParquetStream(work / "histories.parquet", "histories") as histories, \
+                    ParquetStream(work / "panel.parquet", "panel") as panel:
+                for block in simulate_blocks(scenario, args.replications, args.seed,
+                                             on_year=bar.update if bar else None):
+                    h, p = histories_frame(block, scenario), panel_frame(block, scenario)
+                    histories.write(h)
+                    panel.write(p)
+                    summary.add(h, p)
+            elapsed = time.perf_counter() - start
+            write_json_atomic(work / "manifest.json", {
+                "scenario_name": name, "scenario_file": source,
+                "scenario": scenario.to_dict(), "seed": args.seed,
+                "replications": args.replications, "block_size": DEFAULT_BLOCK,
+                "mutualsim_version": __version__, "versions": library_versions(),
+                "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "elapsed_seconds": round(elapsed, 3),
+            })
+    finally:
+        if bar is not None:
+            bar.close()
+    print(f"{name}: {summary.text()}")
     print(f"wrote {out}/ (histories.parquet, panel.parquet, manifest.json) in {elapsed:.1f} s")
     return 0
 

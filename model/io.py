@@ -83,3 +83,27 @@ def write_parquet_atomic(path: Path, frame: pd.DataFrame | pa.Table,
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+class ParquetStream:
+    """A Parquet file of one ``kind`` (``histories``, ``panel``) written block by block
+    with the code's schema (:mod:`mutualsim.schema`), so memory holds one block, not the
+    run. Each :meth:`write` adds row groups; the file is complete when the ``with`` block
+    ends. Use it inside :func:`atomic_directory`, whose folder appears only when whole.
+    """
+
+    def __init__(self, path: Path, kind: str) -> None:
+        from .schema import schema
+        self.path, self.kind = Path(path), kind
+        self._writer = pq.ParquetWriter(self.path, schema(kind), compression="zstd",
+                                        write_page_checksum=True)
+
+    def write(self, frame: pd.DataFrame) -> None:
+        from .schema import to_table
+        self._writer.write_table(to_table(frame, self.kind))
+
+    def __enter__(self) -> ParquetStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._writer.close()

@@ -218,26 +218,59 @@ class Results:
         return survival_at(self.counts(), years)
 
     def summary(self) -> str:
-        """A few lines a user reads after a run."""
-        counts = self.counts()
-        n_rep = self.panel["replication"].nunique()
+        """A few lines a user reads after a run (see :class:`RunSummary`)."""
+        summary = RunSummary(self.scenario, self.seed)
+        summary.add(self.histories, self.panel)
+        return summary.text()
+
+
+@dataclass
+class RunSummary:
+    """What ``mutualsim run`` prints, gathered block by block (so a run can stream its
+    blocks to disk and keep memory flat): survival counts, proposals, replications, and
+    the income share of the mutuals trading in the last year.
+    """
+
+    scenario: Scenario
+    seed: int
+    replications: int = 0
+    proposals: int = 0
+    counts: SurvivalCounts | None = None
+    _share_weighted: float = 0.0
+    _trading_last_year: int = 0
+
+    def add(self, histories: pd.DataFrame, panel: pd.DataFrame) -> None:
+        """Take in one block's histories and panel."""
+        counts = SurvivalCounts.from_histories(histories, max_time=self.scenario.years)
+        self.counts = counts if self.counts is None else self.counts + counts
+        self.replications += int(panel["replication"].nunique())
+        self.proposals += len(histories)
+        last = panel[panel["year"] == self.scenario.end_year]
+        trading = last["mutuals_trading"].to_numpy(np.float64)
+        share = last["mean_parent_income_share"].to_numpy(np.float64)
+        self._share_weighted += float(np.nansum(share * trading))
+        self._trading_last_year += int(trading.sum())
+
+    def text(self) -> str:
+        sc, counts = self.scenario, self.counts
+        if counts is None:
+            raise ValueError("no block was added")
+        n_rep = max(self.replications, 1)
         s = survival_at(counts, (5, 10, 15))
         exits = counts.events_by_cause.sum(axis=1)
-        last = self.panel[self.panel["year"] == self.scenario.end_year]
-        share = float((last["mean_parent_income_share"] * last["mutuals_trading"]).sum()
-                      / max(last["mutuals_trading"].sum(), 1))
+        share = self._share_weighted / max(self._trading_last_year, 1)
         cause_text = ", ".join(f"{c} {int(n)}"
                                for c, n in zip(CAUSE_NAMES[1:], exits, strict=True))
         lines = [
-            f"{n_rep} replications x {self.scenario.years} years "
-            f"({self.scenario.start_year}-{self.scenario.end_year}), seed {self.seed}: "
-            f"{len(self.histories)} proposals, {counts.n} spin-outs "
+            f"{self.replications} replications x {sc.years} years "
+            f"({sc.start_year}-{sc.end_year}), seed {self.seed}: "
+            f"{self.proposals} proposals, {counts.n} spin-outs "
             f"({counts.n / n_rep:.1f} per replication)",
             "still trading after 5 / 10 / 15 years: "
             + " / ".join("n/a" if np.isnan(v) else f"{v:.1%}" for v in s.values()),
             f"exits by cause: {cause_text}; still trading at the horizon "
             f"{int(counts.censored.sum())}",
             f"mean parent-council share of income, mutuals trading in "
-            f"{self.scenario.end_year}: {share:.1%}",
+            f"{sc.end_year}: {share:.1%}",
         ]
         return "\n".join(lines)

@@ -185,15 +185,14 @@ def test_a_folder_filled_during_the_run_is_not_replaced(tmp_path, monkeypatch, c
     scenario = tmp_path / "tiny.toml"
     scenario.write_text(TINY)
     out = tmp_path / "res"
-    real = simulate_module.simulate
+    real = simulate_module.simulate_blocks
 
     def simulate_then_user_writes(*args, **kwargs):
-        result = real(*args, **kwargs)
+        yield from real(*args, **kwargs)
         out.mkdir()
         (out / "draft.md").write_text("written meanwhile")
-        return result
 
-    monkeypatch.setattr(simulate_module, "simulate", simulate_then_user_writes)
+    monkeypatch.setattr(simulate_module, "simulate_blocks", simulate_then_user_writes)
     assert main(["run", str(scenario), "-n", "2", "--out", str(out), "--quiet"]) == 2
     assert capsys.readouterr().err.count("\n") == 1
     assert [p.name for p in out.iterdir()] == ["draft.md"]
