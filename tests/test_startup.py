@@ -44,3 +44,17 @@ def test_import_mutualsim_is_light() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert json.loads(done.stdout.strip()) == []
+
+
+def test_lazy_names_stay_functions_after_their_submodules_load() -> None:
+    """``compare`` and ``simulate`` are both a submodule and a function: the package name
+    must give the function however the submodule got imported."""
+    code = ("import mutualsim.analysis.report, mutualsim.simulate\n"
+            "from mutualsim.analysis import compare\n"
+            "import mutualsim\n"
+            "print(callable(compare) and not isinstance(compare, type(mutualsim)), "
+            "callable(mutualsim.simulate) and not isinstance(mutualsim.simulate, "
+            "type(mutualsim)))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.split() == ["True", "True"]
