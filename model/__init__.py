@@ -11,8 +11,6 @@ Public API::
     MarketScenario(rng=..., **parameters)    Mesa's Scenario for MutualMarket(scenario=...)
 """
 
-import sys
-import types
 from importlib.metadata import PackageNotFoundError, version
 
 try:
@@ -21,6 +19,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
 from .errors import InputError  # noqa: E402
+from .lazy import keep_function  # noqa: E402
 
 # Everything else is imported on first use: the kernel (numba) and pandas only when a model
 # runs, Mesa (and through it networkx) only when the Mesa face of the model is used, so
@@ -51,19 +50,5 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'mutualsim' has no attribute {name!r}")
 
 
-class _Package(types.ModuleType):
-    """The package's module type. ``mutualsim.simulate`` is both a submodule and the
-    function it defines; importing the submodule would replace the lazy name with the
-    module, so the name is a property that always gives the function."""
-
-    @property
-    def simulate(self):
-        from .simulate import simulate
-        return simulate
-
-    @simulate.setter
-    def simulate(self, _module) -> None:   # set by the import system: keep the function
-        pass
-
-
-sys.modules[__name__].__class__ = _Package
+# ``mutualsim.simulate`` is both a submodule and the function it defines: keep the function.
+keep_function(__name__, "simulate")

@@ -9,8 +9,7 @@ Public API::
 Everything is imported on demand, so ``import mutualsim.analysis`` stays light.
 """
 
-import sys
-import types
+from ..lazy import keep_function
 
 __all__ = ["Comparison", "Group", "compare", "comparison_from_sweep", "write_report"]
 
@@ -26,20 +25,5 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'mutualsim.analysis' has no attribute {name!r}")
 
 
-class _Package(types.ModuleType):
-    """``mutualsim.analysis.compare`` is both a submodule and the function it defines;
-    importing the submodule would replace the lazy name with the module, so the name is a
-    property that always gives the function (``from mutualsim.analysis.compare import ...``
-    still reaches the module)."""
-
-    @property
-    def compare(self):
-        from .compare import compare
-        return compare
-
-    @compare.setter
-    def compare(self, _module) -> None:   # set by the import system: keep the function
-        pass
-
-
-sys.modules[__name__].__class__ = _Package
+# ``mutualsim.analysis.compare`` is both a submodule and the function: keep the function.
+keep_function(__name__, "compare")
