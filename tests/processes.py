@@ -70,3 +70,25 @@ def is_resource_tracker(pid: int) -> bool:
 
 
 __all__ = ["alive", "command_line", "descendants", "is_resource_tracker", "wait_gone"]
+
+
+def sigkill_after(proc, finished, count: int, what: str, timeout: float = 120.0) -> None:
+    """Wait until ``finished()`` reaches ``count`` while ``proc`` (started with
+    ``start_new_session=True`` and ``stderr=PIPE``) runs, then SIGKILL it and its process
+    group (the pool's workers it orphans). Fails naming ``what`` if it stops or stalls."""
+    import os
+    import signal
+    try:
+        deadline = time.monotonic() + timeout
+        while finished() < count:
+            assert proc.poll() is None, proc.stderr.read().decode()
+            assert time.monotonic() < deadline, f"the {what} made no progress"
+            time.sleep(0.005)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        try:  # the pool's worker processes, orphaned by the kill
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.stderr.close()

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from processes import sigkill_after
 
 from mutualsim.cli import main
 from mutualsim.evidence import calibrate as calibrate_module
@@ -209,9 +210,6 @@ def test_calibrate_with_no_arguments_runs_the_shipped_experiment_anywhere(tmp_pa
 
 @pytest.mark.slow  # a calibration killed half-way, then resumed: worker start-up, ~20 s
 def test_sigkilled_calibration_leaves_no_result_and_resumes(tmp_path, capsys):
-    import os
-    import signal
-    import time
     exp = tmp_path / "long.toml"
     exp.write_text(TINY.replace("samples = 6", "samples = 30"))
     out = tmp_path / "cal"
@@ -222,20 +220,8 @@ def test_sigkilled_calibration_leaves_no_result_and_resumes(tmp_path, capsys):
                str(out), "--workers", "1", "--quiet"]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             start_new_session=True)
-    try:
-        deadline = time.monotonic() + 120
-        while len(list(root.glob("tasks/*/*.done.json"))) < 4:
-            assert proc.poll() is None, proc.stderr.read().decode()
-            assert time.monotonic() < deadline, "the calibration made no progress"
-            time.sleep(0.005)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-    finally:
-        try:  # the pool's worker processes, orphaned by the kill
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.stderr.close()
+    sigkill_after(proc, lambda: len(list(root.glob("tasks/*/*.done.json"))), 4,
+                  "calibration")
     done_before = len(list(root.glob("tasks/*/*.done.json")))
     assert 4 <= done_before < len(tasks), "kill came too late to test resuming"
     assert not out.exists()                                   # no half result

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from processes import alive, command_line, descendants, wait_gone
+from processes import alive, command_line, descendants, sigkill_after, wait_gone
 
 from mutualsim.cli import main
 from mutualsim.sweep import SweepStore, load_experiment, plan_tasks, run_sweep
@@ -53,20 +53,7 @@ def test_sigkill_then_rerun_resumes_without_recomputing(tmp_path, capsys):
     out = tmp_path / "out"
     proc = subprocess.Popen(sweep_command(path, out), stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 120
-        while len(finished(out)) < 4:
-            assert proc.poll() is None, proc.stderr.read().decode()
-            assert time.monotonic() < deadline, "the sweep made no progress"
-            time.sleep(0.005)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-    finally:
-        try:  # the pool's worker processes, orphaned by the kill
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.stderr.close()
+    sigkill_after(proc, lambda: len(finished(out)), 4, "sweep")
     assert proc.returncode == -signal.SIGKILL
     store = SweepStore(out)
     done_before = [t for t in tasks if store.done_path(t).exists()]
