@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from ..cli import add_safety_options, positive_int
+from ..sweep.cli import add_executor_options
 
 DEFAULT_SENSITIVITY_OUT = Path("out/sensitivity")
 
@@ -29,15 +30,7 @@ def _fraction(text: str) -> float:
 
 
 def _executor_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--workers", type=positive_int, default=None,
-                        help="local worker processes, or workers of --cluster local "
-                             "(default: all cores)")
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument("--scheduler", metavar="ADDRESS", default=None,
-                       help="run on the Dask cluster whose scheduler is at ADDRESS "
-                            "(needs mutualsim[distributed])")
-    where.add_argument("--cluster", choices=["local"], default=None,
-                       help="start a local Dask cluster (needs mutualsim[distributed])")
+    add_executor_options(parser)  # as for sweep
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_safety_options(parser)  # --force, --no-size-check: as for every command
 

@@ -32,6 +32,20 @@ def shard_arg(text: str) -> Shard:
         raise argparse.ArgumentTypeError(str(err).removeprefix("--shard: ")) from None
 
 
+def add_executor_options(parser: argparse.ArgumentParser) -> None:
+    """Where tasks run: ``--workers``, and ``--scheduler`` or ``--cluster local`` (every
+    command built on the sweep layer: sweep, calibrate, sensitivity)."""
+    parser.add_argument("--workers", type=positive_int, default=None,
+                        help="local worker processes, or workers of --cluster local "
+                             "(default: all cores)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                       help="run on the Dask cluster whose scheduler is at ADDRESS, e.g. "
+                            "tcp://10.0.0.5:8786 (needs mutualsim[distributed])")
+    where.add_argument("--cluster", choices=["local"], default=None,
+                       help="start a local Dask cluster (needs mutualsim[distributed])")
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     sweep = subparsers.add_parser(
         "sweep", help="run every scenario of an experiment file, resumably, in parallel",
@@ -43,15 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sweep.add_argument("experiment", type=Path, help="experiment TOML file (see experiments/)")
     sweep.add_argument("--out", type=Path, default=None,
                        help="results folder (default: out/sweeps/<experiment file name>)")
-    sweep.add_argument("--workers", type=positive_int, default=None,
-                       help="local worker processes, or workers of --cluster local "
-                            "(default: all cores)")
-    where = sweep.add_mutually_exclusive_group()
-    where.add_argument("--scheduler", metavar="ADDRESS", default=None,
-                       help="run on the Dask cluster whose scheduler is at ADDRESS, e.g. "
-                            "tcp://10.0.0.5:8786 (needs mutualsim[distributed])")
-    where.add_argument("--cluster", choices=["local"], default=None,
-                       help="start a local Dask cluster (needs mutualsim[distributed])")
+    add_executor_options(sweep)
     sweep.add_argument("--shard", type=shard_arg, default=None, metavar="K/N",
                        help="run only part K of N of the tasks (1 <= K <= N), e.g. one job "
                             "of an array; all parts may share one --out folder")
