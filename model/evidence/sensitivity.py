@@ -134,6 +134,19 @@ def _missing(v: np.ndarray) -> np.ndarray:
     return ~np.isfinite(np.asarray(v, float))
 
 
+def _complete_blocks(y: np.ndarray, step: int, what: str, source: str
+                     ) -> tuple[np.ndarray, int]:
+    """Rows of the blocks of ``step`` outputs (a Morris trajectory, a Saltelli base sample)
+    with no missing output, and how many blocks were dropped; never filled in.
+    InputError (naming ``what``) if every block has a missing output."""
+    n = len(y) // step
+    keep = ~_missing(y).reshape(n, step).any(axis=1)
+    if not keep.any():
+        raise InputError(f"every one of the {n} {what} has a missing output; nothing to "
+                         "analyse (give the model longer follow-up)", source=source)
+    return np.repeat(keep, step), int(n - keep.sum())
+
+
 def morris_indices(problem: dict[str, Any], x: np.ndarray, y: np.ndarray,
                    levels: int = 4, seed: int = 0) -> pd.DataFrame:
     """mu*, its bootstrap CI and sigma per factor, sorted by mu*.
@@ -146,21 +159,15 @@ def morris_indices(problem: dict[str, Any], x: np.ndarray, y: np.ndarray,
     from SALib.analyze import morris
     x, y = np.asarray(x, float), np.asarray(y, float)
     step = problem["num_vars"] + 1
-    n = len(y) // step
-    keep = ~_missing(y).reshape(n, step).any(axis=1)
-    dropped = int(n - keep.sum())
-    if not keep.any():
-        raise InputError(f"every one of the {n} Morris trajectories has a missing outcome; "
-                         "nothing to analyse (give the model longer follow-up)",
-                         source="Morris screening")
-    rows = np.repeat(keep, step)
+    rows, dropped = _complete_blocks(y, step, "Morris trajectories", "Morris screening")
+    used = int(rows.sum()) // step
     res = morris.analyze(problem, x[rows], y[rows], num_levels=levels, seed=seed)
     frame = pd.DataFrame({"mu_star": res["mu_star"], "mu_star_conf": res["mu_star_conf"],
                           "sigma": res["sigma"]}, index=pd.Index(problem["names"], name="name"))
-    frame["trajectories"] = int(keep.sum())
+    frame["trajectories"] = used
     frame["dropped_trajectories"] = dropped
     frame = frame.sort_values("mu_star", ascending=False, kind="stable")
-    frame.attrs.update(trajectories=int(keep.sum()), dropped=dropped)
+    frame.attrs.update(trajectories=used, dropped=dropped)
     return frame
 
 
@@ -199,19 +206,15 @@ def sobol_table(problem: dict[str, Any], y: np.ndarray, seed: int = 0) -> pd.Dat
     from SALib.analyze import sobol as analyze
     y = np.asarray(y, float)
     step = problem["num_vars"] + 2
-    n = len(y) // step
-    keep = ~_missing(y).reshape(n, step).any(axis=1)
-    dropped = int(n - keep.sum())
-    if not keep.any():
-        raise InputError(f"every one of the {n} Saltelli base samples has a missing output; "
-                         "nothing to analyse", source="Sobol indices")
-    res = analyze.analyze(problem, y[np.repeat(keep, step)], calc_second_order=False,
+    rows, dropped = _complete_blocks(y, step, "Saltelli base samples", "Sobol indices")
+    used = int(rows.sum()) // step
+    res = analyze.analyze(problem, y[rows], calc_second_order=False,
                           seed=seed)
     frame = pd.DataFrame({k: res[k] for k in ("S1", "S1_conf", "ST", "ST_conf")},
                          index=pd.Index(problem["names"], name="name"))
-    frame["base_samples"] = int(keep.sum())
+    frame["base_samples"] = used
     frame["dropped_base_samples"] = dropped
-    frame.attrs.update(base_samples=int(keep.sum()), dropped=dropped)
+    frame.attrs.update(base_samples=used, dropped=dropped)
     return frame
 
 
