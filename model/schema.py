@@ -200,10 +200,10 @@ def to_frame(table: pa.Table) -> pd.DataFrame:
             columns[field.name] = pd.Categorical(
                 values.where(values.notna(), None),
                 categories=list(names) if names else None)
-        elif pa.types.is_integer(field.type) and field.nullable and chunked.null_count:
-            columns[field.name] = pd.array(chunked.to_pylist(), dtype="Int64")
         elif pa.types.is_integer(field.type) and field.nullable:
-            columns[field.name] = pd.array(chunked.to_numpy(), dtype="Int64")
+            missing = np.asarray(chunked.is_null().to_numpy(), dtype=bool)
+            values = chunked.fill_null(0).to_numpy().astype(np.int64)
+            columns[field.name] = pd.arrays.IntegerArray(values, missing)
         else:
             columns[field.name] = chunked.to_pandas()
     return pd.DataFrame(columns, index=pd.RangeIndex(table.num_rows))
