@@ -378,6 +378,9 @@ class Scenario:
     def replace(self, **changes: Any) -> Scenario:
         """A copy with some parameters changed (validated)."""
         unknown = sorted(set(changes) - set(FIELD_NAMES))
+        for name in unknown:
+            if (err := renamed_error(name, "Scenario.replace")) is not None:
+                raise err
         if unknown:
             raise InputError(f"unknown parameter {unknown[0]!r}; allowed: "
                              f"{', '.join(FIELD_NAMES)}", source="Scenario.replace")
@@ -405,6 +408,18 @@ class Scenario:
 
 FIELDS = {f.name: f for f in fields(Scenario)}
 FIELD_NAMES = tuple(FIELDS)
+
+# Scenario keys that were renamed: old name -> new name. An old key in a scenario file,
+# an experiment or ``Scenario.replace`` gets one line naming the new key (ODD.md lists both).
+RENAMED: dict[str, str] = {}
+
+
+def renamed_error(name: str, source: str | None = None) -> InputError | None:
+    """The one-line error for an old key (``None`` if ``name`` was never renamed)."""
+    new = RENAMED.get(name)
+    if new is None:
+        return None
+    return InputError(f"key {name!r} was renamed to {new!r}", source=source)
 SECTIONS = tuple(dict.fromkeys(f.metadata["section"] for f in fields(Scenario)))
 
 
@@ -427,7 +442,8 @@ def check_value(name: str, value: Any, source: str | None = None) -> Any:
     """Check one parameter's type and range; return it coerced (int -> float where allowed)."""
     f = FIELDS.get(name)
     if f is None:
-        raise InputError(f"unknown key {name!r}", source=source)
+        raise renamed_error(name, source) or InputError(f"unknown key {name!r}",
+                                                        source=source)
     meta = f.metadata
     kind = _type_of(f)
     optional = "None" in str(f.type)
@@ -497,6 +513,8 @@ def flatten_mapping(data: dict[str, Any], source: str | None = None) -> dict[str
                                  source=source)
             for sub, subval in value.items():
                 f = FIELDS.get(sub)
+                if f is None and (err := renamed_error(sub, source)) is not None:
+                    raise err
                 if f is None or f.metadata["section"] != key:
                     allowed = [n for n in FIELD_NAMES if FIELDS[n].metadata["section"] == key]
                     raise InputError(f"unknown key {sub!r} in [{key}]; allowed: "
@@ -504,6 +522,8 @@ def flatten_mapping(data: dict[str, Any], source: str | None = None) -> dict[str
                 flat[sub] = check_value(sub, subval, source)
         else:
             if key not in FIELDS:
+                if (err := renamed_error(key, source)) is not None:
+                    raise err
                 raise InputError(f"unknown key {key!r}; see docs/ODD.md for the allowed keys",
                                  source=source)
             flat[key] = check_value(key, value, source)

@@ -91,13 +91,31 @@ Draws = namedtuple("Draws", ("propose", "prep", "shock", "recession", "external"
 def split_year(u: np.ndarray, z: np.ndarray, keys: np.ndarray, C: int, M: int, B: int,
                L: int) -> Draws:
     """Name the parts of one year's uniforms ``u``, normals ``z`` and ``keys`` (the order
-    of :meth:`Layout.for_scenario`)."""
+    of :meth:`Layout.for_scenario`: each part starts where the one before it ends)."""
+    o = 0
+    propose = u[o:o + M]
+    o += M
+    prep = u[o:o + M]
+    o += M
+    shock = u[o:o + C]
+    o += C
+    recession = u[o:o + 1]
+    o += 1
+    external = u[o:o + M]
+    o += M
+    grant = u[o:o + M]
+    o += M
+    takeover = u[o:o + M]
+    o += M
     n_citizens = z.shape[0] - 2 * M
-    return Draws(u[0:M], u[M:2 * M], u[2 * M:2 * M + C], u[2 * M + C:2 * M + C + 1],
-                 u[2 * M + C + 1:3 * M + C + 1], u[3 * M + C + 1:4 * M + C + 1],
-                 u[4 * M + C + 1:5 * M + C + 1],
-                 z[0:M], z[M:2 * M], z[2 * M:2 * M + n_citizens], keys,
-                 np.empty((0, B)), np.empty((0, B + 1, L)))
+    q = 0
+    trading = z[q:q + M]
+    q += M
+    capability = z[q:q + M]
+    q += M
+    citizen = z[q:q + n_citizens]
+    return Draws(propose, prep, shock, recession, external, grant, takeover, trading,
+                 capability, citizen, keys, np.empty((0, B)), np.empty((0, B + 1, L)))
 
 
 if JIT_DISABLED:
