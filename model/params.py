@@ -181,12 +181,14 @@ class Scenario:
                              "assumption: procurement rules limit repeated direct awards",
                              "Extensions a contract may get in a row before it must be "
                              "tendered (0 = never extended).")
-    break_threshold: float = _p(0.50, 0.0, 1.0, "score", "protection",
+    break_threshold: float = _p(0.53, 0.0, 1.0, "score", "protection",
                                 f"{SEED_GOV} para 91 (the authority remains 'responsible for "
-                                "ensuring service continuity'); assumption",
+                                "ensuring service continuity'); assumption: about the lowest "
+                                "quarter of trading mutuals' performance in the baseline",
                                 "Performance below which a council may use a contract's break "
                                 "clause.")
-    break_clause_prob: float = _p(0.30, 0.0, 1.0, "1/year", "protection", "assumption",
+    break_clause_prob: float = _p(0.05, 0.0, 1.0, "1/year", "protection",
+                                  "assumption: early termination is a rare remedy",
                                   "Chance per year that a council uses the break clause of a "
                                   "contract performing below break_threshold; the contract is "
                                   "then tendered at once without the mutual.")
@@ -362,8 +364,9 @@ class Scenario:
     lot_overhead: float = _p(0.02, 0.0, 10.0, "GBP m per lot per year", "mutual",
                              f"{SEED_RSA} §4.3 (back-office functions); assumption: a share "
                              "of a contract manager per contract",
-                             "Yearly overhead of managing each lot (contract) a trading "
-                             "mutual holds; a protected contract is one lot.")
+                             "Yearly overhead of managing each lot (a separate contract) a "
+                             "trading mutual holds beyond the first; the first is covered by "
+                             "backoffice_overhead, a protected contract is one lot.")
     efficiency_max: float = _p(0.20, 0.0, 0.9, "share of unit cost", "mutual",
                                f"{SEED_GOV} Introduction ('can produce efficiencies')",
                                "Unit-cost saving at full capability.")

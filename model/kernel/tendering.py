@@ -197,10 +197,10 @@ def tender(st: Arrays, r: int, k: Context, m: int, year: int, support: float,
     led[Flow.tender_cost] += tender_cost
     led[Flow.council_spend] += tender_cost
 
-    # Mutual's bid: cost plus back-office and per-lot overheads spread over the volume,
-    # capped at the ceiling.
+    # Mutual's bid: cost plus back-office overhead and the overhead of lots beyond the
+    # first spread over the volume, capped at the ceiling.
     u_m = unit_cost(k, st.capability[r, m], support * engagement)
-    overheads = k.backoffice_overhead * v0 + k.lot_overhead * L
+    overheads = k.backoffice_overhead * v0 + k.lot_overhead * (L - 1)
     bid_m = min((u_m + overheads / volume) * (1.0 + k.mutual_margin), ceiling)
     best = bid_m if mutual_bids else math.inf
     # National firms' bids: only firms that choose to bid and can deliver under the ceiling.
@@ -301,13 +301,14 @@ def tender(st: Arrays, r: int, k: Context, m: int, year: int, support: float,
 @kernel_jit
 def charge_lot_overheads(st: Arrays, r: int, k: Context, led: np.ndarray) -> None:
     """Each trading mutual pays ``lot_overhead`` (GBP m/yr) per lot of its core contract it
-    holds (a protected contract is one lot), after the year's accounts: added to ``costs``
-    and taken from ``reserves``. Ledger ``lot_overhead``. ODD 'Tendering'."""
+    holds beyond the first (the first is in ``backoffice_overhead``; a protected contract
+    is one lot), after the year's accounts: added to ``costs`` and taken from
+    ``reserves``. Ledger ``lot_overhead``. ODD 'Tendering'."""
     charged = np.zeros(k.M)
     for m in range(k.M):
         if not holds_contract(st.stage[r, m], st.core_volume[r, m]):
             continue
-        charged[m] = k.lot_overhead * st.lots_held[r, m]
+        charged[m] = k.lot_overhead * max(st.lots_held[r, m] - 1, 0)
         st.costs[r, m] += charged[m]
         st.reserves[r, m] -= charged[m]
     led[Flow.lot_overhead] += total(charged)

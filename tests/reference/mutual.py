@@ -231,7 +231,7 @@ class Mutual(mesa.Agent):
         ceiling = 1.0 - p.price_squeeze * (1.0 - budget)
         m.tally("tender_cost", p.lot_tender_cost * p.lots)
         m.tally("council_spend", p.lot_tender_cost * p.lots)
-        overheads = self.overhead() + p.lot_overhead * p.lots
+        overheads = self.overhead() + p.lot_overhead * (p.lots - 1)
         bid_m = min((self.unit_cost() + overheads / volume) * (1.0 + p.mutual_margin),
                     ceiling)
         bid_u, noise = m.tender_numbers(self.index)
@@ -345,10 +345,11 @@ class Mutual(mesa.Agent):
         m.tally("mutual_tender_wins", kept)
 
     def pay_lot_overhead(self) -> None:
-        """A trading mutual pays a contract overhead for each lot of its core contract."""
+        """A trading mutual pays a contract overhead for each lot of its core contract
+        beyond the first (the first is in the back-office overhead)."""
         if not (self.stage in TRADING and self.core_volume > 0):
             return
-        charge = self.model.params.lot_overhead * self.lots_held
+        charge = self.model.params.lot_overhead * max(self.lots_held - 1, 0)
         self.costs += charge
         self.reserves -= charge
         self.model.tally("lot_overhead", charge)
