@@ -70,7 +70,7 @@ def _terms(sc: Scenario, R: int = 8):
     return np.array(protection), np.array(contracts)
 
 
-NO_EXTRAS = dict(extension_prob=0.0, break_clause_prob=0.0, councils=60, years=25)
+NO_EXTRAS = dict(max_extensions=0, break_clause_prob=0.0, councils=60, years=25)
 
 
 def test_contract_lengths_have_the_stated_spread():
@@ -236,7 +236,7 @@ def test_with_three_lots_most_tenders_get_a_rival_bid():
 
 def test_lot_overhead_and_tender_cost_reach_the_accounts(tiny):
     sc = tiny.replace(lots=3, lot_tender_cost=0.05, lot_overhead=0.03, private_bid_prob=0.0,
-                      local_bidders=0, extension_prob=0.0)
+                      local_bidders=0, max_extensions=0)
     k, _, st = fresh(sc)
     _mutual(st, 0)
     st.next_tender[0, 0] = st.year

@@ -153,7 +153,7 @@ def test_teckal_incubation_then_decision(tiny):
 # --- tendering ----------------------------------------------------------------------------
 def _tender_ready(sc):
     # Fixed terms, no extensions: each test here is about one tender.
-    sc = sc.replace(contract_years_spread=0, extension_prob=0.0, local_bidders=0)
+    sc = sc.replace(contract_years_spread=0, max_extensions=0, local_bidders=0)
     k, _, st = fresh(sc)
     trading_mutual(st, 0, stage=PROTECTED)
     st.next_tender[0, 0] = st.year
