@@ -125,8 +125,73 @@ class Scenario:
                                "years'; PCR 2015 reg. 77 (3 years)",
                                "Length of the uncontested initial contract (0 = open "
                                "competition at spin-out).")
+    protection_years_spread: int = _p(1, 0, 10, "years", "protection",
+                                      f"{SEED_RSA} §5 (initial contracts 'of three to five "
+                                      "years': lengths differ between mutuals); uniform "
+                                      "shape an assumption",
+                                      "Half-width of each protected contract's length: "
+                                      "protection_years + a whole number drawn uniformly "
+                                      "from -spread..spread, at least 1 year (0 = every "
+                                      "mutual gets protection_years; no protection stays "
+                                      "none).")
     contract_years: int = _p(5, 1, 30, "years", "protection", "assumption",
-                             "Term of a contract awarded by tender.")
+                             "Central term of a contract awarded by tender.")
+    contract_years_spread: int = _p(2, 0, 10, "years", "protection",
+                                    f"{SEED_RSA} §5 (contracts of 'three to five', 'five to "
+                                    "seven' and '15 years' all in use); uniform shape an "
+                                    "assumption",
+                                    "Half-width of each tendered contract's term: "
+                                    "contract_years + a whole number drawn uniformly from "
+                                    "-spread..spread, at least 1 year (0 = fixed term).")
+    extension_prob: float = _p(0.30, 0.0, 1.0, "probability per expiry", "protection",
+                               "assumption: councils often extend or directly re-award a "
+                               "contract rather than re-tender it (extension options of the "
+                               "'5 + 2' kind)",
+                               "Chance a council extends an expiring contract instead of "
+                               "tendering it, for a provider at the reference performance and "
+                               "a council with no co-production and no risk aversion.")
+    extension_performance_slope: float = _p(2.0, 0.0, 20.0, "probability per unit score",
+                                            "protection", "assumption",
+                                            "Rise of the extension chance per unit of "
+                                            "performance above performance_reference.")
+    performance_reference: float = _p(0.60, 0.0, 1.0, "score", "protection", "assumption",
+                                      "Performance (quality and social value) at which the "
+                                      "extension chance is extension_prob.")
+    performance_quality_share: float = _p(0.5, 0.0, 1.0, "share", "protection",
+                                          f"{SEED_RSA} §4.1 (outcomes and social value, "
+                                          "not just cost); assumption",
+                                          "Weight of quality in a council's view of a "
+                                          "mutual's performance (the rest is social value).")
+    extension_coproduction_shift: float = _p(0.5, 0.0, 5.0, "per unit co-production",
+                                             "protection",
+                                             f"{SEED_RSA} §4.1 (co-operative councils value "
+                                             "relationships with providers); assumption",
+                                             "Relative rise of the extension chance per unit "
+                                             "of co-production.")
+    extension_risk_shift: float = _p(0.5, 0.0, 1.0, "per unit risk aversion", "protection",
+                                     f"{SEED_RSA} §4.3 ('risk-averse' councils); assumption: "
+                                     "a risk-averse council fears a challenge to a direct "
+                                     "award",
+                                     "Relative fall of the extension chance per unit of risk "
+                                     "aversion.")
+    extension_years: int = _p(2, 1, 10, "years", "protection",
+                              "assumption: the '+2' of a '5 + 2' contract",
+                              "Length of one extension or direct award.")
+    max_extensions: int = _p(1, 0, 10, "extensions", "protection",
+                             "assumption: procurement rules limit repeated direct awards",
+                             "Extensions a contract may get in a row before it must be "
+                             "tendered (0 = never extended).")
+    break_threshold: float = _p(0.53, 0.0, 1.0, "score", "protection",
+                                f"{SEED_GOV} para 91 (the authority remains 'responsible for "
+                                "ensuring service continuity'); assumption: about the lowest "
+                                "quarter of trading mutuals' performance in the baseline",
+                                "Performance below which a council may use a contract's break "
+                                "clause.")
+    break_clause_prob: float = _p(0.05, 0.0, 1.0, "1/year", "protection",
+                                  "assumption: early termination is a rare remedy",
+                                  "Chance per year that a council uses the break clause of a "
+                                  "contract performing below break_threshold; the contract is "
+                                  "then tendered at once without the mutual.")
 
     # --- commissioning --------------------------------------------------------------------
     commissioning_style: str = _p("strategic", None, None, "preset", "commissioning",
@@ -165,6 +230,12 @@ class Scenario:
     lots: int = _p(1, 1, 10, "lots", "commissioning",
                    f"{SEED_RSA} §4.2 'Market making' (Oldham broke tenders into smaller blocks)",
                    "Lots a contract is split into at tender.")
+    lot_tender_cost: float = _p(0.02, 0.0, 10.0, "GBP m per lot tendered", "commissioning",
+                                "assumption: the order of magnitude of a procedure's cost to "
+                                "the authority in PwC, London Economics & Ecorys (2011) "
+                                "'Public procurement in Europe: cost and effectiveness'",
+                                "Council's one-off transaction cost of tendering one lot "
+                                "(council spend).")
     mentoring_clauses: bool = _p(False, None, None, "switch", "commissioning",
                                  f"{SEED_RSA} §6 ('mentoring' agreements as CSR)",
                                  "Large providers must support capacity building of the "
@@ -180,6 +251,62 @@ class Scenario:
                                  "assumption; calibrated: ABC posterior median "
                                  "(docs/CALIBRATION.md)",
                                  "Chance each private firm bids for a given tender.")
+    local_bidders: int = _p(4, 0, 50, "firms", "tender",
+                            f"{SEED_RSA} §4.2 'Market making' (Oldham: 'local companies or "
+                            "consortia of small companies'); count an assumption",
+                            "Local SMEs that may bid for a council's lots.")
+    local_bid_prob: float = _p(0.5, 0.0, 1.0, "probability", "tender", "assumption",
+                               "Chance a local SME bids for a lot it can deliver alone.")
+    local_capacity: float = _p(0.6, 0.0, 1000.0, "GBP m/year", "tender",
+                               f"{SEED_RSA} §4.2 (Oldham broke tenders into 'smaller blocks' "
+                               "so small companies could bid); value an assumption",
+                               "Largest lot a local SME takes on alone.")
+    consortium_prob: float = _p(0.3, 0.0, 1.0, "probability", "tender",
+                                f"{SEED_RSA} §4.2 ('consortia of small companies'); "
+                                "assumption",
+                                "Chance (relative to local_bid_prob) that a local SME bids "
+                                "for a larger lot as part of a consortium.")
+    consortium_size: int = _p(3, 1, 20, "firms", "tender", "assumption",
+                              "Largest consortium: lots up to consortium_size x "
+                              "local_capacity attract consortium bids, larger ones none.")
+    consortium_cost_markup: float = _p(0.03, 0.0, 1.0, "share of unit cost", "tender",
+                                       "assumption: coordination cost of a consortium",
+                                       "Unit-cost mark-up of a consortium bid.")
+    local_unit_cost: float = _p(0.92, 0.3, 2.0, "x in-house unit cost", "tender",
+                                f"{SEED_RSA} §4.1 (local providers lack the scale of 'large "
+                                "established private firms'); assumption",
+                                "Mean unit cost of a local SME (no economies of scale; varies "
+                                "per tender with s.d. firm_sd).")
+    local_margin: float = _p(0.05, 0.0, 1.0, "share", "tender", "assumption",
+                             "Profit margin in local SME bids.")
+    local_quality: float = _p(0.60, 0.0, 1.0, "score", "tender", "assumption",
+                              "Service quality of local SMEs.")
+    local_social_value: float = _p(0.55, 0.0, 1.0, "score", "tender",
+                                   f"{SEED_RSA} §4.1 (providers 'that support the local labour "
+                                   "market'); assumption",
+                                   "Social value of local SMEs.")
+    local_financial: float = _p(0.50, 0.0, 1.0, "score", "tender",
+                                f"{SEED_RSA} §1 (large firms' 'strong financial track "
+                                "records'); assumption",
+                                "Financial standing of local SMEs.")
+    track_record_years: float = _p(10.0, 0.5, 50.0, "years", "tender", "assumption",
+                                   "Years of trading for a full track record in a council's "
+                                   "rating of a mutual's financial standing.")
+    reserve_cushion: float = _p(0.15, 0.001, 5.0, "share of V0", "tender", "assumption",
+                                "Reserves for full marks on reserves in the financial "
+                                "standing rating.")
+    standing_floor: float = _p(0.2, 0.0, 1.0, "score", "tender",
+                               f"{SEED_RSA} §1 ('strong financial track records'); assumption",
+                               "Financial standing of a new mutual with no reserves.")
+    standing_record_weight: float = _p(0.4, 0.0, 1.0, "score", "tender", "assumption",
+                                       "Financial standing added by a full track record (the "
+                                       "rest up to 1 - standing_floor comes from reserves).")
+    financial_weight_base: float = _p(0.5, 0.0, 5.0, "multiplier", "tender",
+                                      f"{SEED_RSA} §4.3 ('risk aware' vs 'risk-averse'); "
+                                      "assumption",
+                                      "Financial-standing weight multiplier at zero risk "
+                                      "aversion: weight x (financial_weight_base + risk "
+                                      "aversion).")
     eval_noise: float = _p(0.059, 0.0, 1.0, "score s.d.", "tender",
                            "assumption; calibrated: ABC posterior median (docs/CALIBRATION.md)",
                            "Noise in a council's evaluation of each bid.")
@@ -209,6 +336,10 @@ class Scenario:
                                   "Mean financial standing of private firms.")
     firm_sd: float = _p(0.05, 0.0, 0.5, "s.d.", "tender", "assumption",
                         "Spread of firm attributes around their means.")
+    firm_cost_min: float = _p(0.5, 0.0, 1.0, "x private_unit_cost", "tender", "assumption",
+                              "Lowest cost factor of a national firm.")
+    firm_cost_max: float = _p(1.5, 1.0, 5.0, "x private_unit_cost", "tender", "assumption",
+                              "Highest cost factor of a national firm.")
     contract_value: float = _p(2.0, 0.01, 1000.0, "GBP m/year", "tender", "assumption",
                                "Median baseline annual value V0 of a service.")
     contract_value_sdlog: float = _p(0.6, 0.0, 3.0, "log s.d.", "tender", "assumption",
@@ -230,6 +361,12 @@ class Scenario:
                                     f"{SEED_RSA} §4.3 (back-office functions)"
                                     "; calibrated: ABC posterior median (docs/CALIBRATION.md)",
                                     "Fixed annual overhead of an independent back office.")
+    lot_overhead: float = _p(0.02, 0.0, 10.0, "GBP m per lot per year", "mutual",
+                             f"{SEED_RSA} §4.3 (back-office functions); assumption: a share "
+                             "of a contract manager per contract",
+                             "Yearly overhead of managing each lot (a separate contract) a "
+                             "trading mutual holds beyond the first; the first is covered by "
+                             "backoffice_overhead, a protected contract is one lot.")
     efficiency_max: float = _p(0.20, 0.0, 0.9, "share of unit cost", "mutual",
                                f"{SEED_GOV} Introduction ('can produce efficiencies')",
                                "Unit-cost saving at full capability.")
@@ -501,6 +638,11 @@ def validate(s: Scenario, source: str | None = None) -> None:
         raise InputError("tender weights price_weight, quality_weight, social_weight and "
                          "financial_weight sum to 0 and cannot be normalised; give at least "
                          "one a positive value", source=source)
+    if s.standing_floor + s.standing_record_weight > 1.0:
+        raise InputError(f"standing_floor + standing_record_weight = "
+                         f"{s.standing_floor + s.standing_record_weight:g} is above 1; the "
+                         "rest of a financial standing score (reserves) cannot be negative",
+                         source=source)
 
 
 def flatten_mapping(data: dict[str, Any], source: str | None = None) -> dict[str, Any]:

@@ -49,6 +49,7 @@ class Layout:
     n_keys: int = 0      # one tender key per slot
     bidders: int = 0
     lots: int = 1
+    local: int = 0       # local SME bidders (numbers from the tender key)
 
     @staticmethod
     def for_scenario(sc: Scenario) -> Layout:
@@ -58,7 +59,7 @@ class Layout:
             uniform=(("propose", (m,)), ("prep", (m,)), ("shock", (c,)), ("recession", (1,)),
                      ("external", (m,)), ("grant", (m,)), ("takeover", (m,))),
             normal=(("trading", (m,)), ("capability", (m,)), ("citizen", (c, k))),
-            n_keys=m, bidders=b, lots=sc.lots,
+            n_keys=m, bidders=b, lots=sc.lots, local=sc.local_bidders,
         )
 
     @staticmethod
@@ -179,6 +180,73 @@ def tender_numbers(key: np.uint64, bid: np.ndarray, score: np.ndarray) -> None:
         else:
             i = j - B
             score[i // L, i % L] = ndtri((float(bits) + 0.5) * _STEP)
+
+
+# --- contract numbers: the same key's numbers after the bid uniforms and score normals --------
+# Number j of a key, for j >= B + (B+1) L (B firms, L lots): four contract uniforms, then the
+# N local SMEs' entry uniforms (N, L), cost normals (N,) and score normals (N, L).
+CONTRACT_LENGTH, EXTENSION, BREAK, PROTECTION = range(4)
+N_CONTRACT_UNIFORMS = 4
+
+
+@kernel_inline
+def key_uniform(key: np.uint64, j: int) -> float:
+    """Number ``j`` of a tender key as a uniform on [0, 1) (as in :func:`tender_numbers`)."""
+    return float(splitmix(key + np.uint64(j + 1) * _GOLDEN) >> _S11) * _STEP
+
+
+@kernel_inline
+def key_normal(key: np.uint64, j: int) -> float:
+    """Number ``j`` of a tender key as a standard normal (as in :func:`tender_numbers`)."""
+    bits = splitmix(key + np.uint64(j + 1) * _GOLDEN) >> _S11
+    return ndtri((float(bits) + 0.5) * _STEP)
+
+
+@kernel_inline
+def contract_uniform(key: np.uint64, B: int, L: int, which: int) -> float:
+    """Contract uniform ``which`` (CONTRACT_LENGTH, EXTENSION, BREAK, PROTECTION) of a key."""
+    return key_uniform(key, B + (B + 1) * L + which)
+
+
+@kernel_jit
+def local_numbers(key: np.uint64, B: int, L: int, entry: np.ndarray, cost: np.ndarray,
+                  score: np.ndarray) -> None:
+    """The local SMEs' numbers of one tender key, in place: entry uniforms ``entry``
+    (N, L), cost normals ``cost`` (N,) and score normals ``score`` (N, L)."""
+    N = cost.shape[0]
+    o = B + (B + 1) * L + N_CONTRACT_UNIFORMS
+    for i in range(N * L):
+        entry[i // L, i % L] = key_uniform(key, o + i)
+    o += N * L
+    for i in range(N):
+        cost[i] = key_normal(key, o + i)
+    o += N
+    for i in range(N * L):
+        score[i // L, i % L] = key_normal(key, o + i)
+
+
+@kernel_entry
+def _expand_contract(keys: np.ndarray, B: int, L: int, contract: np.ndarray,
+                     entry: np.ndarray, cost: np.ndarray, score: np.ndarray) -> None:
+    for i in range(keys.shape[0]):
+        for w in range(N_CONTRACT_UNIFORMS):
+            contract[i, w] = contract_uniform(keys[i], B, L, w)
+        local_numbers(keys[i], B, L, entry[i], cost[i], score[i])
+
+
+def contract_draws(keys: np.ndarray, bidders: int, lots: int, local: int
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Expand tender keys (n,) into contract uniforms (n, 4) (indices CONTRACT_LENGTH,
+    EXTENSION, BREAK, PROTECTION), local SMEs' entry uniforms (n, N, L), cost normals
+    (n, N) and score normals (n, N, L) (used by the per-agent reference model)."""
+    keys = np.ascontiguousarray(keys, dtype=np.uint64)
+    n = keys.shape[0]
+    contract = np.empty((n, N_CONTRACT_UNIFORMS))
+    entry, score = np.empty((n, local, lots)), np.empty((n, local, lots))
+    cost = np.empty((n, local))
+    with np.errstate(over="ignore"):
+        _expand_contract(keys, bidders, lots, contract, entry, cost, score)
+    return contract, entry, cost, score
 
 
 @kernel_entry

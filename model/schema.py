@@ -74,7 +74,8 @@ HISTORIES = pa.schema([
 PANEL_COUNTS = ("mutuals_trading", "mutuals_protected", "mutuals_incubating",
                 "proposals_pending", "proposals", "abandoned", "taken_back", "spinouts",
                 "exits_insolvency", "exits_wind_down", "exits_takeover", "tenders",
-                "mutual_tender_wins", "service_disruptions")
+                "mutual_tender_wins", "service_disruptions", "tenders_contested",
+                "lots_won_local", "contract_extensions", "break_clauses")
 #: Panel columns that are yes/no.
 PANEL_FLAGS = ("recession",)
 

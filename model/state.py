@@ -66,6 +66,8 @@ class State:
     incubation_outcome: np.ndarray  # (R, M) int8
     teckal_end: np.ndarray          # (R, M) int16 year incubation ends
     next_tender: np.ndarray         # (R, M) int16 year the core contract is next tendered
+    lots_held: np.ndarray           # (R, M) int8 lots of its core contract a mutual holds
+    extensions: np.ndarray          # (R, M) int8 extensions since the last tender
     core_volume: np.ndarray         # (R, M) volume of the core contract held, GBP m at unit cost 1
     core_price: np.ndarray          # (R, M) unit price of the core contract
     private_value: np.ndarray       # (R, M) annual value of the slot's service held privately

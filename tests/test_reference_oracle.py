@@ -44,6 +44,11 @@ SCENARIOS = {
     "austerity_shock": SMALL.replace(austerity_rate=0.06, shock_prob=0.2),
     "lots_3": SMALL.replace(lots=3),
     "mentoring": SMALL.replace(mentoring_clauses=True),
+    # Contracts as they are let: wide terms, frequent extensions and break clauses, local
+    # SMEs and consortia bidding for lots (every path of run_tenders).
+    "contracts": SMALL.replace(lots=3, protection_years_spread=2, contract_years_spread=3,
+                               extension_prob=0.6, max_extensions=2, break_threshold=0.6,
+                               break_clause_prob=0.3, local_capacity=0.4, lot_overhead=0.05),
     # Paths the others rarely take: incubation straight into competition, no asset lock.
     "edge": SMALL.replace(incubation_years=1, protection_years=0, asset_lock=False, lots=2,
                           recession_start=False, takeback_threshold=0.6),

@@ -114,12 +114,14 @@ def test_preparation_abandons_completes_or_waits(tiny):
             st.year, preparing, ledger(st))
     assert st.stage[0].tolist() == [ABANDONED, PROTECTED, PROPOSED, NONE]
     assert st.spinout_year[0, 1] == st.year
-    assert st.next_tender[0, 1] == st.year + tiny.protection_years
+    # The protected term is drawn within protection_years +/- protection_years_spread.
+    assert abs(st.next_tender[0, 1] - (st.year + tiny.protection_years)) \
+        <= tiny.protection_years_spread
 
 
 @pytest.mark.parametrize("protection", [0, 3, 5, 7, 15, 11])
 def test_any_protection_length_sets_the_first_tender(tiny, protection):
-    sc = tiny.replace(protection_years=protection)
+    sc = tiny.replace(protection_years=protection, protection_years_spread=0)
     k, _, st = fresh(sc)
     st.stage[0, 0] = PROPOSED
     st.origin[0, 0] = STRATEGIC
@@ -142,7 +144,7 @@ def test_teckal_incubation_then_decision(tiny):
     st.capability[0, :2] = [0.9, 0.05]              # one viable, one not
     st.quality[0, :2] = [0.7, 0.3]
     st.reserves[0, :2] = [1.0, -1.0]
-    decide_incubation(st.arrays(), 0, k, st.year, led := ledger(st))
+    decide_incubation(st.arrays(), 0, k, make_draws(sc), st.year, led := ledger(st))
     assert led[Flow.taken_back] == 1
     assert st.stage[0, 0] == PROTECTED and st.incubation_outcome[0, 0] == INC_SPUN_OUT
     assert st.stage[0, 1] == TAKEN_BACK and st.spinout_year[0, 1] == -1
@@ -150,6 +152,8 @@ def test_teckal_incubation_then_decision(tiny):
 
 # --- tendering ----------------------------------------------------------------------------
 def _tender_ready(sc):
+    # Fixed terms, no extensions: each test here is about one tender.
+    sc = sc.replace(contract_years_spread=0, max_extensions=0, local_bidders=0)
     k, _, st = fresh(sc)
     trading_mutual(st, 0, stage=PROTECTED)
     st.next_tender[0, 0] = st.year

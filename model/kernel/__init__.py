@@ -9,6 +9,7 @@ draws the replication's random numbers from its own generator and runs the sub-m
 3. pipeline     new proposals; preparation, abandonment; Teckal decisions; spin-outs
 4. tendering    contract rounds for core contracts that expire this year
 5. finance      income streams grow; accounts settle (reserves += income - costs)
+                (then each trading mutual's per-lot contract overhead)
 6. capability   learning; quality and social value; producer capture
 7. exits        insolvency, wind-down, takeover; step-in costs; asset lock
 8. record       the year's panel row
@@ -39,7 +40,7 @@ from .finance import grow_income, settle_accounts
 from .pipeline import decide_incubation, prepare, propose
 from .record import COLUMNS, Recorder, record
 from .setup import initial_state
-from .tendering import run_tenders
+from .tendering import charge_lot_overheads, run_tenders
 
 __all__ = ["COLUMNS", "Context", "Recorder", "context", "initial_state", "observe", "run",
            "run_years",
@@ -66,12 +67,13 @@ def step_rules(st: Arrays, r: int, k: Context, d: Draws, t: int, panel: np.ndarr
     spun_before = st.spinout_year[r] >= 0
     propose(st, r, k, d, year, engagement, led)
     prepare(st, r, k, d, year, preparing, led)
-    decide_incubation(st, r, k, year, led)
+    decide_incubation(st, r, k, d, year, led)
     led[Flow.spinouts] += np.sum((st.spinout_year[r] >= 0) & ~spun_before)
 
     run_tenders(st, r, k, d, year, support, engagement, led)
     grow_income(st, r, k, d, support)
     settle_accounts(st, r, k, d, year, support, engagement, led)
+    charge_lot_overheads(st, r, k, led)
     learn(st, r, k, d)
     drift_quality(st, r, k, engagement)
     apply_exits(st, r, k, d, year, led)

@@ -54,8 +54,13 @@ def context(sc: Scenario) -> Context:
 class Flow(IntEnum):
     """What happened in one year, per replication: the ledger's entries (panel flows).
 
-    Counts (proposals ... service_disruptions) are numbers of mutuals or tenders; money
-    (core_income ... assets_lost) is GBP m in the year.
+    Counts (proposals ... service_disruptions; tenders_contested ... break_clauses) are
+    numbers of mutuals, tenders or lots; money (core_income ... assets_lost; tender_cost,
+    lot_overhead) is GBP m in the year. ``tenders_contested``: tenders with at least one
+    bid other than the mutual's; ``lots_won_local``: lots won by local SMEs or consortia;
+    ``tender_cost``: the council's transaction cost of tendering (also in
+    ``council_spend``); ``lot_overhead``: mutuals' per-lot contract overhead (in their
+    costs).
     """
 
     proposals = 0
@@ -76,6 +81,12 @@ class Flow(IntEnum):
     service_disruptions = 15
     assets_preserved = 16
     assets_lost = 17
+    tenders_contested = 18
+    lots_won_local = 19
+    contract_extensions = 20
+    break_clauses = 21
+    tender_cost = 22
+    lot_overhead = 23
 
 
 FLOWS = tuple(f.name for f in Flow)

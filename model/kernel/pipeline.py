@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..jit import kernel_inline, kernel_jit
-from ..rng import Draws
+from ..rng import PROTECTION, Draws, contract_uniform
 from ..state import (
     ABANDONED,
     COMPETING,
@@ -31,6 +31,7 @@ from ..state import (
     Arrays,
 )
 from .context import Context, Flow, total
+from .tendering import drawn_length
 
 CAPABILITY_RANGE = (0.02, 0.98)  # capability at proposal is kept inside this range
 
@@ -104,7 +105,7 @@ def prepare(st: Arrays, r: int, k: Context, d: Draws, year: int, preparing: np.n
             if k.incubation_years > 0:
                 start_incubation(st, r, k, m, year)
             else:
-                spin_out(st, r, k, m, year, False)
+                spin_out(st, r, k, m, year, False, d.keys[m])
     led[Flow.council_spend] += total(spend)
     led[Flow.abandoned] += abandoned
 
@@ -131,9 +132,11 @@ def viability(capability: float, quality: float, reserves: float, v0: float) -> 
 
 
 @kernel_jit
-def decide_incubation(st: Arrays, r: int, k: Context, year: int, led: np.ndarray) -> None:
+def decide_incubation(st: Arrays, r: int, k: Context, d: Draws, year: int,
+                      led: np.ndarray) -> None:
     """At the end of incubation: spin out fully if viable enough for the council's risk
-    stance, else take the service back in-house. Ledger ``taken_back``.
+    stance, else take the service back in-house (the slot's tender key ``d.keys[m]`` draws
+    the protected contract's length at spin-out). Ledger ``taken_back``.
     ODD 'Teckal incubation'."""
     if k.incubation_years == 0:
         return
@@ -144,7 +147,7 @@ def decide_incubation(st: Arrays, r: int, k: Context, year: int, led: np.ndarray
             continue
         if viability(st.capability[r, m], st.quality[r, m], st.reserves[r, m],
                      st.v0[r, m]) >= threshold:
-            spin_out(st, r, k, m, year, True)
+            spin_out(st, r, k, m, year, True, d.keys[m])
         else:
             st.stage[r, m] = TAKEN_BACK
             st.incubation_outcome[r, m] = INC_TAKEN_BACK
@@ -154,13 +157,23 @@ def decide_incubation(st: Arrays, r: int, k: Context, year: int, led: np.ndarray
 
 
 @kernel_inline
-def spin_out(st: Arrays, r: int, k: Context, m: int, year: int, incubated: bool) -> None:
-    """Independence: the protected initial contract starts (tendered at once when there is
-    no protection). A reactive spin-out's contract is priced ``reactive_saving`` lower; a
+def spin_out(st: Arrays, r: int, k: Context, m: int, year: int, incubated: bool,
+             key: np.uint64) -> None:
+    """Independence: the protected initial contract (one lot) starts, for a term drawn
+    around ``protection_years`` (± ``protection_years_spread``, at least 1 year; contract
+    uniform PROTECTION of the slot's tender ``key``), or is tendered at once when there is
+    no protection. A reactive spin-out's contract is priced ``reactive_saving`` lower; a
     share ``asset_transfer`` of v0 in assets moves to the mutual. A mutual not incubated
-    gets its dowry and starting trading now."""
+    gets its dowry and starting trading now. Changes ``stage``, ``spinout_year``,
+    ``next_tender``, ``lots_held``, ``extensions``, ``core_volume``, ``core_price``,
+    ``assets`` (and ``reserves``, ``trading`` or ``incubation_outcome``)."""
     p = k.protection_years
+    if p > 0:
+        p = drawn_length(p, k.protection_years_spread,
+                         contract_uniform(key, k.B, k.L, PROTECTION))
     v0 = st.v0[r, m]
+    st.lots_held[r, m] = 1
+    st.extensions[r, m] = 0
     st.stage[r, m] = PROTECTED if p > 0 else COMPETING
     st.spinout_year[r, m] = year
     st.next_tender[r, m] = year + p

@@ -1,14 +1,21 @@
 """Contract rounds (ODD 'Tendering', DESIGN §3.4).
 
-When a mutual's core contract expires after protection, the council tenders it. Austerity
-shrinks the volume it buys and squeezes the unit-price ceiling. The contract may be split into
-lots; private firms' unit cost falls with lot size (economies of scale), so splitting levels
-the field. Each firm bids with some probability if it can deliver under the ceiling; the
-mutual, as incumbent, always bids and accepts the ceiling even when it loses money. Bids are
-scored on price, quality, social value and financial standing with the council's weights,
-which austerity tilts towards price and co-production tilts towards quality and social value;
-the incumbent gets a bonus and every score carries evaluation noise. Each lot goes to the
-highest score.
+When a mutual's core contract expires, the council either extends it (a direct award,
+more likely for a mutual that performs well and a co-producing council, less likely for a
+risk-averse one) or tenders it. Between expiries a council may use the break clause of a
+contract that performs poorly: it is then tendered at once without the mutual. Austerity
+shrinks the volume a council buys and squeezes the unit-price ceiling. The contract may be
+split into lots; national firms' unit cost falls with lot size (economies of scale), while
+local SMEs bid for lots they can deliver alone and, less often, for larger ones as consortia
+(seed 000 §4.2: Oldham broke tenders into smaller blocks "so local companies or consortia of
+small companies were more likely to be able to successfully bid"). Each tendered lot costs
+the council a transaction cost; each lot a mutual holds costs it a contract overhead. The
+mutual, as incumbent, always bids (unless barred after a break) and accepts the ceiling even
+when it loses money. Bids are scored on price, quality, social value and financial standing
+with the council's weights, which austerity tilts towards price and co-production tilts
+towards quality and social value; the incumbent gets a bonus and every score carries
+evaluation noise. Each lot goes to the highest score. Contract terms are drawn per contract
+around ``contract_years``.
 """
 
 from __future__ import annotations
@@ -18,21 +25,51 @@ import math
 import numpy as np
 
 from ..jit import kernel_inline, kernel_jit
-from ..rng import Draws, tender_numbers
+from ..rng import (
+    BREAK,
+    CONTRACT_LENGTH,
+    EXTENSION,
+    Draws,
+    contract_uniform,
+    local_numbers,
+    tender_numbers,
+)
 from ..state import COMPETING, Arrays
 from .context import Context, Flow, is_trading, total
 from .finance import unit_cost
 
-TRACK_RECORD_YEARS = 10.0  # years of trading for a full track record (assumption)
-RESERVE_CUSHION = 0.15     # reserves, as a share of v0, for full marks on reserves (assumption)
+
+@kernel_inline
+def financial_standing(k: Context, reserves: float, v0: float, years_trading: float) -> float:
+    """How a council rates a mutual's finances: track record and reserves, in [0, 1]."""
+    record = min(years_trading / k.track_record_years, 1.0)
+    cushion = min(max(reserves / (k.reserve_cushion * v0), 0.0), 1.0)
+    return (k.standing_floor + k.standing_record_weight * record
+            + (1.0 - k.standing_floor - k.standing_record_weight) * cushion)
 
 
 @kernel_inline
-def financial_standing(reserves: float, v0: float, years_trading: float) -> float:
-    """How a council rates a mutual's finances: track record and reserves, in [0, 1]."""
-    record = min(years_trading / TRACK_RECORD_YEARS, 1.0)
-    cushion = min(max(reserves / (RESERVE_CUSHION * v0), 0.0), 1.0)
-    return 0.2 + 0.4 * record + 0.4 * cushion
+def drawn_length(central: int, spread: int, u: float) -> int:
+    """A contract length: ``central`` + a whole number uniform on -spread..spread (from the
+    uniform ``u``), at least 1 year."""
+    return max(central + int(math.floor(u * (2 * spread + 1))) - spread, 1)
+
+
+@kernel_inline
+def performance(k: Context, quality: float, social_value: float) -> float:
+    """A council's view of its mutual's performance, in [0, 1]: quality and social value."""
+    return (k.performance_quality_share * quality
+            + (1.0 - k.performance_quality_share) * social_value)
+
+
+@kernel_inline
+def extension_prob(k: Context, perf: float) -> float:
+    """Chance an expiring contract is extended (direct award) instead of tendered."""
+    style = 1.0 + k.extension_coproduction_shift * k.coproduction \
+        - k.extension_risk_shift * k.risk_aversion
+    p = (k.extension_prob + k.extension_performance_slope * (perf - k.performance_reference)) \
+        * style
+    return min(max(p, 0.0), 1.0)
 
 
 @kernel_inline
@@ -41,32 +78,72 @@ def is_due_for_tender(stage: int, core_volume: float, next_tender: int, year: in
     return is_trading(stage) and core_volume > 0 and next_tender == year
 
 
+@kernel_inline
+def holds_contract(stage: int, core_volume: float) -> bool:
+    """A trading mutual holding (some lots of) its core contract."""
+    return is_trading(stage) and core_volume > 0
+
+
 @kernel_jit
 def run_tenders(st: Arrays, r: int, k: Context, d: Draws, year: int, support: np.ndarray,
                 engagement: np.ndarray, led: np.ndarray) -> None:
-    """Tender every core contract due this year (slots in order), see :func:`tender`.
+    """Extend, break or tender every core contract (slots in order), see :func:`tender`.
 
-    Tender numbers come from each slot's key ``d.keys[m]`` (or, in tests, the hand-set
-    ``d.bid[m]``, ``d.score[m]``). Ledger ``tenders``, ``mutual_tender_wins``.
+    Draws, all from each slot's tender key ``d.keys[m]`` (drawn every year for every slot,
+    so the stream does not depend on the state): the break-clause uniform (contract uniform
+    BREAK) for a contract not expiring this year; the extension uniform (EXTENSION) for one
+    expiring; for a tender, the bid uniforms and score normals (or, in tests, the hand-set
+    ``d.bid[m]``, ``d.score[m]``), the contract-length uniform (CONTRACT_LENGTH) and the
+    local SMEs' numbers (:func:`mutualsim.rng.local_numbers`). Changes ``next_tender``,
+    ``extensions`` of extended contracts (and what :func:`tender` changes). Ledger
+    ``tenders``, ``mutual_tender_wins``, ``tenders_contested``, ``lots_won_local``,
+    ``contract_extensions``, ``break_clauses``, ``tender_cost``, ``council_spend``.
     ODD 'Tendering'.
     """
-    bid_u = np.empty(k.B)
-    noise = np.empty((k.B + 1, k.L))
-    tenders = wins = 0
+    B, L, N = k.B, k.L, k.local_bidders
+    bid_u = np.empty(B)
+    noise = np.empty((B + 1, L))
+    entry = np.empty((N, L))
+    local_z = np.empty(N)
+    local_noise = np.empty((N, L))
+    tenders = wins = extended = broken = 0
     for m in range(k.M):
-        if not is_due_for_tender(st.stage[r, m], st.core_volume[r, m], st.next_tender[r, m],
-                                 year):
+        if not holds_contract(st.stage[r, m], st.core_volume[r, m]):
+            continue
+        key = d.keys[m]
+        perf = performance(k, st.quality[r, m], st.social_value[r, m])
+        due = st.next_tender[r, m] == year
+        barred = False
+        if not due:
+            # Break clause: a poorly performing contract is ended and tendered at once.
+            if perf < k.break_threshold and \
+                    contract_uniform(key, B, L, BREAK) < k.break_clause_prob:
+                barred = True
+                broken += 1
+            else:
+                continue
+        elif st.extensions[r, m] < k.max_extensions and \
+                contract_uniform(key, B, L, EXTENSION) < extension_prob(k, perf):
+            # Extension or direct award instead of re-tendering.
+            st.next_tender[r, m] = year + k.extension_years
+            st.extensions[r, m] += 1
+            extended += 1
             continue
         if d.bid.shape[0] > 0:
             copy_fixed_numbers(d, m, bid_u, noise)
         else:
-            tender_numbers(d.keys[m], bid_u, noise)
+            tender_numbers(key, bid_u, noise)
+        local_numbers(key, B, L, entry, local_z, local_noise)
+        u_length = contract_uniform(key, B, L, CONTRACT_LENGTH)
         c = m // k.S
-        kept = tender(st, r, k, m, year, support[c], engagement[c], bid_u, noise)
+        kept = tender(st, r, k, m, year, support[c], engagement[c], bid_u, noise, entry,
+                      local_z, local_noise, u_length, not barred, led)
         tenders += 1
         wins += kept
     led[Flow.tenders] += tenders
     led[Flow.mutual_tender_wins] += wins
+    led[Flow.contract_extensions] += extended
+    led[Flow.break_clauses] += broken
 
 
 @kernel_inline
@@ -79,62 +156,106 @@ def copy_fixed_numbers(d: Draws, m: int, bid_u: np.ndarray, noise: np.ndarray) -
             noise[i, j] = d.score[m, i, j]
 
 
+@kernel_inline
+def local_entry_prob(k: Context, lot: float) -> float:
+    """Chance a local SME bids for a lot of value ``lot`` (GBP m/yr): alone up to
+    ``local_capacity``, in a consortium up to ``consortium_size`` times that, else never."""
+    if lot <= k.local_capacity:
+        return k.local_bid_prob
+    if lot <= k.consortium_size * k.local_capacity:
+        return k.local_bid_prob * k.consortium_prob
+    return 0.0
+
+
 @kernel_jit
 def tender(st: Arrays, r: int, k: Context, m: int, year: int, support: float,
-           engagement: float, bid_u: np.ndarray, noise: np.ndarray) -> bool:
+           engagement: float, bid_u: np.ndarray, noise: np.ndarray, entry: np.ndarray,
+           local_z: np.ndarray, local_noise: np.ndarray, u_length: float,
+           mutual_bids: bool, led: np.ndarray) -> bool:
     """One tender of slot ``m``'s core contract; True if the mutual keeps at least one lot.
 
-    ``bid_u`` (B,) uniforms decide which firms bid (probability ``private_bid_prob``);
-    ``noise`` (B+1, L) standard normals (row 0 the mutual's) are scaled by ``eval_noise``.
-    Prices are per unit of service (in-house cost 1); volumes GBP m at unit cost 1.
-    Changes the slot's ``core_volume``, ``core_price``, ``next_tender``, ``stage``,
-    ``tenders``, ``tender_wins``, ``private_value`` and the winning firms' ``firm_contracts``,
-    ``firm_revenue``.
+    ``bid_u`` (B,) uniforms decide which national firms bid (probability
+    ``private_bid_prob``); ``noise`` (B+1, L) standard normals (row 0 the mutual's) are
+    scaled by ``eval_noise``; local SME i bids for lot j if ``entry[i, j]`` (N, L) is below
+    :func:`local_entry_prob`, at unit cost ``local_unit_cost`` x (1 + ``firm_sd`` x
+    ``local_z[i]``) (x (1 + ``consortium_cost_markup``) as a consortium), with score noise
+    ``local_noise`` (N, L); ``u_length`` draws the new contract's term. ``mutual_bids``
+    False: the mutual is barred (after a break clause). Prices are per unit of service
+    (in-house cost 1); volumes GBP m at unit cost 1. Changes the slot's ``core_volume``,
+    ``core_price``, ``next_tender``, ``lots_held``, ``extensions``, ``stage``, ``tenders``,
+    ``tender_wins``, ``private_value`` and the winning firms' ``firm_contracts``,
+    ``firm_revenue``. Ledger ``tenders_contested``, ``lots_won_local``, ``tender_cost``,
+    ``council_spend``.
     """
-    B, L = k.B, k.L
+    B, L, N = k.B, k.L, k.local_bidders
     budget = st.budget[r, m // k.S]
     v0 = st.v0[r, m]
     volume = v0 * budget
     lot = volume / L
     ceiling = 1.0 - k.price_squeeze * (1.0 - budget)
+    tender_cost = k.lot_tender_cost * L
+    led[Flow.tender_cost] += tender_cost
+    led[Flow.council_spend] += tender_cost
 
-    # Mutual's bid: cost plus overhead spread over the volume, capped at the ceiling.
+    # Mutual's bid: cost plus back-office overhead and the overhead of lots beyond the
+    # first spread over the volume, capped at the ceiling.
     u_m = unit_cost(k, st.capability[r, m], support * engagement)
-    bid_m = min((u_m + k.backoffice_overhead * v0 / volume) * (1.0 + k.mutual_margin),
-                ceiling)
-    # Private bids: only firms that choose to bid and can deliver under the ceiling.
+    overheads = k.backoffice_overhead * v0 + k.lot_overhead * (L - 1)
+    bid_m = min((u_m + overheads / volume) * (1.0 + k.mutual_margin), ceiling)
+    best = bid_m if mutual_bids else math.inf
+    # National firms' bids: only firms that choose to bid and can deliver under the ceiling.
     scale = (lot / k.reference_lot) ** (-k.scale_elasticity)
     bids = np.empty(B, dtype=np.bool_)
     bid_p = np.empty(B)
-    best = bid_m
+    contested = False
     for b in range(B):
         cost_p = k.private_unit_cost * st.firm_cost[r, b] * scale
         bids[b] = bid_u[b] < k.private_bid_prob and cost_p <= ceiling
         bid_p[b] = min(cost_p * (1.0 + k.private_margin), ceiling)
         if bids[b]:
             best = min(best, bid_p[b])
+            contested = True
+    # Local SMEs (alone or in consortia) bid lot by lot; small lots attract them.
+    p_local = local_entry_prob(k, lot)
+    markup = 1.0 + (k.consortium_cost_markup if lot > k.local_capacity else 0.0)
+    local_bids = np.zeros((N, L), dtype=np.bool_)
+    bid_l = np.empty(N)
+    for i in range(N):
+        cost_l = k.local_unit_cost * (1.0 + k.firm_sd * local_z[i]) * markup
+        bid_l[i] = min(cost_l * (1.0 + k.local_margin), ceiling)
+        for j in range(L):
+            local_bids[i, j] = entry[i, j] < p_local and cost_l <= ceiling
+            if local_bids[i, j]:
+                best = min(best, bid_l[i])
+                contested = True
+    led[Flow.tenders_contested] += 1.0 if contested else 0.0
 
     # Weights: austerity tilts to price, co-production to quality and social value,
     # risk aversion to financial standing.
     tilt = 1.0 + k.coproduction_weight_shift * k.coproduction * engagement
     w_price = k.w_price * (1.0 + k.austerity_price_shift * (1.0 - budget))
     w_quality, w_social = k.w_quality * tilt, k.w_social * tilt
-    w_fin = k.w_financial * (0.5 + k.risk_aversion)
+    w_fin = k.w_financial * (k.financial_weight_base + k.risk_aversion)
     weights = w_price + w_quality + w_social + w_fin
     w_price, w_quality = w_price / weights, w_quality / weights
     w_social, w_fin = w_social / weights, w_fin / weights
 
-    years_trading = float(year - st.spinout_year[r, m])
-    standing = financial_standing(st.reserves[r, m], v0, years_trading)
-    score_m = (w_price * best / bid_m + w_quality * st.quality[r, m]
-               + w_social * st.social_value[r, m] + w_fin * standing + k.incumbency_bonus)
+    score_m = -math.inf
+    if mutual_bids:
+        years_trading = float(year - st.spinout_year[r, m])
+        standing = financial_standing(k, st.reserves[r, m], v0, years_trading)
+        score_m = (w_price * best / bid_m + w_quality * st.quality[r, m]
+                   + w_social * st.social_value[r, m] + w_fin * standing + k.incumbency_bonus)
+    score_local = (w_quality * k.local_quality + w_social * k.local_social_value
+                   + w_fin * k.local_financial)
 
-    # Each lot to the highest score (the mutual on ties); the rest go to the best firm.
-    won = 0
+    # Each lot to the highest score (the mutual on ties, then national firms, then local
+    # SMEs, each in order); a lot nobody bids for returns in-house.
+    won = local_won = 0
     value = np.zeros(L)
     for lot_i in range(L):
         best_p = -math.inf
-        winner = 0
+        winner = -1
         for b in range(B):
             if not bids[b]:
                 continue
@@ -144,20 +265,50 @@ def tender(st: Arrays, r: int, k: Context, m: int, year: int, support: float,
             s = score_p + k.eval_noise * noise[b + 1, lot_i]
             if s > best_p:
                 best_p, winner = s, b
-        if score_m + k.eval_noise * noise[0, lot_i] >= best_p:
+        local_winner = -1
+        for i in range(N):
+            if not local_bids[i, lot_i]:
+                continue
+            s = w_price * best / bid_l[i] + score_local + k.eval_noise * local_noise[i, lot_i]
+            if s > best_p:
+                best_p, local_winner = s, i
+        if mutual_bids and score_m + k.eval_noise * noise[0, lot_i] >= best_p:
             won += 1
-        else:
+        elif local_winner >= 0:
+            value[lot_i] = bid_l[local_winner] * lot
+            local_won += 1
+        elif winner >= 0:
             value[lot_i] = bid_p[winner] * lot
             st.firm_contracts[r, winner] += 1
             st.firm_revenue[r, winner] += value[lot_i]
+    led[Flow.lots_won_local] += local_won
 
-    # Award: the mutual keeps the lots it won.
+    # Award: the mutual keeps the lots it won for a term drawn around contract_years.
     kept = won > 0
     st.core_volume[r, m] = lot * won
     st.core_price[r, m] = bid_m if kept else 0.0
-    st.next_tender[r, m] = year + k.contract_years if kept else -1
+    st.next_tender[r, m] = year + drawn_length(k.contract_years, k.contract_years_spread,
+                                               u_length) if kept else -1
+    st.lots_held[r, m] = won
+    st.extensions[r, m] = 0
     st.stage[r, m] = COMPETING
     st.tenders[r, m] += 1
     st.tender_wins[r, m] += kept
     st.private_value[r, m] = total(value)
     return kept
+
+
+@kernel_jit
+def charge_lot_overheads(st: Arrays, r: int, k: Context, led: np.ndarray) -> None:
+    """Each trading mutual pays ``lot_overhead`` (GBP m/yr) per lot of its core contract it
+    holds beyond the first (the first is in ``backoffice_overhead``; a protected contract
+    is one lot), after the year's accounts: added to ``costs`` and taken from
+    ``reserves``. Ledger ``lot_overhead``. ODD 'Tendering'."""
+    charged = np.zeros(k.M)
+    for m in range(k.M):
+        if not holds_contract(st.stage[r, m], st.core_volume[r, m]):
+            continue
+        charged[m] = k.lot_overhead * max(st.lots_held[r, m] - 1, 0)
+        st.costs[r, m] += charged[m]
+        st.reserves[r, m] -= charged[m]
+    led[Flow.lot_overhead] += total(charged)

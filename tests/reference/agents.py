@@ -114,7 +114,7 @@ class PrivateBidder(mesa.Agent):
         super().__init__(model)
         p = model.params
         self.index = index
-        self.cost = clip(1.0 + p.firm_sd * z[0], 0.5, 1.5)
+        self.cost = clip(1.0 + p.firm_sd * z[0], p.firm_cost_min, p.firm_cost_max)
         self.quality = clip(p.private_quality + p.firm_sd * z[1], 0.02, 0.98)
         self.social = clip(p.private_social_value + p.firm_sd * z[2], 0.02, 0.98)
         self.financial = clip(p.private_financial + p.firm_sd * z[3], 0.02, 0.98)

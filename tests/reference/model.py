@@ -17,7 +17,7 @@ import mesa
 import numpy as np
 
 from mutualsim.params import FIELD_NAMES, Scenario
-from mutualsim.rng import Layout, replication_generator, tender_draws
+from mutualsim.rng import Layout, contract_draws, replication_generator, tender_draws
 
 from .agents import INCUBATING, PROPOSED, PROTECTED, TRADING, Citizen, Council, PrivateBidder
 from .mutual import Mutual
@@ -29,7 +29,9 @@ STOCKS = ("mutuals_trading", "mutuals_protected", "mutuals_incubating", "proposa
 FLOWS = ("proposals", "abandoned", "taken_back", "spinouts", "exits_insolvency",
          "exits_wind_down", "exits_takeover", "tenders", "mutual_tender_wins", "core_income",
          "external_income", "trading_income", "grant_income", "council_spend", "step_in_cost",
-         "service_disruptions", "assets_preserved", "assets_lost")
+         "service_disruptions", "assets_preserved", "assets_lost", "tenders_contested",
+         "lots_won_local", "contract_extensions", "break_clauses", "tender_cost",
+         "lot_overhead")
 COLUMNS = STOCKS + FLOWS
 
 # The year's phases: (agent type, method), run in this order (ODD process overview).
@@ -44,6 +46,7 @@ PHASES: tuple[tuple[type[mesa.Agent], str], ...] = (
     (Mutual, "face_tender"),
     (Mutual, "grow_income"),
     (Mutual, "settle_accounts"),
+    (Mutual, "pay_lot_overhead"),
     (Mutual, "learn"),
     (Mutual, "drift_quality"),
     (Mutual, "check_exit"),
@@ -145,6 +148,16 @@ class ReferenceMarket(mesa.Model):
         lay = self._layout
         bid, score = tender_draws(self.tender_keys[slot:slot + 1], lay.bidders, lay.lots)
         return bid[0].tolist(), score[0].tolist()
+
+    def contract_numbers(self, slot: int) -> tuple[list[float], list[list[float]],
+                                                   list[float], list[list[float]]]:
+        """A slot's contract uniforms [4] (indexed by ``mutualsim.rng.CONTRACT_LENGTH``,
+        ``EXTENSION``, ``BREAK``, ``PROTECTION``) and its local SMEs' entry uniforms [N][L],
+        cost normals [N] and score normals [N][L], from its key."""
+        lay = self._layout
+        contract, entry, cost, score = contract_draws(self.tender_keys[slot:slot + 1],
+                                                      lay.bidders, lay.lots, lay.local)
+        return contract[0].tolist(), entry[0].tolist(), cost[0].tolist(), score[0].tolist()
 
     def update_recession(self) -> None:
         """The economy enters and leaves recession as a two-state Markov chain."""

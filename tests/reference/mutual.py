@@ -7,9 +7,12 @@ when the rule does not apply to the slot's stage.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import mesa
+
+from mutualsim.rng import BREAK, CONTRACT_LENGTH, EXTENSION, PROTECTION
 
 from .agents import (
     ABANDONED,
@@ -38,6 +41,11 @@ if TYPE_CHECKING:
     from .model import ReferenceMarket
 
 
+def contract_length(central: int, spread: int, u: float) -> int:
+    """A term of central + a whole number uniform on -spread..spread, at least a year."""
+    return max(central + math.floor(u * (2 * spread + 1)) - spread, 1)
+
+
 class Mutual(mesa.Agent):
     """A council service: in-house, proposed, incubated, trading as a mutual, or gone."""
 
@@ -53,6 +61,7 @@ class Mutual(mesa.Agent):
         self.exit_cause: str | None = None
         self.incubation = "not_incubated"
         self.teckal_end = self.next_tender = -1
+        self.lots_held = self.extensions = 0
         self.core_volume = self.core_price = self.private_value = 0.0
         self.reserves = self.assets = 0.0
         self.capability = self.quality = self.social_value = self.governance = 0.0
@@ -159,9 +168,14 @@ class Mutual(mesa.Agent):
     def spin_out(self, incubated: bool) -> None:
         """Independence: the protected contract starts (tendered at once with no protection)."""
         m, p = self.model, self.model.params
-        self.stage = PROTECTED if p.protection_years > 0 else COMPETING
+        years = p.protection_years
+        if years > 0:  # drawn around protection_years, at least one year
+            u = m.contract_numbers(self.index)[0][PROTECTION]
+            years = contract_length(years, p.protection_years_spread, u)
+        self.stage = PROTECTED if years > 0 else COMPETING
         self.spinout_year = m.year
-        self.next_tender = m.year + p.protection_years
+        self.next_tender = m.year + years
+        self.lots_held, self.extensions = 1, 0
         if incubated:
             self.incubation = "spun_out"
         else:
@@ -174,26 +188,71 @@ class Mutual(mesa.Agent):
         m.tally("spinouts", 1)
 
     # --- tendering -----------------------------------------------------------------------------
-    def face_tender(self) -> None:
-        """If the core contract expires this year, the council tenders it in lots."""
+    def performance(self) -> float:
+        p = self.model.params
+        return (p.performance_quality_share * self.quality
+                + (1.0 - p.performance_quality_share) * self.social_value)
+
+    def extension_chance(self) -> float:
+        """A direct award is likelier for a good mutual and a co-producing council, less
+        likely for a risk-averse one."""
         m, p = self.model, self.model.params
-        if not (self.stage in TRADING and self.core_volume > 0 and self.next_tender == m.year):
+        style = (1.0 + p.extension_coproduction_shift * m.coproduction
+                 - p.extension_risk_shift * m.risk_aversion)
+        chance = (p.extension_prob + p.extension_performance_slope
+                  * (self.performance() - p.performance_reference)) * style
+        return clip(chance, 0.0, 1.0)
+
+    def face_tender(self) -> None:
+        """An expiring contract is extended or tendered; a poor one may be broken early."""
+        m, p = self.model, self.model.params
+        if not (self.stage in TRADING and self.core_volume > 0):
             return
+        contract = m.contract_numbers(self.index)[0]
+        if self.next_tender != m.year:
+            if (self.performance() < p.break_threshold
+                    and contract[BREAK] < p.break_clause_prob):
+                m.tally("break_clauses", 1)
+                self.run_tender(mutual_bids=False)
+            return
+        if self.extensions < p.max_extensions and contract[EXTENSION] < self.extension_chance():
+            self.next_tender = m.year + p.extension_years
+            self.extensions += 1
+            m.tally("contract_extensions", 1)
+            return
+        self.run_tender(mutual_bids=True)
+
+    def run_tender(self, mutual_bids: bool) -> None:
+        """The council tenders the contract in lots (without the mutual after a break)."""
+        m, p = self.model, self.model.params
         budget = self.council.budget
         volume = self.v0 * budget
         lot = volume / p.lots
         ceiling = 1.0 - p.price_squeeze * (1.0 - budget)
-        bid_m = min((self.unit_cost() + self.overhead() / volume) * (1.0 + p.mutual_margin),
+        m.tally("tender_cost", p.lot_tender_cost * p.lots)
+        m.tally("council_spend", p.lot_tender_cost * p.lots)
+        overheads = self.overhead() + p.lot_overhead * (p.lots - 1)
+        bid_m = min((self.unit_cost() + overheads / volume) * (1.0 + p.mutual_margin),
                     ceiling)
         bid_u, noise = m.tender_numbers(self.index)
+        contract, entry, local_z, local_noise = m.contract_numbers(self.index)
         offers = self.private_offers(lot, ceiling, bid_u)
+        local = self.local_offers(lot, ceiling, entry, local_z)
+        m.tally("tenders_contested",
+                1 if offers or any(any(lots) for _, lots in local) else 0)
         w_price, w_quality, w_social, w_fin = self.tender_weights()
-        best = min([bid_m] + [price for _, price in offers])
-        standing = self.financial_standing()
-        score_m = (w_price * best / bid_m + w_quality * self.quality
-                   + w_social * self.social_value + w_fin * standing + p.incumbency_bonus)
+        prices = [price for _, price in offers]
+        prices += [price for price, lots in local if any(lots)]
+        best = min(([bid_m] if mutual_bids else []) + prices, default=float("inf"))
+        score_m = float("-inf")
+        if mutual_bids:
+            score_m = (w_price * best / bid_m + w_quality * self.quality
+                       + w_social * self.social_value + w_fin * self.financial_standing()
+                       + p.incumbency_bonus)
         scored = [(firm, price, w_price * best / price + w_quality * firm.quality
                    + w_social * firm.social + w_fin * firm.financial) for firm, price in offers]
+        local_base = (w_quality * p.local_quality + w_social * p.local_social_value
+                      + w_fin * p.local_financial)
         won, private_value = 0, 0.0
         for lot_index in range(p.lots):
             mine = score_m + p.eval_noise * noise[0][lot_index]
@@ -202,13 +261,24 @@ class Mutual(mesa.Agent):
                 score = score + p.eval_noise * noise[1 + firm.index][lot_index]
                 if score > top:
                     winner, winner_price, top = firm, price, score
-            if mine >= top:
+            local_price = None
+            for i, (price, lots) in enumerate(local):
+                if not lots[lot_index]:
+                    continue
+                score = (w_price * best / price + local_base
+                         + p.eval_noise * local_noise[i][lot_index])
+                if score > top:
+                    local_price, top = price, score
+            if mutual_bids and mine >= top:
                 won += 1
+            elif local_price is not None:
+                private_value += local_price * lot
+                m.tally("lots_won_local", 1)
             elif winner is not None:
                 value = winner_price * lot
                 private_value += value
                 winner.win(value)
-        self.award(lot, won, bid_m, private_value)
+        self.award(lot, won, bid_m, private_value, contract[CONTRACT_LENGTH])
 
     def private_offers(self, lot: float, ceiling: float, u: list[float]
                        ) -> list[tuple[PrivateBidder, float]]:
@@ -223,33 +293,66 @@ class Mutual(mesa.Agent):
                 offers.append((firm, min(cost * (1.0 + p.private_margin), ceiling)))
         return offers
 
+    def local_offers(self, lot: float, ceiling: float, entry: list[list[float]],
+                     z: list[float]) -> list[tuple[float, list[bool]]]:
+        """Each local SME's price and the lots it bids for: alone for a lot within its
+        capacity, in a consortium (dearer, less often) for one up to the consortium's."""
+        p = self.model.params
+        if lot <= p.local_capacity:
+            chance, markup = p.local_bid_prob, 1.0
+        elif lot <= p.consortium_size * p.local_capacity:
+            chance, markup = p.local_bid_prob * p.consortium_prob, 1.0 + p.consortium_cost_markup
+        else:
+            chance, markup = 0.0, 1.0 + p.consortium_cost_markup
+        offers = []
+        for i in range(p.local_bidders):
+            cost = p.local_unit_cost * (1.0 + p.firm_sd * z[i]) * markup
+            lots = [entry[i][j] < chance and cost <= ceiling for j in range(p.lots)]
+            offers.append((min(cost * (1.0 + p.local_margin), ceiling), lots))
+        return offers
+
     def tender_weights(self) -> tuple[float, float, float, float]:
         """Austerity tilts to price, co-production to quality and social value."""
         m, p = self.model, self.model.params
         wp, wq, ws, wf = m.weights
         tilt = 1.0 + p.coproduction_weight_shift * m.coproduction * self.council.engagement
         w = (wp * (1.0 + p.austerity_price_shift * (1.0 - self.council.budget)),
-             wq * tilt, ws * tilt, wf * (0.5 + m.risk_aversion))
+             wq * tilt, ws * tilt, wf * (p.financial_weight_base + m.risk_aversion))
         total = w[0] + w[1] + w[2] + w[3]
         return w[0] / total, w[1] / total, w[2] / total, w[3] / total
 
     def financial_standing(self) -> float:
-        record = min((self.model.year - self.spinout_year) / 10.0, 1.0)
-        cushion = clip(self.reserves / (0.15 * self.v0), 0.0, 1.0)
-        return 0.2 + 0.4 * record + 0.4 * cushion
+        p = self.model.params
+        record = min((self.model.year - self.spinout_year) / p.track_record_years, 1.0)
+        cushion = clip(self.reserves / (p.reserve_cushion * self.v0), 0.0, 1.0)
+        return (p.standing_floor + p.standing_record_weight * record
+                + (1.0 - p.standing_floor - p.standing_record_weight) * cushion)
 
-    def award(self, lot: float, won: int, bid: float, private_value: float) -> None:
+    def award(self, lot: float, won: int, bid: float, private_value: float,
+              u_length: float) -> None:
         m, p = self.model, self.model.params
         kept = won > 0
         self.core_volume = lot * won
         self.core_price = bid if kept else 0.0
-        self.next_tender = m.year + p.contract_years if kept else -1
+        term = contract_length(p.contract_years, p.contract_years_spread, u_length)
+        self.next_tender = m.year + term if kept else -1
+        self.lots_held, self.extensions = won, 0
         self.stage = COMPETING
         self.tenders += 1
         self.tender_wins += kept
         self.private_value = private_value
         m.tally("tenders", 1)
         m.tally("mutual_tender_wins", kept)
+
+    def pay_lot_overhead(self) -> None:
+        """A trading mutual pays a contract overhead for each lot of its core contract
+        beyond the first (the first is in the back-office overhead)."""
+        if not (self.stage in TRADING and self.core_volume > 0):
+            return
+        charge = self.model.params.lot_overhead * max(self.lots_held - 1, 0)
+        self.costs += charge
+        self.reserves -= charge
+        self.model.tally("lot_overhead", charge)
 
     # --- income and accounts -------------------------------------------------------------------
     def grow_income(self) -> None:
