@@ -66,11 +66,11 @@ def step_rules(st: Arrays, r: int, k: Context, d: Draws, t: int, panel: np.ndarr
     spun_before = st.spinout_year[r] >= 0
     propose(st, r, k, d, year, engagement, led)
     prepare(st, r, k, d, year, preparing, led)
-    decide_incubation(st, r, k, year, led)
+    decide_incubation(st, r, k, d, year, led)
     led[Flow.spinouts] += np.sum((st.spinout_year[r] >= 0) & ~spun_before)
 
     run_tenders(st, r, k, d, year, support, engagement, led)
-    grow_income(st, r, k, d, support)
+    grow_income(st, r, k, d, support, led)
     settle_accounts(st, r, k, d, year, support, engagement, led)
     learn(st, r, k, d)
     drift_quality(st, r, k, engagement)

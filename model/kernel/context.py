@@ -54,8 +54,9 @@ def context(sc: Scenario) -> Context:
 class Flow(IntEnum):
     """What happened in one year, per replication: the ledger's entries (panel flows).
 
-    Counts (proposals ... service_disruptions) are numbers of mutuals or tenders; money
-    (core_income ... assets_lost) is GBP m in the year.
+    Counts (proposals ... service_disruptions, teckal_capped) are numbers of mutuals or
+    tenders; money (core_income ... assets_lost) is GBP m in the year. ``teckal_capped``
+    counts Teckal companies whose outside income the Teckal limit cut in the year.
     """
 
     proposals = 0
@@ -76,6 +77,7 @@ class Flow(IntEnum):
     service_disruptions = 15
     assets_preserved = 16
     assets_lost = 17
+    teckal_capped = 18
 
 
 FLOWS = tuple(f.name for f in Flow)

@@ -29,7 +29,7 @@ STOCKS = ("mutuals_trading", "mutuals_protected", "mutuals_incubating", "proposa
 FLOWS = ("proposals", "abandoned", "taken_back", "spinouts", "exits_insolvency",
          "exits_wind_down", "exits_takeover", "tenders", "mutual_tender_wins", "core_income",
          "external_income", "trading_income", "grant_income", "council_spend", "step_in_cost",
-         "service_disruptions", "assets_preserved", "assets_lost")
+         "service_disruptions", "assets_preserved", "assets_lost", "teckal_capped")
 COLUMNS = STOCKS + FLOWS
 
 # The year's phases: (agent type, method), run in this order (ODD process overview).
