@@ -165,12 +165,12 @@ def test_appraisal_compares_with_the_best_option_and_its_noise_decides_near_the_
     0.635, so the company (quality 0.5, full reserves: 0.375) needs capability 0.53; an
     appraisal error of one sd (0.08) moves that by 0.16."""
     sc = tiny.replace(incubation_years=2)
-    for capability, z, spun in ((0.54, 0.0, True), (0.52, 0.0, False),
-                                (0.52, 1.0, True), (0.54, -1.0, False)):
-        k, st = _incubation_ending(sc, capability)
+    for cap, z, spun in ((0.54, 0.0, True), (0.52, 0.0, False),
+                         (0.52, 1.0, True), (0.54, -1.0, False)):
+        k, st = _incubation_ending(sc, cap)
         decide_incubation(st.arrays(), 0, k, make_draws(sc, appraisal=z), st.year,
                           ledger(st))
-        assert bool(st.stage[0, 0] == PROTECTED) == spun, (capability, z)
+        assert bool(st.stage[0, 0] == PROTECTED) == spun, (cap, z)
     # A better market option raises the bar: the same company is taken back.
     better_market = sc.replace(appraisal_market_capability=0.9)
     k, st = _incubation_ending(better_market, 0.54)
@@ -358,6 +358,7 @@ def test_teckal_cap_uses_this_years_contract_after_a_budget_cut(tiny):
     st.trading[0, 0] = 5.0 * st.v0[0, 0]
     st.budget[0, 0] = 0.7                            # this year's contract is 30% smaller
     grow_income(st.arrays(), 0, k, make_draws(tiny), NO_CITIZENS, led := ledger(st))
+    assert led[Flow.teckal_capped] == 1
     core = st.core_price[0, 0] * st.v0[0, 0] * 0.7
     outside = st.trading[0, 0] + st.external[0, 0]
     assert core / (core + outside) == pytest.approx(tiny.teckal_activity_limit)
