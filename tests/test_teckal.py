@@ -36,7 +36,7 @@ def _takeback_share(histories: pd.DataFrame) -> tuple[int, float]:
 
 
 def test_takebacks_happen_at_the_aimed_share(teckal_run):
-    """About one incubation in five ends in a take-back (docs/ODD.md: 19.8% with 200
+    """About one incubation in five ends in a take-back (docs/ODD.md: 20.0% with 200
     replications); with 30 replications (~1,700 decisions) the share must lie in 10-35%."""
     taken, share = _takeback_share(teckal_run.histories)
     assert taken > 0

@@ -6,8 +6,10 @@ A service still in-house may be proposed for spin-out top-down, as a reaction to
 preparation costs the council effort each year and either completes or is abandoned
 ('long, drawn-out and ultimately unsuccessful projects', seed 000 §4.2). A completed proposal
 becomes a Teckal company for ``incubation_years`` if the council uses incubation; at the end
-of incubation the council spins it out if it looks viable and takes the service back if not.
-Otherwise it spins out at once and starts its protected contract.
+of incubation the council appraises it, with an error, against keeping the service in-house
+and buying it from the market (a market test), spins it out if it scores at least as well
+for the council's risk stance and takes the service back if not. Otherwise it spins out at
+once and starts its protected contract.
 """
 
 from __future__ import annotations
