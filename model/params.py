@@ -115,9 +115,64 @@ class Scenario:
     takeback_threshold: float = _p(0.45, 0.0, 1.0, "viability score", "teckal",
                                    f"{SEED_RSA} §4.3 'if it's successful, you can mutualise, "
                                    "and if not, other options can be explored'; assumption",
-                                   "Viability below which a council with risk aversion 0.6 "
-                                   "(the strategic preset) takes the service back at the end "
-                                   "of incubation; scaled by 0.7 + 0.5 x risk aversion.")
+                                   "Least appraised viability a council with risk aversion "
+                                   "0.6 (the strategic preset) accepts at the end of "
+                                   "incubation, whatever its in-house and market options; "
+                                   "the bar is scaled by the risk-stance factor "
+                                   "(takeback_risk_base + takeback_risk_slope x risk "
+                                   "aversion).")
+    takeback_risk_base: float = _p(0.7, 0.0, 2.0, "factor", "teckal",
+                                   "assumption: a council of risk aversion 0 asks 70% of "
+                                   "the bar (seed 000 §4.3 'risk-mitigation model')",
+                                   "Risk-stance factor on the spin-out bar at risk aversion 0.")
+    takeback_risk_slope: float = _p(0.5, 0.0, 2.0, "factor per unit risk aversion", "teckal",
+                                    "assumption: the strategic preset (risk aversion 0.6) "
+                                    "asks exactly the bar (0.7 + 0.5 x 0.6 = 1)",
+                                    "Rise of the risk-stance factor per unit of risk "
+                                    "aversion.")
+    viability_capability_weight: float = _p(0.5, 0.0, 1.0, "weight", "teckal",
+                                            f"{SEED_RSA} §4.3 'test the ability of your "
+                                            "service to operate' in the market; assumption",
+                                            "Weight of capability in the appraisal's "
+                                            "viability score (of the company and of each "
+                                            "option).")
+    viability_quality_weight: float = _p(0.25, 0.0, 1.0, "weight", "teckal",
+                                         "assumption: quality counts half as much as "
+                                         "capability",
+                                         "Weight of service quality in the viability score.")
+    viability_reserve_weight: float = _p(0.25, 0.0, 1.0, "weight", "teckal",
+                                         "assumption: financial standing counts as much as "
+                                         "quality",
+                                         "Weight of financial standing (reserves against "
+                                         "viability_reserve_target; the budget index for "
+                                         "in-house, 1 for the market) in the viability "
+                                         "score.")
+    viability_reserve_target: float = _p(0.10, 0.001, 5.0, "share of V0", "teckal",
+                                         "assumption: a tenth of a year's contract, about "
+                                         "five weeks of spending, as a going-concern cushion",
+                                         "Reserves at which a Teckal company's financial "
+                                         "standing scores full marks.")
+    appraisal_noise_sd: float = _p(0.08, 0.0, 1.0, "viability score", "teckal",
+                                   f"{SEED_RSA} §4.3 'test the marketplace' (a test, not "
+                                   "a certainty); assumption, set with the in-house and "
+                                   "market capabilities so that about one incubated "
+                                   "service in five is taken back (docs/ODD.md)",
+                                   "Sd of the council's error in appraising the company's "
+                                   "viability at the end of incubation (normal "
+                                   "``appraisal`` draw).")
+    appraisal_inhouse_capability: float = _p(0.47, 0.0, 1.0, "capability", "teckal",
+                                             "assumption: an in-house service about as "
+                                             "capable as a proposal at its start",
+                                             "Capability the council credits its in-house "
+                                             "option with (quality: the in-house quality, "
+                                             "which falls with the budget; financial "
+                                             "standing: the budget index).")
+    appraisal_market_capability: float = _p(0.47, 0.0, 1.0, "capability", "teckal",
+                                            "assumption: as capable as the in-house option "
+                                            "(large established providers)",
+                                            "Capability the council credits the market "
+                                            "option (outsourcing) with (quality: "
+                                            "private_quality; financial standing: 1).")
 
     # --- protection ----------------------------------------------------------------------
     protection_years: int = _p(3, 0, 50, "years", "protection",

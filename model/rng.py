@@ -58,7 +58,8 @@ class Layout:
         return Layout(
             uniform=(("propose", (m,)), ("prep", (m,)), ("shock", (c,)), ("recession", (1,)),
                      ("external", (m,)), ("grant", (m,)), ("takeover", (m,))),
-            normal=(("trading", (m,)), ("capability", (m,)), ("citizen", (c, k))),
+            normal=(("trading", (m,)), ("capability", (m,)), ("citizen", (c, k)),
+                    ("appraisal", (m,))),
             n_keys=m, bidders=b, lots=sc.lots, local=sc.local_bidders,
         )
 
@@ -79,13 +80,13 @@ class Layout:
 # C councils, K citizens per council, B bidders, L lots):
 #   uniforms  propose (M,) prep (M,) shock (C,) recession (1,) external (M,) grant (M,)
 #             takeover (M,)
-#   normals   trading (M,) capability (M,) citizen (C*K,) (council-major)
+#   normals   trading (M,) capability (M,) citizen (C*K,) (council-major) appraisal (M,)
 #   keys      (M,) uint64 tender keys
 #   bid, score: hand-set tender numbers for tests, (M, B) and (M, B+1, L); with zero rows
 #             (the normal case) each tendered slot expands its key instead.
 Draws = namedtuple("Draws", ("propose", "prep", "shock", "recession", "external", "grant",
-                             "takeover", "trading", "capability", "citizen", "keys", "bid",
-                             "score"))
+                             "takeover", "trading", "capability", "citizen", "appraisal",
+                             "keys", "bid", "score"))
 
 
 @kernel_inline
@@ -108,15 +109,18 @@ def split_year(u: np.ndarray, z: np.ndarray, keys: np.ndarray, C: int, M: int, B
     o += M
     takeover = u[o:o + M]
     o += M
-    n_citizens = z.shape[0] - 2 * M
+    n_citizens = z.shape[0] - 3 * M
     q = 0
     trading = z[q:q + M]
     q += M
     capability = z[q:q + M]
     q += M
     citizen = z[q:q + n_citizens]
+    q += n_citizens
+    appraisal = z[q:q + M]
     return Draws(propose, prep, shock, recession, external, grant, takeover, trading,
-                 capability, citizen, keys, np.empty((0, B)), np.empty((0, B + 1, L)))
+                 capability, citizen, appraisal, keys, np.empty((0, B)),
+                 np.empty((0, B + 1, L)))
 
 
 if JIT_DISABLED:
@@ -140,7 +144,7 @@ else:
 def draw_year(gen: np.random.Generator, C: int, M: int, K: int, B: int, L: int) -> Draws:
     """One year's numbers for one replication: uniforms, then normals, then tender keys."""
     u = gen.random(5 * M + C + 1)
-    z = gen.standard_normal(2 * M + C * K)
+    z = gen.standard_normal(3 * M + C * K)
     keys = draw_keys(gen, M)
     return split_year(u, z, keys, C, M, B, L)
 

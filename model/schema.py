@@ -60,6 +60,10 @@ HISTORIES = pa.schema([
     _field("exit_cause", ENUM_TYPE, nullable=True),
     _field("censored", _B),
     _field("duration_years", _I, nullable=True),
+    # The at-risk period: from the start of incubation if incubated, else from spin-out
+    # (missing for a proposal that neither); a take-back ends it as an event.
+    _field("at_risk_year", _I, nullable=True),
+    _field("at_risk_duration_years", _I, nullable=True),
     _field("parent_income_share", _F, nullable=True),
     _field("final_stage", ENUM_TYPE),
     _field("tenders", _I),
@@ -75,7 +79,7 @@ PANEL_COUNTS = ("mutuals_trading", "mutuals_protected", "mutuals_incubating",
                 "proposals_pending", "proposals", "abandoned", "taken_back", "spinouts",
                 "exits_insolvency", "exits_wind_down", "exits_takeover", "tenders",
                 "mutual_tender_wins", "service_disruptions", "tenders_contested",
-                "lots_won_local", "contract_extensions", "break_clauses")
+                "lots_won_local", "contract_extensions", "break_clauses", "teckal_capped")
 #: Panel columns that are yes/no.
 PANEL_FLAGS = ("recession",)
 

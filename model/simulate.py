@@ -18,7 +18,7 @@ from .kernel import Recorder, context, initial_state, run
 from .params import Scenario
 from .rng import generators
 from .schema import ENUMERATIONS, PANEL_COUNTS, PANEL_FLAGS
-from .state import CAUSE_NAMES, COMPETING, INCUBATING, PROTECTED, State
+from .state import CAUSE_NAMES, COMPETING, INC_TAKEN_BACK, INCUBATING, PROTECTED, State
 from .survival import SurvivalCounts, survival_at
 
 DEFAULT_BLOCK = 256
@@ -142,6 +142,15 @@ def histories_frame(block: BlockResult, scenario: Scenario) -> pd.DataFrame:
     end = scenario.end_year
     duration = np.where(exited, st.exit_year[r, m] - st.spinout_year[r, m] + 1,
                         end - st.spinout_year[r, m] + 1)
+    # At risk from the start of incubation (teckal_end - incubation_years) if incubated,
+    # else from spin-out; a take-back (in year teckal_end) ends the venture like an exit.
+    incubated = st.teckal_end[r, m] >= 0
+    at_risk = np.where(incubated, st.teckal_end[r, m] - scenario.incubation_years,
+                       st.spinout_year[r, m])
+    has_risk = incubated | spun
+    taken_back = st.incubation_outcome[r, m] == INC_TAKEN_BACK
+    risk_end = np.where(exited, st.exit_year[r, m],
+                        np.where(taken_back, st.teckal_end[r, m], end))
     incubation = st.incubation_outcome[r, m].astype(np.int8)
     incubation[st.stage[r, m] == INCUBATING] = ENUMERATIONS["incubation_outcome"].index(
         "incubating")
@@ -163,6 +172,8 @@ def histories_frame(block: BlockResult, scenario: Scenario) -> pd.DataFrame:
         "exit_cause": _categorical(cause, "exit_cause"),
         "censored": spun & trading,
         "duration_years": nullable(duration, spun),
+        "at_risk_year": nullable(at_risk, has_risk),
+        "at_risk_duration_years": nullable(risk_end - at_risk + 1, has_risk),
         "parent_income_share": np.where(spun, st.parent_share[r, m], np.nan),
         "final_stage": _categorical(st.stage[r, m], "final_stage"),
         "tenders": st.tenders[r, m].astype(np.int64),

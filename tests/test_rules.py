@@ -150,6 +150,36 @@ def test_teckal_incubation_then_decision(tiny):
     assert st.stage[0, 1] == TAKEN_BACK and st.spinout_year[0, 1] == -1
 
 
+def _incubation_ending(sc, capability, quality=0.5, reserves=None):
+    """One Teckal company of row 0, slot 0, whose incubation ends this year."""
+    k, _, st = fresh(sc)
+    trading_mutual(st, 0, stage=INCUBATING)
+    st.teckal_end[0, 0] = st.year
+    st.capability[0, 0], st.quality[0, 0] = capability, quality
+    st.reserves[0, 0] = sc.viability_reserve_target * st.v0[0, 0] if reserves is None \
+        else reserves
+    return k, st
+
+
+def test_appraisal_compares_with_the_best_option_and_its_noise_decides_near_the_bar(tiny):
+    """Bar at the strategic preset (risk factor 0.7 + 0.5 x 0.6 = 1), budget 1: in-house
+    scores 0.5 x 0.47 + 0.25 x 0.62 + 0.25 = 0.64, market 0.5 x 0.47 + 0.25 x 0.6 + 0.25 =
+    0.635, so the company (quality 0.5, full reserves: 0.375) needs capability 0.53; an
+    appraisal error of one sd (0.08) moves that by 0.16."""
+    sc = tiny.replace(incubation_years=2)
+    for cap, z, spun in ((0.54, 0.0, True), (0.52, 0.0, False),
+                         (0.52, 1.0, True), (0.54, -1.0, False)):
+        k, st = _incubation_ending(sc, cap)
+        decide_incubation(st.arrays(), 0, k, make_draws(sc, appraisal=z), st.year,
+                          ledger(st))
+        assert bool(st.stage[0, 0] == PROTECTED) == spun, (cap, z)
+    # A better market option raises the bar: the same company is taken back.
+    better_market = sc.replace(appraisal_market_capability=0.9)
+    k, st = _incubation_ending(better_market, 0.54)
+    decide_incubation(st.arrays(), 0, k, make_draws(sc), st.year, ledger(st))
+    assert st.stage[0, 0] == TAKEN_BACK
+
+
 # --- tendering ----------------------------------------------------------------------------
 def _tender_ready(sc):
     # Fixed terms, no extensions: each test here is about one tender.
@@ -241,10 +271,28 @@ def test_teckal_caps_outside_income(tiny):
     k, _, st = fresh(tiny)
     trading_mutual(st, 0, stage=INCUBATING)
     st.trading[0, 0] = 5.0 * st.v0[0, 0]
-    grow_income(st.arrays(), 0, k, make_draws(tiny), NO_CITIZENS)
+    grow_income(st.arrays(), 0, k, make_draws(tiny), NO_CITIZENS, led := ledger(st))
     core = st.core_price[0, 0] * st.core_volume[0, 0]
     outside = st.trading[0, 0] + st.external[0, 0]
     assert core / (core + outside) == pytest.approx(tiny.teckal_activity_limit)
+    assert led[Flow.teckal_capped] == 1
+
+
+def test_teckal_company_wins_outside_contracts_up_to_the_limit(tiny):
+    """An incubating company can win a contract elsewhere (seed 000 §4.3 'explore new
+    revenue raising opportunities'); below the limit it keeps it whole."""
+    for limit, capped in ((0.5, False), (0.8, True)):
+        sc = tiny.replace(teckal_activity_limit=limit)
+        k, _, st = fresh(sc)
+        trading_mutual(st, 0, stage=INCUBATING)
+        st.trading[0, 0] = 0.01 * st.v0[0, 0]
+        grow_income(st.arrays(), 0, k, make_draws(sc, external=0.0), NO_CITIZENS,
+                    led := ledger(st))
+        won = sc.external_size * st.v0[0, 0]
+        assert bool(st.external[0, 0] < won) == capped
+        assert led[Flow.teckal_capped] == int(capped)
+        if not capped:
+            assert st.external[0, 0] == pytest.approx(won)
 
 
 def test_recession_depresses_trading(tiny):
@@ -256,7 +304,7 @@ def test_recession_depresses_trading(tiny):
         st.v0[r, 0] = st.v0[0, 0]
     st.recession[:] = [False, True]
     for r in range(2):
-        grow_income(st.arrays(), r, k, make_draws(tiny), NO_CITIZENS)
+        grow_income(st.arrays(), r, k, make_draws(tiny), NO_CITIZENS, ledger(st))
     assert st.trading[1, 0] < st.trading[0, 0]
 
 
@@ -313,7 +361,8 @@ def test_teckal_cap_uses_this_years_contract_after_a_budget_cut(tiny):
     trading_mutual(st, 0, stage=INCUBATING)          # last year's volume: v0
     st.trading[0, 0] = 5.0 * st.v0[0, 0]
     st.budget[0, 0] = 0.7                            # this year's contract is 30% smaller
-    grow_income(st.arrays(), 0, k, make_draws(tiny), NO_CITIZENS)
+    grow_income(st.arrays(), 0, k, make_draws(tiny), NO_CITIZENS, led := ledger(st))
+    assert led[Flow.teckal_capped] == 1
     core = st.core_price[0, 0] * st.v0[0, 0] * 0.7
     outside = st.trading[0, 0] + st.external[0, 0]
     assert core / (core + outside) == pytest.approx(tiny.teckal_activity_limit)

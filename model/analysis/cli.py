@@ -52,6 +52,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     compare.add_argument("--out", type=Path, default=None,
                          help="output folder, replaced whole when done if it holds a "
                               "previous compare result (default: out/compare-<factor>)")
+    compare.add_argument("--origin", choices=("spinout", "incubation"), default=None,
+                         help="where survival time starts: 'spinout', or 'incubation' (the "
+                              "start of Teckal incubation for an incubated service, else "
+                              "spin-out; a service taken back at the end of incubation "
+                              "counts as a failure, so incubation years are not immortal "
+                              "time). Default: incubation for --factor incubation, "
+                              "spinout otherwise; the table's 'Survival from' column says "
+                              "which was used")
     compare.add_argument("--quiet", action="store_true", help="no progress bars")
     add_safety_options(compare)
     compare.set_defaults(func=cmd_compare)
@@ -102,12 +110,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
                    override=args.no_size_check, source=f"compare -n {args.replications}")
     start = time.perf_counter()
     comparison = compare(scenario, factor, values, args.replications, args.seed,
-                         progress=not args.quiet)
+                         progress=not args.quiet, origin=args.origin)
     comparison.meta["details"] = {"Scenario": name}
     files = write_report(comparison, out, command="compare", force=args.force,
                          manifest={"scenario_name": name, "scenario_file": source,
                                    "factor": factor, "values": list(values),
-                                   "replications": args.replications, "seed": args.seed})
+                                   "replications": args.replications, "seed": args.seed,
+                                   "origin": comparison.origin})
     elapsed = time.perf_counter() - start
     sys.stdout.write(markdown_table(comparison))
     print(f"\n{name}: {len(values)} values x {args.replications} replications, seed "

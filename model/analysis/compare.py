@@ -22,8 +22,10 @@ from ..params import FIELDS, Scenario, _type_of, check_value
 from ..simulate import Results, simulate
 from ..state import CAUSE_NAMES
 from ..survival import (
+    ORIGINS,
     Estimate,
     SurvivalCounts,
+    cause_names,
     cumulative_incidence,
     hazard,
     kaplan_meier,
@@ -39,10 +41,13 @@ from .factors import FACTOR_ALIASES
 __all__ = [
     "FACTOR_ALIASES",
     "HORIZONS",
+    "ORIGIN_LABELS",
     "TAU",
     "Comparison",
     "Group",
+    "check_origin",
     "compare",
+    "default_origin",
     "income_share_band",
     "parse_values",
     "resolve_factor",
@@ -64,7 +69,24 @@ TAU = 15
 #: Exit causes in code order (1 insolvency, 2 wind_down, 3 takeover).
 CAUSES: tuple[str, ...] = tuple(CAUSE_NAMES[1:])
 CAUSE_LABELS = {"insolvency": "Insolvency", "wind_down": "Wound down",
-                "takeover": "Taken over"}
+                "takeover": "Taken over", "taken_back": "Taken back in-house"}
+#: Where survival time starts, as the table says it.
+ORIGIN_LABELS = {"spinout": "spin-out", "incubation": "start of incubation"}
+
+
+def default_origin(factor: str) -> str:
+    """Survival's origin for a factor: the start of incubation when incubation itself is
+    compared (time in incubation is time at risk; from spin-out it would be immortal time),
+    else spin-out."""
+    return "incubation" if factor == "incubation_years" else "spinout"
+
+
+def check_origin(origin: str, source: str = "--origin") -> str:
+    """``origin`` if it is one of :data:`mutualsim.survival.ORIGINS`, else InputError."""
+    if origin not in ORIGINS:
+        raise InputError(f"origin must be one of {', '.join(ORIGINS)}; got {origin!r}",
+                         source=source)
+    return origin
 _NO_ESTIMATE = Estimate(float("nan"), float("nan"), float("nan"), float("nan"))
 
 
@@ -185,6 +207,7 @@ class Group:
     spinouts: int
     replications: int
     income_share: pd.DataFrame | None = None
+    origin: str = "spinout"
 
     def km(self) -> pd.DataFrame:
         return kaplan_meier(counts=self.counts)
@@ -193,8 +216,7 @@ class Group:
         return hazard(counts=self.counts)
 
     def incidence(self) -> pd.DataFrame:
-        return cumulative_incidence(counts=self.counts,
-                                    cause_names=dict(enumerate(CAUSES, start=1)))
+        return cumulative_incidence(counts=self.counts, cause_names=cause_names(self.origin))
 
     def survival_at(self, t: int) -> Estimate:
         """S(t) with the Kaplan-Meier (log-log) band, as
@@ -217,6 +239,10 @@ class Comparison:
     replications, seed : int or None
     elapsed : float
         Seconds spent simulating.
+    origin : str
+        Where survival time starts: ``"spinout"`` or ``"incubation"`` (the start of the
+        at-risk period: Teckal incubation if incubated, else spin-out; a take-back is then
+        a failure).
     """
 
     factor: str
@@ -226,6 +252,7 @@ class Comparison:
     seed: int | None = None
     elapsed: float = 0.0
     meta: dict[str, Any] = field(default_factory=dict)
+    origin: str = "spinout"
 
     @property
     def values(self) -> list[Any]:
@@ -246,6 +273,7 @@ class Comparison:
         rows = []
         for i, g in enumerate(self.groups):
             row: dict[str, Any] = {"value": g.value, "label": g.label,
+                                   "origin": g.origin,
                                    "replications": g.replications, "spinouts": g.spinouts}
             for t in HORIZONS:
                 e = g.survival_at(t)
@@ -301,17 +329,20 @@ class Comparison:
         return pd.DataFrame(rows)
 
 
-def summarise(results: Results, value: Any, label: str, max_time: int) -> Group:
-    """Reduce one value's Results to a :class:`Group` (the histories are then dropped)."""
-    counts = SurvivalCounts.from_histories(results.histories, max_time)
+def summarise(results: Results, value: Any, label: str, max_time: int,
+              origin: str = "spinout") -> Group:
+    """Reduce one value's Results to a :class:`Group` (the histories are then dropped);
+    survival time starts at ``origin`` (see :meth:`SurvivalCounts.from_histories`)."""
+    counts = SurvivalCounts.from_histories(results.histories, max_time, origin=origin)
     return Group(value=value, label=label, counts=counts, spinouts=counts.n,
                  replications=int(results.panel["replication"].nunique()),
-                 income_share=income_share_band(results.panel))
+                 income_share=income_share_band(results.panel), origin=origin)
 
 
 def compare(scenario: Scenario | None = None, factor: str = "protection_years",
             values: Sequence[Any] = (0, 3, 5, 7, 15), replications: int = 1000,
-            seed: int = 0, *, progress: bool = False) -> Comparison:
+            seed: int = 0, *, progress: bool = False,
+            origin: str | None = None) -> Comparison:
     """Simulate ``scenario`` once per value of ``factor`` with the same seed.
 
     Parameters
@@ -329,6 +360,10 @@ def compare(scenario: Scenario | None = None, factor: str = "protection_years",
         Experiment seed, shared by every value (common random numbers).
     progress : bool
         Show a progress bar per value on stderr.
+    origin : {"spinout", "incubation"}, optional
+        Where survival time starts; default :func:`default_origin` (the start of
+        incubation for the incubation factor, so that incubation years count as time at
+        risk and a take-back as a failure; spin-out otherwise).
 
     Returns
     -------
@@ -341,6 +376,7 @@ def compare(scenario: Scenario | None = None, factor: str = "protection_years",
     """
     scenario = scenario if scenario is not None else Scenario()
     name = resolve_factor(factor, source="factor")
+    origin = check_origin(default_origin(name) if origin is None else origin, "origin")
     checked = _check_values(name, list(values), source="values")
     variants = [scenario.replace(**{name: v}) for v in checked]  # validate all first
     groups = []
@@ -349,8 +385,9 @@ def compare(scenario: Scenario | None = None, factor: str = "protection_years",
         if progress:
             sys.stderr.write(f"{name} = {value} ({i + 1}/{len(checked)})\n")
         results = simulate(variant, replications, seed=seed, progress=progress)
-        groups.append(summarise(results, value, value_label(name, value), scenario.years))
+        groups.append(summarise(results, value, value_label(name, value), scenario.years,
+                                origin))
         del results
     return Comparison(factor=name, groups=groups, scenario=scenario,
                       replications=replications, seed=seed,
-                      elapsed=time.perf_counter() - start)
+                      elapsed=time.perf_counter() - start, origin=origin)

@@ -70,6 +70,8 @@ def fig_cif(comparison: Comparison, max_panels: int = 6) -> Figure:
     fig = Figure(figsize=(5.2 * ncols, 4.4 * nrows + 0.8), layout="constrained")
     axes = np.atleast_1d(fig.subplots(nrows, ncols, sharey=True, squeeze=False)).ravel()
     names = [CAUSE_LABELS[c] for c in CAUSES]
+    if comparison.origin == "incubation":  # a take-back ends a venture too
+        names.append(CAUSE_LABELS["taken_back"])
     for ax, g in zip(axes, groups, strict=False):
         plot_cumulative_incidence(g.incidence(), g.km(), names, ax=ax, title=g.label)
         legend = ax.get_legend()

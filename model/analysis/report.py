@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 
 from .. import __version__
 from ..io import atomic_directory
-from .compare import HORIZONS, TAU, Comparison, axis_label
+from .compare import HORIZONS, ORIGIN_LABELS, TAU, Comparison, axis_label
 from .figures import all_figures
 
 __all__ = ["FOOTNOTE", "HOW_TO_READ", "markdown_table", "display_table", "render_html",
@@ -27,7 +27,10 @@ __all__ = ["FOOTNOTE", "HOW_TO_READ", "markdown_table", "display_table", "render
 
 FOOTNOTE = (
     "S(t): share of spun-out mutuals still trading t years after spin-out (Kaplan-Meier, "
-    "95% CI). Median: years until half have exited ('not reached' if more than half "
+    "95% CI); when 'Survival from' says start of incubation, share of ventures (Teckal "
+    "companies and direct spin-outs) still trading t years after incubation started, a "
+    "service taken back in-house counting as a failure ('Spin-outs' then counts every "
+    "venture). Median: years until half have exited ('not reached' if more than half "
     f"still trade). RMST {TAU}: average years traded out of the first {TAU}. Differences "
     "are against the first row; every row used the same random numbers (common random "
     "numbers), but the difference CIs treat rows as independent samples, so they are "
@@ -87,6 +90,7 @@ def display_table(comparison: Comparison) -> pd.DataFrame:
     rows = []
     for i, row in table.iterrows():
         out: dict[str, Any] = {axis_label(comparison.factor): row["label"],
+                               "Survival from": ORIGIN_LABELS[row["origin"]],
                                "Spin-outs": f"{int(row['spinouts']):,}"}
         for t in HORIZONS:
             out[f"S({t})"] = _pct(row[f"S{t}"]) + _ci(row[f"S{t}_low"], row[f"S{t}_high"],

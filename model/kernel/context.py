@@ -61,6 +61,8 @@ class Flow(IntEnum):
     ``tender_cost``: the council's transaction cost of tendering (also in
     ``council_spend``); ``lot_overhead``: mutuals' per-lot contract overhead (in their
     costs).
+    ``teckal_capped`` counts Teckal companies whose outside income the Teckal limit cut in
+    the year.
     """
 
     proposals = 0
@@ -87,6 +89,7 @@ class Flow(IntEnum):
     break_clauses = 21
     tender_cost = 22
     lot_overhead = 23
+    teckal_capped = 24
 
 
 FLOWS = tuple(f.name for f in Flow)

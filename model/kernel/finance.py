@@ -31,17 +31,22 @@ def unit_cost(k: Context, capability: float, civic: float) -> float:
 
 
 @kernel_jit
-def grow_income(st: Arrays, r: int, k: Context, d: Draws, support: np.ndarray) -> None:
+def grow_income(st: Arrays, r: int, k: Context, d: Draws, support: np.ndarray,
+                led: np.ndarray) -> None:
     """Contracts elsewhere and trading income evolve for the coming year's accounts.
 
-    For every active slot of row ``r``: a trading mutual wins an outside contract with
-    probability ``external_win_rate`` x capability (uniform ``d.external[m]``) and loses a
-    share ``external_churn`` of the old ones; trading income (GBP m/yr) grows logistically
-    towards ``trading_cap`` x v0 with capability, citizens' ``support`` (C,) and noise
-    (normal ``d.trading[m]``), less in a recession. A Teckal company's outside income is
-    scaled down to the Teckal limit. Changes ``external``, ``trading``. No ledger entries.
-    ODD 'Income and accounts'.
+    For every active slot of row ``r``: a trading mutual or a Teckal company wins an
+    outside contract with probability ``external_win_rate`` x capability (uniform
+    ``d.external[m]``) and loses a share ``external_churn`` of the old ones; trading income
+    (GBP m/yr) grows logistically towards ``trading_cap`` x v0 with capability, citizens'
+    ``support`` (C,) and noise (normal ``d.trading[m]``), less in a recession. A Teckal
+    company explores outside income too (seed 000 §4.3 'begin to explore new revenue
+    raising opportunities'), but trading and outside contracts together are scaled down
+    to the Teckal limit (at most 1 - ``teckal_activity_limit`` of its activity). Changes
+    ``external``, ``trading``. Ledger ``teckal_capped`` (Teckal companies whose outside
+    income the limit cut). ODD 'Income and accounts', 'Teckal incubation'.
     """
+    capped = 0
     for m in range(k.M):
         stage = st.stage[r, m]
         if not is_active(stage):
@@ -49,11 +54,9 @@ def grow_income(st: Arrays, r: int, k: Context, d: Draws, support: np.ndarray) -
         c = m // k.S
         trading = stage != INCUBATING
         capability, v0 = st.capability[r, m], st.v0[r, m]
-        external = 0.0
-        if trading:
-            win = d.external[m] < k.external_win_rate * capability
-            external = st.external[r, m] * (1.0 - k.external_churn) \
-                + (k.external_size if win else 0.0) * v0
+        win = d.external[m] < k.external_win_rate * capability
+        external = st.external[r, m] * (1.0 - k.external_churn) \
+            + (k.external_size if win else 0.0) * v0
         growth = (k.trading_growth * capability + k.citizen_demand_effect * support[c]
                   - (k.recession_trading_penalty if st.recession[r] else 0.0)
                   + TRADING_NOISE * d.trading[m])
@@ -70,8 +73,10 @@ def grow_income(st: Arrays, r: int, k: Context, d: Draws, support: np.ndarray) -
                 scale = limit / max(outside, 1e-300)
                 trade = trade * scale
                 external = external * scale
+                capped += 1
         st.trading[r, m] = trade
         st.external[r, m] = external
+    led[Flow.teckal_capped] += capped
 
 
 @kernel_jit

@@ -6,8 +6,10 @@ A service still in-house may be proposed for spin-out top-down, as a reaction to
 preparation costs the council effort each year and either completes or is abandoned
 ('long, drawn-out and ultimately unsuccessful projects', seed 000 §4.2). A completed proposal
 becomes a Teckal company for ``incubation_years`` if the council uses incubation; at the end
-of incubation the council spins it out if it looks viable and takes the service back if not.
-Otherwise it spins out at once and starts its protected contract.
+of incubation the council appraises it, with an error, against keeping the service in-house
+and buying it from the market (a market test), spins it out if it scores at least as well
+for the council's risk stance and takes the service back if not. Otherwise it spins out at
+once and starts its protected contract.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from ..state import (
     TAKEN_BACK,
     Arrays,
 )
+from .citizens import service_quality
 from .context import Context, Flow, total
 from .tendering import drawn_length
 
@@ -124,29 +127,62 @@ def start_incubation(st: Arrays, r: int, k: Context, m: int, year: int) -> None:
 
 
 @kernel_inline
-def viability(capability: float, quality: float, reserves: float, v0: float) -> float:
-    """The council's market test at the end of incubation, in [0, 1]: capability, quality
-    and reserves against a tenth of the contract's value."""
-    reserve_score = min(max(reserves / (0.1 * v0), 0.0), 1.0)
-    return 0.5 * capability + 0.25 * quality + 0.25 * reserve_score
+def viability(k: Context, capability: float, quality: float, standing: float) -> float:
+    """The appraisal's viability score of one option, in [0, 1] when its inputs are:
+    ``viability_capability_weight`` x capability + ``viability_quality_weight`` x quality
+    + ``viability_reserve_weight`` x financial ``standing`` (all in [0, 1]).
+    ODD 'Teckal incubation'."""
+    return (k.viability_capability_weight * capability + k.viability_quality_weight * quality
+            + k.viability_reserve_weight * standing)
+
+
+@kernel_inline
+def company_viability(k: Context, capability: float, quality: float, reserves: float,
+                      v0: float) -> float:
+    """The Teckal company's viability score: its capability, quality and reserves against
+    ``viability_reserve_target`` x v0 (full marks at the target, none at or below zero)."""
+    standing = min(max(reserves / (k.viability_reserve_target * v0), 0.0), 1.0)
+    return viability(k, capability, quality, standing)
+
+
+@kernel_inline
+def spinout_bar(k: Context, budget: float) -> float:
+    """What the company must score to be spun out: the best of the council's other options
+    (in-house: ``appraisal_inhouse_capability``, the in-house quality at this ``budget``
+    and the budget index as financial standing; the market: ``appraisal_market_capability``,
+    ``private_quality`` and full standing) and the floor ``takeback_threshold``, scaled by
+    the council's risk stance ``takeback_risk_base + takeback_risk_slope x risk_aversion``."""
+    inhouse = viability(k, k.appraisal_inhouse_capability,
+                        service_quality(k, NONE, 0.0, 0.0, 0.0, budget), budget)
+    market = viability(k, k.appraisal_market_capability, k.private_quality, 1.0)
+    best = max(k.takeback_threshold, max(inhouse, market))
+    return best * (k.takeback_risk_base + k.takeback_risk_slope * k.risk_aversion)
 
 
 @kernel_jit
 def decide_incubation(st: Arrays, r: int, k: Context, d: Draws, year: int,
                       led: np.ndarray) -> None:
-    """At the end of incubation: spin out fully if viable enough for the council's risk
-    stance, else take the service back in-house (the slot's tender key ``d.keys[m]`` draws
-    the protected contract's length at spin-out). Ledger ``taken_back``.
-    ODD 'Teckal incubation'."""
+    """At the end of incubation the council appraises the company against its in-house and
+    market options (a market test, seed 000 §4.3: 'if it's successful, you can mutualise,
+    and if not, other options can be explored'): spun out if its appraised viability
+    (:func:`company_viability` plus ``appraisal_noise_sd`` x normal ``d.appraisal[m]``, the
+    council's appraisal error) reaches :func:`spinout_bar`, else taken back in-house.
+
+    Draws: normal ``d.appraisal`` (M,), read only by slots whose incubation ends this year;
+    the slot's tender key ``d.keys[m]`` draws the protected contract's length at spin-out.
+    Changes ``stage``, ``incubation_outcome``, ``core_volume`` (and the spin-out's fields,
+    :func:`spin_out`). Ledger ``taken_back``. ODD 'Teckal incubation'.
+    """
     if k.incubation_years == 0:
         return
-    threshold = k.takeback_threshold * (0.7 + 0.5 * k.risk_aversion)
     taken_back = 0
     for m in range(k.M):
         if st.stage[r, m] != INCUBATING or st.teckal_end[r, m] != year:
             continue
-        if viability(st.capability[r, m], st.quality[r, m], st.reserves[r, m],
-                     st.v0[r, m]) >= threshold:
+        appraised = (company_viability(k, st.capability[r, m], st.quality[r, m],
+                                       st.reserves[r, m], st.v0[r, m])
+                     + k.appraisal_noise_sd * d.appraisal[m])
+        if appraised >= spinout_bar(k, st.budget[r, m // k.S]):
             spin_out(st, r, k, m, year, True, d.keys[m])
         else:
             st.stage[r, m] = TAKEN_BACK

@@ -34,7 +34,7 @@ imported on demand so that matplotlib is not loaded with this package.
 
 from ._common import Estimate
 from .bridges import to_lifelines
-from .counts import SurvivalCounts
+from .counts import ORIGINS, TAKEN_BACK_CAUSE, SurvivalCounts, cause_names
 from .cumulative_incidence import cumulative_incidence
 from .effects import median_difference, rmst_difference, survival_difference
 from .hazard import hazard, nelson_aalen
@@ -46,7 +46,10 @@ from .rmst import rmst
 __all__ = [
     "Estimate",
     "LogRankResult",
+    "ORIGINS",
     "SurvivalCounts",
+    "TAKEN_BACK_CAUSE",
+    "cause_names",
     "cumulative_incidence",
     "hazard",
     "kaplan_meier",

@@ -14,7 +14,33 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["SurvivalCounts"]
+__all__ = ["ORIGINS", "TAKEN_BACK_CAUSE", "SurvivalCounts", "cause_names"]
+
+#: Where survival time can start: spin-out, or the start of the at-risk period (Teckal
+#: incubation if the service was incubated, else spin-out).
+ORIGINS = ("spinout", "incubation")
+
+
+def _taken_back_cause() -> int:
+    from ..state import CAUSE_NAMES
+
+    return len(CAUSE_NAMES)
+
+
+#: Cause code of a take-back at the end of incubation (``origin="incubation"`` only): the
+#: one after the exit causes of ``mutualsim.state.CAUSE_NAMES``.
+TAKEN_BACK_CAUSE = _taken_back_cause()
+
+
+def cause_names(origin: str = "spinout") -> dict[int, str]:
+    """Cause code -> name of the counts :meth:`SurvivalCounts.from_histories` builds for
+    ``origin`` (``taken_back`` is a cause only from the start of incubation)."""
+    from ..state import CAUSE_NAMES
+
+    names = {k: name for k, name in enumerate(CAUSE_NAMES) if k > 0}
+    if origin == "incubation":
+        names[TAKEN_BACK_CAUSE] = "taken_back"
+    return names
 
 
 def _as_1d(name: str, values) -> np.ndarray:
@@ -216,12 +242,22 @@ class SurvivalCounts:
 
     @classmethod
     def from_histories(
-        cls, histories: pd.DataFrame, max_time: int | None = None
+        cls, histories: pd.DataFrame, max_time: int | None = None, *,
+        origin: str = "spinout",
     ) -> SurvivalCounts:
         """Counts of the spun-out mutuals in a histories table: the one adapter.
 
         Every report turns histories into survival data through this method, so they
         all agree on who is counted, for how long and how each one ended.
+
+        With ``origin="incubation"`` time runs from the start of each venture's at-risk
+        period instead (``at_risk_year``: the start of Teckal incubation if it was
+        incubated, else spin-out), so incubation years count as time at risk (no
+        immortal-time bias when incubation is compared with direct spin-out). A service
+        taken back at the end of incubation is then a failure of the venture: an event at
+        ``at_risk_duration_years`` with cause ``taken_back`` (code
+        :data:`TAKEN_BACK_CAUSE`, after the exit causes); a company still incubating at the
+        horizon is censored.
 
         Parameters
         ----------
@@ -236,6 +272,9 @@ class SurvivalCounts:
         max_time : int, optional
             Last year to tabulate; give the scenario's ``years`` so that counts of
             different tasks or arms stay addable and comparable.
+        origin : {"spinout", "incubation"}
+            Where time starts (see above). ``"incubation"`` needs the columns
+            ``at_risk_duration_years``, ``exit_year`` and ``incubation_outcome``.
 
         Returns
         -------
@@ -245,10 +284,15 @@ class SurvivalCounts:
         ------
         ValueError
             Naming the column, if one is missing, ``censored`` is missing for a spun-out
-            mutual, or an exit has no known cause.
+            mutual, or an exit has no known cause; naming ``origin`` if it is neither
+            ``"spinout"`` nor ``"incubation"``.
         """
         from ..state import CAUSE_NAMES
 
+        if origin not in ORIGINS:
+            raise ValueError(f"origin must be one of {', '.join(ORIGINS)}, got {origin!r}")
+        if origin == "incubation":
+            return cls._from_at_risk(histories, max_time)
         missing = [c for c in ("duration_years", "censored") if c not in histories.columns]
         if missing:
             raise ValueError(f"histories is missing column(s) {', '.join(missing)}")
@@ -276,6 +320,37 @@ class SurvivalCounts:
             max_time=max_time,
             n_causes=len(codes),
         )
+
+    @classmethod
+    def _from_at_risk(cls, histories: pd.DataFrame, max_time: int | None) -> SurvivalCounts:
+        """``from_histories(origin="incubation")``: durations from ``at_risk_year``; exits
+        keep their cause codes, a take-back is cause :data:`TAKEN_BACK_CAUSE`."""
+        from ..state import CAUSE_NAMES
+
+        need = ("at_risk_duration_years", "exit_year", "incubation_outcome")
+        missing = [c for c in need if c not in histories.columns]
+        if missing:
+            raise ValueError(f"histories is missing column(s) {', '.join(missing)} "
+                             "(needed for origin='incubation')")
+        rows = histories[histories["at_risk_duration_years"].notna().to_numpy(bool)]
+        durations = rows["at_risk_duration_years"].to_numpy(dtype=np.float64)
+        exited = rows["exit_year"].notna().to_numpy(bool)
+        taken_back = (rows["incubation_outcome"].astype(object) == "taken_back").to_numpy(bool)
+        codes = {name: k for k, name in enumerate(CAUSE_NAMES) if k > 0}
+        causes = np.zeros(len(rows), dtype=np.float64)
+        if exited.any():
+            if "exit_cause" not in rows.columns:
+                raise ValueError("histories is missing column exit_cause")
+            names = rows["exit_cause"].astype(object)[exited]
+            mapped = names.map(codes)
+            if mapped.isna().any():
+                bad = names[mapped.isna().to_numpy(bool)].iloc[0]
+                raise ValueError(f"histories['exit_cause'] = {bad!r} for an exit; allowed "
+                                 f"{', '.join(codes)}")
+            causes[exited] = mapped.to_numpy(dtype=np.float64)
+        causes[taken_back & ~exited] = TAKEN_BACK_CAUSE
+        return cls.from_durations(durations, causes=causes, max_time=max_time,
+                                  n_causes=TAKEN_BACK_CAUSE)
 
     # --------------------------------------------------------------- derived values
     @property

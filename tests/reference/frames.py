@@ -34,6 +34,11 @@ def histories_frame(models: list[ReferenceMarket]) -> pd.DataFrame:
         for s in model.ever_proposed():
             spun, exited = s.spinout_year >= 0, s.exit_year >= 0
             duration = (s.exit_year if exited else end) - s.spinout_year + 1
+            incubated = s.teckal_end >= 0
+            at_risk = (s.teckal_end - model.params.incubation_years if incubated
+                       else s.spinout_year)
+            risk_end = (s.exit_year if exited
+                        else s.teckal_end if s.incubation == "taken_back" else end)
             rows.append({
                 "replication": model.replication,
                 "mutual_id": s.index,
@@ -46,6 +51,9 @@ def histories_frame(models: list[ReferenceMarket]) -> pd.DataFrame:
                 "exit_cause": s.exit_cause,
                 "censored": spun and s.stage in TRADING,
                 "duration_years": duration if spun else None,
+                "at_risk_year": at_risk if incubated or spun else None,
+                "at_risk_duration_years": (risk_end - at_risk + 1 if incubated or spun
+                                           else None),
                 "parent_income_share": s.parent_share if spun else float("nan"),
                 "final_stage": s.stage,
                 "tenders": s.tenders,
@@ -72,6 +80,8 @@ def histories_frame(models: list[ReferenceMarket]) -> pd.DataFrame:
         exit_cause=pd.array(column("exit_cause"), dtype="string"),
         censored=frame["censored"].astype(bool),
         duration_years=pd.array(column("duration_years"), dtype="Int64"),
+        at_risk_year=pd.array(column("at_risk_year"), dtype="Int64"),
+        at_risk_duration_years=pd.array(column("at_risk_duration_years"), dtype="Int64"),
         final_stage=pd.Series(column("final_stage"), dtype=object),
         tenders=frame["tenders"].astype("int64"),
         tender_wins=frame["tender_wins"].astype("int64"),

@@ -31,7 +31,7 @@ FLOWS = ("proposals", "abandoned", "taken_back", "spinouts", "exits_insolvency",
          "external_income", "trading_income", "grant_income", "council_spend", "step_in_cost",
          "service_disruptions", "assets_preserved", "assets_lost", "tenders_contested",
          "lots_won_local", "contract_extensions", "break_clauses", "tender_cost",
-         "lot_overhead")
+         "lot_overhead", "teckal_capped")
 COLUMNS = STOCKS + FLOWS
 
 # The year's phases: (agent type, method), run in this order (ODD process overview).

@@ -150,16 +150,34 @@ class Mutual(mesa.Agent):
         self.reserves = p.dowry * self.v0
         self.trading = p.trading_start * self.v0
 
-    def viability(self) -> float:
-        reserve_score = clip(self.reserves / (0.1 * self.v0), 0.0, 1.0)
-        return 0.5 * self.capability + 0.25 * self.quality + 0.25 * reserve_score
+    def viability(self, capability: float, quality: float, standing: float) -> float:
+        """The appraisal's score of one option: weighted capability, quality, standing."""
+        p = self.model.params
+        return (p.viability_capability_weight * capability
+                + p.viability_quality_weight * quality + p.viability_reserve_weight * standing)
+
+    def spinout_bar(self) -> float:
+        """The best of the in-house and market options (and the floor), times the
+        council's risk stance."""
+        m, p = self.model, self.model.params
+        budget = self.council.budget
+        inhouse_quality = p.quality_initial - INHOUSE_QUALITY_DRIFT * (1.0 - budget)
+        inhouse = self.viability(p.appraisal_inhouse_capability, inhouse_quality, budget)
+        market = self.viability(p.appraisal_market_capability, p.private_quality, 1.0)
+        best = max(p.takeback_threshold, inhouse, market)
+        return best * (p.takeback_risk_base + p.takeback_risk_slope * m.risk_aversion)
 
     def end_incubation(self) -> None:
-        """At the end of incubation the council spins it out, or takes the service back."""
+        """At the end of incubation the council appraises the company, with an error,
+        against its in-house and market options: spun out if it scores at least as well
+        (after the risk stance), else the service is taken back."""
         m, p = self.model, self.model.params
         if self.stage != INCUBATING or self.teckal_end != m.year:
             return
-        if self.viability() >= p.takeback_threshold * (0.7 + 0.5 * m.risk_aversion):
+        standing = clip(self.reserves / (p.viability_reserve_target * self.v0), 0.0, 1.0)
+        appraised = (self.viability(self.capability, self.quality, standing)
+                     + p.appraisal_noise_sd * m.n["appraisal"][self.index])
+        if appraised >= self.spinout_bar():
             self.spin_out(incubated=True)
         else:
             self.stage, self.incubation, self.core_volume = TAKEN_BACK, "taken_back", 0.0
@@ -359,7 +377,7 @@ class Mutual(mesa.Agent):
         """Contracts elsewhere come and go; trading income grows logistically."""
         m, p = self.model, self.model.params
         trading, incubating = self.stage in TRADING, self.stage == INCUBATING
-        if trading:
+        if trading or incubating:   # a Teckal company explores outside income too
             win = m.u["external"][self.index] < p.external_win_rate * self.capability
             self.external = (self.external * (1.0 - p.external_churn)
                              + (p.external_size * self.v0 if win else 0.0))
@@ -386,6 +404,7 @@ class Mutual(mesa.Agent):
         if outside > limit:
             scale = limit / max(outside, 1e-300)
             self.trading, self.external = self.trading * scale, self.external * scale
+            self.model.tally("teckal_capped", 1)
 
     def settle_accounts(self) -> None:
         """Income minus costs into reserves; the council pays the contract and support."""
