@@ -21,7 +21,7 @@ from ..jit import kernel_inline, kernel_jit
 from ..rng import Draws, tender_numbers
 from ..state import COMPETING, Arrays
 from .context import Context, Flow, is_trading, total
-from .finance import unit_cost
+from .finance import cost_factor, unit_cost
 
 TRACK_RECORD_YEARS = 10.0  # years of trading for a full track record (assumption)
 RESERVE_CUSHION = 0.15     # reserves, as a share of v0, for full marks on reserves (assumption)
@@ -99,7 +99,8 @@ def tender(st: Arrays, r: int, k: Context, m: int, year: int, support: float,
     ceiling = 1.0 - k.price_squeeze * (1.0 - budget)
 
     # Mutual's bid: cost plus overhead spread over the volume, capped at the ceiling.
-    u_m = unit_cost(k, st.capability[r, m], support * engagement)
+    u_m = unit_cost(k, st.capability[r, m], support * engagement) * cost_factor(
+        st.cost_position[r, m], st.cost_drift[r, m])
     bid_m = min((u_m + k.backoffice_overhead * v0 / volume) * (1.0 + k.mutual_margin),
                 ceiling)
     # Private bids: only firms that choose to bid and can deliver under the ceiling.
