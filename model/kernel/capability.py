@@ -73,8 +73,8 @@ def drift_quality(st: Arrays, r: int, k: Context, engagement: np.ndarray) -> Non
     capture where citizens have little governance. Quality target: ``quality_initial`` +
     ``quality_capability_effect`` x (capability - ``quality_capability_pivot``) +
     ``quality_engagement_effect`` x engagement; social-value target: the origin's social
-    value + ``social_value_governance_effect`` x governance x engagement. Both stay in [0, 1]. Changes
-    ``quality``, ``social_value``. No ledger entries. ODD 'Capability'."""
+    value + ``social_value_governance_effect`` x governance x engagement. Both stay in
+    [0, 1]. Changes ``quality``, ``social_value``. No ledger entries. ODD 'Capability'."""
     for m in range(k.M):
         if not is_active(st.stage[r, m]):
             continue

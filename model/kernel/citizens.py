@@ -68,7 +68,8 @@ def update_citizens(st: Arrays, r: int, k: Context, d: Draws) -> None:
 
 @kernel_jit
 def council_means(st: Arrays, r: int, k: Context) -> tuple[np.ndarray, np.ndarray]:
-    """Mean engagement and mean citizens' support of each council's citizens, (C,) each, in [0, 1]."""
+    """Mean engagement and mean support of each council's citizens (``citizen_support``),
+    (C,) each, in [0, 1]."""
     engagement = np.empty(k.C)
     citizen_support = np.empty(k.C)
     for c in range(k.C):
