@@ -258,20 +258,27 @@ class Scenario:
                                     f"{SEED_RSA} §4.3 (back-office functions)"
                                     "; calibrated: ABC posterior median (docs/CALIBRATION.md)",
                                     "Annual overhead of an independent back office for "
-                                    "the service's full volume (it follows the core volume; "
-                                    "see overhead_floor, overhead_adjust_years).")
+                                    "the whole service (it follows the share of the "
+                                    "service's contract held; see overhead_floor, "
+                                    "overhead_adjust_years).")
     overhead_floor: float = _p(0.3, 0.0, 1.0, "share of the full back office", "mutual",
                                "assumption: governance, finance and audit a going concern "
                                "keeps whatever its size",
                                "Share of the full back office a mutual keeps however small "
                                "its core contract; a mutual without one winds down unless its "
                                "other net income covers wind_down_threshold x this.")
+    overhead_fixed_share: float = _p(0.5, 0.0, 1.0, "share of the back office", "mutual",
+                                     f"{SEED_RSA} §4.3 (back-office functions); assumption: "
+                                     "premises, systems and governance do not follow the "
+                                     "volume a council buys",
+                                     "Share of the back office that budget cuts do not "
+                                     "shrink (the rest follows the council's budget).")
     overhead_adjust_years: int = _p(2, 1, 20, "years", "mutual",
                                     f"{SEED_RSA} §4.3 ('the impact on back-office functions'); "
                                     "assumption: notice periods and leases of one to two years",
-                                    "Years over which the back office shrinks to the core "
-                                    "volume after volume is lost (staff on the contract "
-                                    "leave with it at once under TUPE).")
+                                    "Years over which the back office shrinks after a "
+                                    "contract or lot is lost (staff on the contract leave "
+                                    "with it at once under TUPE).")
     efficiency_max: float = _p(0.20, 0.0, 0.9, "share of unit cost", "mutual",
                                f"{SEED_GOV} Introduction ('can produce efficiencies')",
                                "Unit-cost saving at full capability.")

@@ -25,7 +25,9 @@ def test_protection_does_not_lower_survival_at_its_end(protection):
     protected = survival(BASE.replace(protection_years=protection), protection)
     open_market = survival(BASE.replace(protection_years=0), protection)
     assert protected >= open_market - 0.01  # tolerance: 0.01 (~2 s.e.)
-    assert protected > 0.9                  # almost nobody fails inside protection
+    # Protection is not immortality (issue 13): cost, volume and trading shocks make some
+    # protected mutuals fail, but most survive it (S(15) is about 0.87 at the defaults).
+    assert 0.75 < protected < 0.995
 
 
 def test_core_contract_alone_lowers_ten_year_survival():

@@ -8,9 +8,10 @@ from its own cost position, its unit cost drifts with pay and jumps with pension
 revaluations (seed 000 §4.3: 'pensions, staff T&C, TUPE'), the volume the council buys
 varies, and a recession cuts trading income after its costs are committed. Staff follow a
 contract under TUPE, so the variable cost goes with a lost contract; the back office shrinks
-towards what the remaining business needs over ``overhead_adjust_years``. Reserves change by
-income minus costs, exactly. A Teckal company's outside income is capped so that at least
-``teckal_activity_limit`` of its activity is for its council.
+towards what the remaining business needs over ``overhead_adjust_years``; budget cuts shrink
+only its variable part (austerity squeezes a sheltered mutual through the fixed part).
+Reserves change by income minus costs, exactly. A Teckal company's outside income is capped
+so that at least ``teckal_activity_limit`` of its activity is for its council.
 """
 
 from __future__ import annotations
@@ -49,15 +50,25 @@ def business_support_acts(k: Context, independent: bool, year: int, spinout_year
 
 
 @kernel_inline
-def next_overhead(k: Context, overhead: float, volume: float, v0: float) -> float:
-    """This year's back-office overhead (GBP m/yr): it grows at once with the core volume
-    but shrinks by at most ``backoffice_overhead`` x v0 / ``overhead_adjust_years`` a year
-    (notice periods, leases), towards ``backoffice_overhead`` x the volume, and never below
-    the share ``overhead_floor`` of the full back office that a going concern keeps."""
-    target = k.backoffice_overhead * max(volume, k.overhead_floor * v0)
+def next_overhead(k: Context, overhead: float, share: float, full: float) -> float:
+    """This year's back-office overhead (GBP m/yr) for a mutual holding ``share`` of its
+    service's contract (1 while sheltered; the lots it won after a tender; 0 once lost),
+    ``full`` being the back office of the whole service (:func:`full_back_office`). It
+    grows at once with the share held but shrinks by at most ``full`` /
+    ``overhead_adjust_years`` a year (notice periods, leases), never below the share
+    ``overhead_floor`` of ``full`` that a going concern keeps."""
+    target = full * max(share, k.overhead_floor)
     if target >= overhead:
         return target
-    return max(target, overhead - k.backoffice_overhead * v0 / k.overhead_adjust_years)
+    return max(target, overhead - full / k.overhead_adjust_years)
+
+
+@kernel_inline
+def full_back_office(k: Context, v0: float, budget: float) -> float:
+    """The back office of the whole service (GBP m/yr): ``backoffice_overhead`` x v0, of
+    which the share ``overhead_fixed_share`` does not shrink with the council's budget."""
+    return k.backoffice_overhead * v0 * (k.overhead_fixed_share
+                                         + (1.0 - k.overhead_fixed_share) * budget)
 
 
 @kernel_jit
@@ -154,7 +165,11 @@ def settle_accounts(st: Arrays, r: int, k: Context, d: Draws, year: int,
         st.trading_income[r, m] = trade
         external = st.external[r, m]
         grant = k.grant_size * v0 if independent and d.grant[m] < k.grant_prob else 0.0
-        overhead = next_overhead(k, st.overhead[r, m], volume, v0)
+        share = 1.0                       # share of the service's contract it holds
+        if stage == COMPETING:
+            share = min(volume / max(v0 * st.budget[r, c], 1e-12), 1.0)
+        full = full_back_office(k, v0, st.budget[r, c])
+        overhead = next_overhead(k, st.overhead[r, m], share, full)
         st.overhead[r, m] = overhead
         income = core + external + trade + grant
         costs = (variable

@@ -304,11 +304,16 @@ class Mutual(mesa.Agent):
                                                   self.external * scale)
 
     def shrink_back_office(self) -> float:
-        """The back office follows the core volume: up at once, down by at most the full
-        back office / overhead_adjust_years a year, never below overhead_floor of it."""
+        """The back office follows the share of its service's contract it holds: up at
+        once, down by at most the full back office / overhead_adjust_years a year, never
+        below overhead_floor of it."""
         p = self.model.params
-        full = p.backoffice_overhead * self.v0
-        target = p.backoffice_overhead * max(self.core_volume, p.overhead_floor * self.v0)
+        full = p.backoffice_overhead * self.v0 * (
+            p.overhead_fixed_share + (1.0 - p.overhead_fixed_share) * self.council.budget)
+        share = 1.0
+        if self.stage == COMPETING:
+            share = min(self.core_volume / max(self.v0 * self.council.budget, 1e-12), 1.0)
+        target = full * max(share, p.overhead_floor)
         if target >= self.back_office:
             self.back_office = target
         else:
