@@ -44,6 +44,15 @@ SCENARIOS = {
     "austerity_shock": SMALL.replace(austerity_rate=0.06, shock_prob=0.2),
     "lots_3": SMALL.replace(lots=3),
     "mentoring": SMALL.replace(mentoring_clauses=True),
+    # Hard finances: every shock large, short business support, a slow back office and
+    # assets that secure credit, so every exit cause and branch of the accounts is taken.
+    "finance_shocks": SMALL.replace(cost_position_sd=0.1, pay_drift_sd=0.03,
+                                    pension_shock_prob=0.5, volume_shock_sd=0.15,
+                                    recession_trading_cut=0.6, trading_start=0.15,
+                                    dowry=0.02, business_support_years=1,
+                                    overhead_adjust_years=3, overhead_fixed_share=0.2,
+                                    asset_transfer=0.5, mentoring_clauses=True,
+                                    mentoring_years=2, lots=2),
     # Paths the others rarely take: incubation straight into competition, no asset lock.
     "edge": SMALL.replace(incubation_years=1, protection_years=0, asset_lock=False, lots=2,
                           recession_start=False, takeback_threshold=0.6),
