@@ -142,4 +142,4 @@ class Citizen(_View):
 
     @property
     def support(self) -> float:
-        return self._row(self._st.support)
+        return self._row(self._st.citizen_support)

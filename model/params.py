@@ -293,13 +293,19 @@ class Scenario:
                                 "(council spend).")
     mentoring_clauses: bool = _p(False, None, None, "switch", "commissioning",
                                  f"{SEED_RSA} §6 ('mentoring' agreements as CSR)",
-                                 "Large providers must support capacity building of the "
-                                 "council's mutuals.")
+                                 "Large providers holding a council contract must support "
+                                 "capacity building of the council's fledgling mutuals.")
     support_level: float = _p(0.2, 0.0, 1.0, "level", "commissioning",
                               f"{SEED_RSA} §5 (support 'necessary (but often insufficient)')",
                               "Council incubation and business-advice support capability.")
     support_cost: float = _p(0.02, 0.0, 1.0, "share of V0 per year", "commissioning",
                              "assumption", "Council cost of full support for one mutual-year.")
+    business_support_years: int = _p(5, 0, 50, "years", "commissioning",
+                                     "assumption: a start-up support package of a few years "
+                                     f"(cf. {SEED_GOV}: programmes funded to March 2015)",
+                                     "Years after spin-out the council's business support "
+                                     "acts (learning) and is paid for; it also acts during "
+                                     "incubation.")
 
     # --- tender ----------------------------------------------------------------------------
     private_bid_prob: float = _p(0.23, 0.0, 1.0, "probability", "tender",
@@ -412,10 +418,53 @@ class Scenario:
     pension_overhead: float = _p(0.03, 0.0, 1.0, "share of unit cost", "mutual",
                                  f"{SEED_RSA} §4.3 (TUPE, pensions, staff T&C)",
                                  "Unit-cost mark-up from TUPE and pension obligations.")
+    cost_position_sd: float = _p(0.04, 0.0, 0.5, "s.d. of unit-cost factor", "mutual",
+                                 f"{SEED_RSA} §4.3 (councils 'haven't really been able to "
+                                 "find a way to cost the extraction of a small service'); "
+                                 "size assumption",
+                                 "Spread of the unit-cost factor each mutual starts with "
+                                 "(1 = average; kept in 0.5 to 1.5).")
+    pay_drift_sd: float = _p(0.01, 0.0, 0.5, "s.d. per year", "mutual",
+                             f"{SEED_RSA} §4.3 (staff T&C); assumption: local pay settlements "
+                             "and grade drift of about a point a year",
+                             "Yearly random change of a mutual's unit-cost factor (a random "
+                             "walk from spin-out).")
+    pension_shock_prob: float = _p(0.33, 0.0, 1.0, "1/year", "mutual",
+                                   "LGPS actuarial valuations every three years (LGPS "
+                                   "(Administration) Regulations 2008 reg. 36)",
+                                   "Chance per year of a pension revaluation that raises a "
+                                   "mutual's employer contributions.")
+    pension_shock_size: float = _p(0.01, 0.0, 0.5, "share of unit cost", "mutual",
+                                   f"{SEED_RSA} §4.3 (pensions); assumption: a rise of 1-2 "
+                                   "points of pay in employer contributions, pay about "
+                                   "two-thirds of unit cost",
+                                   "Permanent rise of the unit-cost factor at a pension "
+                                   "revaluation.")
     backoffice_overhead: float = _p(0.074, 0.0, 1.0, "share of V0 per year", "mutual",
                                     f"{SEED_RSA} §4.3 (back-office functions)"
                                     "; calibrated: ABC posterior median (docs/CALIBRATION.md)",
-                                    "Fixed annual overhead of an independent back office.")
+                                    "Annual overhead of an independent back office for "
+                                    "the whole service (it follows the share of the "
+                                    "service's contract held; see overhead_floor, "
+                                    "overhead_adjust_years).")
+    overhead_floor: float = _p(0.3, 0.0, 1.0, "share of the full back office", "mutual",
+                               "assumption: governance, finance and audit a going concern "
+                               "keeps whatever its size",
+                               "Share of the full back office a mutual keeps however small "
+                               "its core contract; a mutual without one winds down unless its "
+                               "other net income covers wind_down_threshold x this.")
+    overhead_fixed_share: float = _p(0.5, 0.0, 1.0, "share of the back office", "mutual",
+                                     f"{SEED_RSA} §4.3 (back-office functions); assumption: "
+                                     "premises, systems and governance do not follow the "
+                                     "volume a council buys",
+                                     "Share of the back office that budget cuts do not "
+                                     "shrink (the rest follows the council's budget).")
+    overhead_adjust_years: int = _p(2, 1, 20, "years", "mutual",
+                                    f"{SEED_RSA} §4.3 ('the impact on back-office functions'); "
+                                    "assumption: notice periods and leases of one to two years",
+                                    "Years over which the back office shrinks after a "
+                                    "contract or lot is lost (staff on the contract leave "
+                                    "with it at once under TUPE).")
     lot_overhead: float = _p(0.02, 0.0, 10.0, "GBP m per lot per year", "mutual",
                              f"{SEED_RSA} §4.3 (back-office functions); assumption: a share "
                              "of a contract manager per contract",
@@ -433,9 +482,18 @@ class Scenario:
     dowry: float = _p(0.08, 0.0, 5.0, "share of V0", "mutual",
                       f"{SEED_GOV} para 54 ('finance ... in short supply'); assumption",
                       "Reserves at spin-out.")
-    credit_limit: float = _p(0.10, 0.0, 5.0, "share of annual income", "mutual",
-                             f"{SEED_GOV} para 54; assumption",
-                             "Overdraft before the mutual is insolvent.")
+    credit_facility: float = _p(0.10, 0.0, 5.0, "share of V0", "mutual",
+                                f"{SEED_GOV} para 54 ('finance ... in short supply'); "
+                                "assumption: an overdraft of about five weeks' turnover",
+                                "Unsecured borrowing on the service's baseline value; with "
+                                "asset_collateral, the liquidity a mutual can fall to before "
+                                "it is insolvent (it does not vanish with a contract).")
+    asset_collateral: float = _p(0.5, 0.0, 1.0, "share of asset value", "mutual",
+                                 f"{SEED_GOV} (an asset lock does 'not prevent a body from "
+                                 "borrowing against ... that asset'); assumption: loan-to-"
+                                 "value of secured lending to small firms",
+                                 "Share of transferred assets' value a mutual can borrow "
+                                 "against (locked or not).")
     quality_initial: float = _p(0.62, 0.0, 1.0, "score", "mutual", "assumption",
                                 "Service quality at proposal.")
     social_value_reactive: float = _p(0.50, 0.0, 1.0, "score", "mutual",
@@ -456,6 +514,22 @@ class Scenario:
                              "interests when governance lacks citizens.")
     adjust_rate: float = _p(0.25, 0.0, 1.0, "1/year", "mutual", "assumption",
                             "Share of the gap to target quality/social value closed per year.")
+    quality_capability_effect: float = _p(0.2, 0.0, 1.0, "score per unit capability",
+                                          "mutual", "assumption",
+                                          "Rise of the target quality per unit of business "
+                                          "capability above quality_capability_pivot.")
+    quality_capability_pivot: float = _p(0.3, 0.0, 1.0, "score", "mutual", "assumption",
+                                         "Capability at which the target quality is "
+                                         "quality_initial (before engagement).")
+    quality_engagement_effect: float = _p(0.1, 0.0, 1.0, "score per unit engagement",
+                                          "mutual", f"{SEED_RSA} §4.1; assumption",
+                                          "Rise of the target quality per unit of citizens' "
+                                          "engagement.")
+    social_value_governance_effect: float = _p(0.2, 0.0, 1.0, "score", "mutual",
+                                               f"{SEED_RSA} §4.1 ('users ... embedded within "
+                                               "their governance structures'); assumption",
+                                               "Rise of the target social value per unit of "
+                                               "citizens' governance x engagement.")
 
     # --- income ---------------------------------------------------------------------------
     trading_start: float = _p(0.03, 0.0, 5.0, "share of V0 per year", "income",
@@ -465,6 +539,8 @@ class Scenario:
                                f"{SEED_RSA} §4.1 (diversifying revenue streams)"
                                "; calibrated: ABC posterior median (docs/CALIBRATION.md)",
                                "Trading growth rate at full capability.")
+    trading_noise: float = _p(0.05, 0.0, 1.0, "s.d. of growth per year", "income",
+                              "assumption", "Yearly noise in trading-income growth.")
     trading_cap: float = _p(0.5, 0.0, 10.0, "share of V0 per year", "income", "assumption",
                             "Ceiling of trading income (logistic growth).")
     trading_margin: float = _p(0.15, 0.0, 1.0, "share", "income", "assumption",
@@ -473,6 +549,17 @@ class Scenario:
                                           f"{SEED_RSA} §4.3 ('Against a backdrop of austerity "
                                           "and economic recession ... a huge challenge')",
                                           "Fall in trading growth in a recession year.")
+    recession_trading_cut: float = _p(0.15, 0.0, 1.0, "share of trading income", "income",
+                                      f"{SEED_RSA} §4.3 ('austerity and economic recession'); "
+                                      "assumption: a recession year's fall in discretionary "
+                                      "spending on the services a mutual sells",
+                                      "Trading income lost in a recession year after its "
+                                      "costs are committed (the loss persists).")
+    volume_shock_sd: float = _p(0.03, 0.0, 0.5, "s.d. of volume", "income",
+                                "assumption: year-to-year variation in call-off volumes of "
+                                "demand-led services",
+                                "Yearly shock to the volume of the core contract the council "
+                                "pays for; staff costs are committed on the contracted volume.")
     citizen_demand_effect: float = _p(0.06, 0.0, 2.0, "1/year", "income",
                                       f"{SEED_RSA} §4.1 (community networks)",
                                       "Trading growth per unit of citizen support.")
@@ -502,14 +589,21 @@ class Scenario:
                               f"{SEED_RSA} §4.3 'culture change and upskilling'"
                               "; calibrated: ABC posterior median (docs/CALIBRATION.md)",
                               "Share of the capability gap closed per year by learning.")
+    capability_noise: float = _p(0.02, 0.0, 0.5, "s.d. per year", "capability", "assumption",
+                                 "Yearly noise in business capability.")
     competition_learning: float = _p(0.02, 0.0, 1.0, "1/year", "capability", "assumption",
                                      "Extra learning while exposed to competition.")
     support_effect: float = _p(0.08, 0.0, 1.0, "1/year", "capability",
                                f"{SEED_RSA} §6 (Swedish business advisory teams)",
-                               "Extra capability gap closed per year at full support.")
+                               "Extra capability gap closed per year at full support, "
+                               "while the support acts (business_support_years).")
     mentoring_effect: float = _p(0.05, 0.0, 1.0, "1/year", "capability",
                                  f"{SEED_RSA} §6 ('mentoring' agreements)",
-                                 "Extra capability gap closed per year under mentoring clauses.")
+                                 "Extra capability gap closed per year by a mentored mutual.")
+    mentoring_years: int = _p(5, 0, 50, "years", "capability",
+                              f"{SEED_RSA} §6 ('a fledgling mutual'); assumption",
+                              "Years after spin-out a mutual counts as fledgling and can be "
+                              "mentored by a provider holding one of its council's contracts.")
 
     # --- council and economy -------------------------------------------------------------
     austerity_rate: float = _p(0.02, 0.0, 0.5, "1/year", "council",
@@ -553,12 +647,13 @@ class Scenario:
                                "follow their drivers.")
 
     # --- exits -----------------------------------------------------------------------------
-    wind_down_threshold: float = _p(1.0, 0.0, 10.0, "x fixed overhead", "exit",
+    wind_down_threshold: float = _p(1.0, 0.0, 10.0, "x kept overhead", "exit",
                                     f"{SEED_RSA} §4.3 ('losing that dependence on the core "
                                     "contract')",
                                     "After losing its core contract a mutual winds down unless "
-                                    "its other net income covers this multiple of its overhead.")
-    takeover_rate: float = _p(0.15, 0.0, 1.0, "1/year", "exit",
+                                    "its other net income covers this multiple of the back "
+                                    "office it keeps (overhead_floor x the full one).")
+    takeover_prob: float = _p(0.15, 0.0, 1.0, "1/year", "exit",
                               f"{SEED_GOV} ('if an organisation is bought out')",
                               "Chance per year that a mutual with negative reserves is taken "
                               "over.")
@@ -603,7 +698,10 @@ FIELD_NAMES = tuple(FIELDS)
 
 # Scenario keys that were renamed: old name -> new name. An old key in a scenario file,
 # an experiment or ``Scenario.replace`` gets one line naming the new key (ODD.md lists both).
-RENAMED: dict[str, str] = {}
+RENAMED: dict[str, str] = {
+    "credit_limit": "credit_facility",   # now a share of V0, not of this year's income
+    "takeover_rate": "takeover_prob",    # a yearly probability
+}
 
 
 def renamed_error(name: str, source: str | None = None) -> InputError | None:

@@ -57,9 +57,10 @@ class Layout:
             sc.citizens_per_council
         return Layout(
             uniform=(("propose", (m,)), ("prep", (m,)), ("shock", (c,)), ("recession", (1,)),
-                     ("external", (m,)), ("grant", (m,)), ("takeover", (m,))),
+                     ("external", (m,)), ("grant", (m,)), ("takeover", (m,)),
+                     ("pension", (m,))),
             normal=(("trading", (m,)), ("capability", (m,)), ("citizen", (c, k)),
-                    ("appraisal", (m,))),
+                    ("appraisal", (m,)), ("pay", (m,)), ("volume", (m,))),
             n_keys=m, bidders=b, lots=sc.lots, local=sc.local_bidders,
         )
 
@@ -79,14 +80,15 @@ class Layout:
 # One replication's random numbers for one year, as named views (shapes for M slots,
 # C councils, K citizens per council, B bidders, L lots):
 #   uniforms  propose (M,) prep (M,) shock (C,) recession (1,) external (M,) grant (M,)
-#             takeover (M,)
+#             takeover (M,) pension (M,)
 #   normals   trading (M,) capability (M,) citizen (C*K,) (council-major) appraisal (M,)
+#             pay (M,) volume (M,)
 #   keys      (M,) uint64 tender keys
 #   bid, score: hand-set tender numbers for tests, (M, B) and (M, B+1, L); with zero rows
 #             (the normal case) each tendered slot expands its key instead.
 Draws = namedtuple("Draws", ("propose", "prep", "shock", "recession", "external", "grant",
                              "takeover", "trading", "capability", "citizen", "appraisal",
-                             "keys", "bid", "score"))
+                             "keys", "bid", "score", "pension", "pay", "volume"))
 
 
 @kernel_inline
@@ -109,7 +111,9 @@ def split_year(u: np.ndarray, z: np.ndarray, keys: np.ndarray, C: int, M: int, B
     o += M
     takeover = u[o:o + M]
     o += M
-    n_citizens = z.shape[0] - 3 * M
+    pension = u[o:o + M]
+    o += M
+    n_citizens = z.shape[0] - 5 * M
     q = 0
     trading = z[q:q + M]
     q += M
@@ -118,9 +122,13 @@ def split_year(u: np.ndarray, z: np.ndarray, keys: np.ndarray, C: int, M: int, B
     citizen = z[q:q + n_citizens]
     q += n_citizens
     appraisal = z[q:q + M]
+    q += M
+    pay = z[q:q + M]
+    q += M
+    volume = z[q:q + M]
     return Draws(propose, prep, shock, recession, external, grant, takeover, trading,
                  capability, citizen, appraisal, keys, np.empty((0, B)),
-                 np.empty((0, B + 1, L)))
+                 np.empty((0, B + 1, L)), pension, pay, volume)
 
 
 if JIT_DISABLED:
@@ -143,8 +151,8 @@ else:
 @kernel_jit
 def draw_year(gen: np.random.Generator, C: int, M: int, K: int, B: int, L: int) -> Draws:
     """One year's numbers for one replication: uniforms, then normals, then tender keys."""
-    u = gen.random(5 * M + C + 1)
-    z = gen.standard_normal(3 * M + C * K)
+    u = gen.random(6 * M + C + 1)
+    z = gen.standard_normal(5 * M + C * K)
     keys = draw_keys(gen, M)
     return split_year(u, z, keys, C, M, B, L)
 

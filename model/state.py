@@ -25,9 +25,17 @@ TRADING = (PROTECTED, COMPETING)
 REACTIVE, STRATEGIC = 0, 1
 ORIGIN_NAMES = ("reactive", "strategic")
 
-# Exit causes (0 = none / censored).
-NO_EXIT, INSOLVENCY, WIND_DOWN, TAKEOVER = range(4)
-CAUSE_NAMES = ("", "insolvency", "wind_down", "takeover")
+# Exit causes (0 = none / censored), each named by the mechanism that caused it
+# (ODD 'Exits'): insolvency from a structural deficit (cost position, price, austerity);
+# wind-down without a core contract; takeover; insolvency that would not have happened
+# without the shocks to costs (pay drift, pension revaluations) or to income (volumes,
+# trading income in a recession) since spin-out; insolvency after losing the core contract.
+(NO_EXIT, INSOLVENCY, WIND_DOWN, TAKEOVER, INSOLVENCY_COST_SHOCK, INSOLVENCY_INCOME_SHOCK,
+ INSOLVENCY_LOST_CONTRACT) = range(7)
+CAUSE_NAMES = ("", "insolvency", "wind_down", "takeover", "insolvency_cost_shock",
+               "insolvency_income_shock", "insolvency_lost_contract")
+INSOLVENCIES = (INSOLVENCY, INSOLVENCY_COST_SHOCK, INSOLVENCY_INCOME_SHOCK,
+                INSOLVENCY_LOST_CONTRACT)
 
 # Outcome of the Teckal phase.
 INC_NONE, INC_SPUN_OUT, INC_TAKEN_BACK = range(3)
@@ -46,7 +54,7 @@ class State:
     propensity: np.ndarray          # (R, C, K) fixed propensity to engage
     engagement: np.ndarray          # (R, C, K)
     satisfaction: np.ndarray        # (R, C, K)
-    support: np.ndarray             # (R, C, K) support for the council's mutuals
+    citizen_support: np.ndarray     # (R, C, K) citizens' support for the council's mutuals
     # private bidders
     firm_cost: np.ndarray           # (R, B) unit-cost factor (x private_unit_cost)
     firm_quality: np.ndarray        # (R, B)
@@ -77,13 +85,18 @@ class State:
     quality: np.ndarray             # (R, M) [0, 1]
     social_value: np.ndarray        # (R, M) [0, 1]
     governance: np.ndarray          # (R, M) citizens' share of governance
-    trading: np.ndarray             # (R, M) trading income, GBP m/yr
+    trading_income: np.ndarray      # (R, M) trading income, GBP m/yr
     external: np.ndarray            # (R, M) contracts-elsewhere income, GBP m/yr
     tenders: np.ndarray             # (R, M) core tenders faced
     tender_wins: np.ndarray         # (R, M) core tenders won (any lot)
     parent_share: np.ndarray        # (R, M) parent-council share of income, last trading year
     income: np.ndarray              # (R, M) total income in the last active year, GBP m
     costs: np.ndarray               # (R, M) total costs in the last active year, GBP m
+    cost_position: np.ndarray       # (R, M) unit-cost factor drawn at set-up (1 = average)
+    cost_drift: np.ndarray          # (R, M) change of the unit-cost factor since spin-out
+    overhead: np.ndarray            # (R, M) back-office overhead, GBP m/yr
+    cost_shock_loss: np.ndarray     # (R, M) reserves lost to cost shocks since spin-out, GBP m
+    income_shock_loss: np.ndarray   # (R, M) reserves lost to income shocks since spin-out, GBP m
 
     @property
     def shape(self) -> tuple[int, int]:

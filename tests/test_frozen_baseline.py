@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from mutualsim import Scenario, simulate
+from mutualsim.state import CAUSE_NAMES
 
 FILE = Path(__file__).with_name("data") / "frozen_baseline.json"
 REPLICATIONS, SEED = 50, 0
@@ -38,7 +39,7 @@ def key_outputs(histories: pd.DataFrame, panel: pd.DataFrame) -> dict:
         "duration_years": int(spun["duration_years"].sum()),
         "spinout_year": int(spun["spinout_year"].sum()),
     }
-    for cause in ("insolvency", "wind_down", "takeover"):
+    for cause in CAUSE_NAMES[1:]:
         counts[f"exits_{cause}"] = int((histories["exit_cause"] == cause).sum())
     stages = histories["final_stage"].astype(str)  # stages that occur (not empty categories)
     for stage, n in stages.value_counts().sort_index().items():

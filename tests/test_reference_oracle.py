@@ -49,6 +49,15 @@ SCENARIOS = {
     "contracts": SMALL.replace(lots=3, protection_years_spread=2, contract_years_spread=3,
                                extension_prob=0.6, max_extensions=2, break_threshold=0.6,
                                break_clause_prob=0.3, local_capacity=0.4, lot_overhead=0.05),
+    # Hard finances: every shock large, short business support, a slow back office and
+    # assets that secure credit, so every exit cause and branch of the accounts is taken.
+    "finance_shocks": SMALL.replace(cost_position_sd=0.1, pay_drift_sd=0.03,
+                                    pension_shock_prob=0.5, volume_shock_sd=0.15,
+                                    recession_trading_cut=0.6, trading_start=0.15,
+                                    dowry=0.02, business_support_years=1,
+                                    overhead_adjust_years=3, overhead_fixed_share=0.2,
+                                    asset_transfer=0.5, mentoring_clauses=True,
+                                    mentoring_years=2, lots=2),
     # Paths the others rarely take: incubation straight into competition, no asset lock.
     "edge": SMALL.replace(incubation_years=1, protection_years=0, asset_lock=False, lots=2,
                           recession_start=False, takeback_threshold=0.6),

@@ -248,7 +248,8 @@ def test_social_value_weight_helps_the_mutual(tiny):
 def test_reserves_change_by_income_minus_costs(tiny):
     k, _, st = fresh(tiny)
     trading_mutual(st, 0, stage=COMPETING, reserves=0.3)
-    st.trading[0, 0], st.external[0, 0] = 0.2, 0.4
+    st.trading_income[0, 0], st.external[0, 0] = 0.2, 0.4
+    st.recession[:] = False            # no recession cut of trading income this year
     before = st.reserves.copy()
     settle_accounts(st.arrays(), 0, k, make_draws(tiny, grant=0.0), st.year, NO_CITIZENS,
                     NO_CITIZENS, ledger(st))
@@ -270,10 +271,10 @@ def test_no_grants_while_incubating(tiny):
 def test_teckal_caps_outside_income(tiny):
     k, _, st = fresh(tiny)
     trading_mutual(st, 0, stage=INCUBATING)
-    st.trading[0, 0] = 5.0 * st.v0[0, 0]
+    st.trading_income[0, 0] = 5.0 * st.v0[0, 0]
     grow_income(st.arrays(), 0, k, make_draws(tiny), NO_CITIZENS, led := ledger(st))
     core = st.core_price[0, 0] * st.core_volume[0, 0]
-    outside = st.trading[0, 0] + st.external[0, 0]
+    outside = st.trading_income[0, 0] + st.external[0, 0]
     assert core / (core + outside) == pytest.approx(tiny.teckal_activity_limit)
     assert led[Flow.teckal_capped] == 1
 
@@ -285,7 +286,7 @@ def test_teckal_company_wins_outside_contracts_up_to_the_limit(tiny):
         sc = tiny.replace(teckal_activity_limit=limit)
         k, _, st = fresh(sc)
         trading_mutual(st, 0, stage=INCUBATING)
-        st.trading[0, 0] = 0.01 * st.v0[0, 0]
+        st.trading_income[0, 0] = 0.01 * st.v0[0, 0]
         grow_income(st.arrays(), 0, k, make_draws(sc, external=0.0), NO_CITIZENS,
                     led := ledger(st))
         won = sc.external_size * st.v0[0, 0]
@@ -300,12 +301,12 @@ def test_recession_depresses_trading(tiny):
     for r in range(2):
         st.stage[r, 0] = COMPETING
         st.capability[r, 0] = 0.5
-        st.trading[r, 0] = 0.1
+        st.trading_income[r, 0] = 0.1
         st.v0[r, 0] = st.v0[0, 0]
     st.recession[:] = [False, True]
     for r in range(2):
         grow_income(st.arrays(), r, k, make_draws(tiny), NO_CITIZENS, ledger(st))
-    assert st.trading[1, 0] < st.trading[0, 0]
+    assert st.trading_income[1, 0] < st.trading_income[0, 0]
 
 
 # --- capability ---------------------------------------------------------------------------
@@ -317,14 +318,14 @@ def test_support_and_incubation_speed_learning(tiny):
         k, _, st = fresh(sc)
         trading_mutual(st, 0, stage=stage)
         st.capability[0, 0] = 0.3
-        learn(st.arrays(), 0, k, make_draws(sc))
+        learn(st.arrays(), 0, k, make_draws(sc), st.year)
         results.append(st.capability[0, 0])
     assert results[0] < results[1] < results[2]
 
 
 # --- exits --------------------------------------------------------------------------------
 def test_exit_causes_and_aftermath(tiny):
-    sc = tiny.replace(takeover_rate=1.0, asset_lock=False)
+    sc = tiny.replace(takeover_prob=1.0, asset_lock=False)
     k, _, st = fresh(sc)
     trading_mutual(st, 0, reserves=-10.0)                    # insolvent, still has service
     trading_mutual(st, 1, volume=0.0, reserves=0.5)          # lost core, little else
@@ -343,7 +344,7 @@ def test_exit_causes_and_aftermath(tiny):
 
 
 def test_asset_lock_preserves_assets_and_deters_takeover(tiny):
-    sc = tiny.replace(takeover_rate=0.5, asset_lock=True, asset_lock_deterrence=1.0)
+    sc = tiny.replace(takeover_prob=0.5, asset_lock=True, asset_lock_deterrence=1.0)
     k, _, st = fresh(sc)
     trading_mutual(st, 0, volume=0.0, reserves=0.5)
     st.assets[0, 0] = 0.2
@@ -359,10 +360,10 @@ def test_teckal_cap_uses_this_years_contract_after_a_budget_cut(tiny):
     """The cap is judged on the budget-indexed contract the company is paid this year."""
     k, _, st = fresh(tiny)
     trading_mutual(st, 0, stage=INCUBATING)          # last year's volume: v0
-    st.trading[0, 0] = 5.0 * st.v0[0, 0]
+    st.trading_income[0, 0] = 5.0 * st.v0[0, 0]
     st.budget[0, 0] = 0.7                            # this year's contract is 30% smaller
     grow_income(st.arrays(), 0, k, make_draws(tiny), NO_CITIZENS, led := ledger(st))
     assert led[Flow.teckal_capped] == 1
     core = st.core_price[0, 0] * st.v0[0, 0] * 0.7
-    outside = st.trading[0, 0] + st.external[0, 0]
+    outside = st.trading_income[0, 0] + st.external[0, 0]
     assert core / (core + outside) == pytest.approx(tiny.teckal_activity_limit)

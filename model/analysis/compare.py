@@ -66,10 +66,15 @@ DISPLAY_NAMES: dict[str, str] = {
 }
 HORIZONS = (5, 10, 15)
 TAU = 15
-#: Exit causes in code order (1 insolvency, 2 wind_down, 3 takeover).
+#: Exit causes in code order (1 insolvency, 2 wind_down, 3 takeover, 4-6 insolvency by the
+#: shock that caused it).
 CAUSES: tuple[str, ...] = tuple(CAUSE_NAMES[1:])
-CAUSE_LABELS = {"insolvency": "Insolvency", "wind_down": "Wound down",
-                "takeover": "Taken over", "taken_back": "Taken back in-house"}
+CAUSE_LABELS = {"insolvency": "Insolvency (structural deficit)", "wind_down": "Wound down",
+                "takeover": "Taken over",
+                "insolvency_cost_shock": "Insolvency after cost shocks",
+                "insolvency_income_shock": "Insolvency after income shocks",
+                "insolvency_lost_contract": "Insolvency after a lost contract",
+                "taken_back": "Taken back in-house"}
 #: Where survival time starts, as the table says it.
 ORIGIN_LABELS = {"spinout": "spin-out", "incubation": "start of incubation"}
 

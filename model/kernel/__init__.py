@@ -61,7 +61,7 @@ def step_rules(st: Arrays, r: int, k: Context, d: Draws, t: int, panel: np.ndarr
     led = new_ledger()
     update_economy(st, r, k, d, t)
     update_citizens(st, r, k, d)
-    engagement, support = council_means(st, r, k)
+    engagement, citizen_support = council_means(st, r, k)
 
     preparing = st.stage[r] == PROPOSED
     spun_before = st.spinout_year[r] >= 0
@@ -70,11 +70,11 @@ def step_rules(st: Arrays, r: int, k: Context, d: Draws, t: int, panel: np.ndarr
     decide_incubation(st, r, k, d, year, led)
     led[Flow.spinouts] += np.sum((st.spinout_year[r] >= 0) & ~spun_before)
 
-    run_tenders(st, r, k, d, year, support, engagement, led)
-    grow_income(st, r, k, d, support, led)
-    settle_accounts(st, r, k, d, year, support, engagement, led)
+    run_tenders(st, r, k, d, year, citizen_support, engagement, led)
+    grow_income(st, r, k, d, citizen_citizen_support, led)
+    settle_accounts(st, r, k, d, year, citizen_support, engagement, led)
     charge_lot_overheads(st, r, k, led)
-    learn(st, r, k, d)
+    learn(st, r, k, d, year)
     drift_quality(st, r, k, engagement)
     apply_exits(st, r, k, d, year, led)
     record(st, r, k, led, t, panel)

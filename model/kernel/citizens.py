@@ -38,7 +38,7 @@ def update_citizens(st: Arrays, r: int, k: Context, d: Draws) -> None:
     quality of the council's services, support to a mix of both where the council has a
     trading mutual (else to zero).
 
-    Shapes: ``st.engagement``, ``st.satisfaction``, ``st.support``, ``st.propensity``
+    Shapes: ``st.engagement``, ``st.satisfaction``, ``st.citizen_support``, ``st.propensity``
     (R, C, K), all in [0, 1]; changes row ``r`` of the first three. Draws: ``d.citizen``
     (C*K,) normals. No ledger entries. ODD 'Citizens'.
     """
@@ -63,15 +63,16 @@ def update_citizens(st: Arrays, r: int, k: Context, d: Draws) -> None:
             s_ = s_ + a * (q - s_)
             st.satisfaction[r, c, i] = s_
             target_s = 0.5 * s_ + 0.5 * e if has_mutual else 0.0
-            st.support[r, c, i] = st.support[r, c, i] + a * (target_s - st.support[r, c, i])
+            st.citizen_support[r, c, i] += a * (target_s - st.citizen_support[r, c, i])
 
 
 @kernel_jit
 def council_means(st: Arrays, r: int, k: Context) -> tuple[np.ndarray, np.ndarray]:
-    """Mean engagement and mean support of each council's citizens, (C,) each, in [0, 1]."""
+    """Mean engagement and mean support of each council's citizens (``citizen_support``),
+    (C,) each, in [0, 1]."""
     engagement = np.empty(k.C)
-    support = np.empty(k.C)
+    citizen_support = np.empty(k.C)
     for c in range(k.C):
         engagement[c] = mean(st.engagement[r, c])
-        support[c] = mean(st.support[r, c])
-    return engagement, support
+        citizen_support[c] = mean(st.citizen_support[r, c])
+    return engagement, citizen_support

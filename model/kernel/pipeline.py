@@ -123,7 +123,7 @@ def start_incubation(st: Arrays, r: int, k: Context, m: int, year: int) -> None:
     st.core_volume[r, m] = v0 * st.budget[r, m // k.S]
     st.core_price[r, m] = 1.0
     st.reserves[r, m] = k.dowry * v0
-    st.trading[r, m] = k.trading_start * v0
+    st.trading_income[r, m] = k.trading_start * v0
 
 
 @kernel_inline
@@ -217,7 +217,7 @@ def spin_out(st: Arrays, r: int, k: Context, m: int, year: int, incubated: bool,
         st.incubation_outcome[r, m] = INC_SPUN_OUT
     else:
         st.reserves[r, m] = k.dowry * v0
-        st.trading[r, m] = k.trading_start * v0
+        st.trading_income[r, m] = k.trading_start * v0
     st.core_volume[r, m] = v0 * st.budget[r, m // k.S]
     saving = 1.0 - k.reactive_saving if st.origin[r, m] == REACTIVE else 1.0
     st.core_price[r, m] = k.initial_price * saving

@@ -36,7 +36,7 @@ from ..rng import (
 )
 from ..state import COMPETING, Arrays
 from .context import Context, Flow, is_trading, total
-from .finance import unit_cost
+from .finance import cost_factor, unit_cost
 
 
 @kernel_inline
@@ -199,7 +199,8 @@ def tender(st: Arrays, r: int, k: Context, m: int, year: int, support: float,
 
     # Mutual's bid: cost plus back-office overhead and the overhead of lots beyond the
     # first spread over the volume, capped at the ceiling.
-    u_m = unit_cost(k, st.capability[r, m], support * engagement)
+    u_m = unit_cost(k, st.capability[r, m], support * engagement) * cost_factor(
+        st.cost_position[r, m], st.cost_drift[r, m])
     overheads = k.backoffice_overhead * v0 + k.lot_overhead * (L - 1)
     bid_m = min((u_m + overheads / volume) * (1.0 + k.mutual_margin), ceiling)
     best = bid_m if mutual_bids else math.inf

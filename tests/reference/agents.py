@@ -29,9 +29,6 @@ BUDGET_FLOOR = 0.2
 ENGAGEMENT_NOISE = 0.05
 INHOUSE_QUALITY_DRIFT = 0.1
 INHOUSE_SOCIAL_VALUE = 0.45
-TRADING_NOISE = 0.05
-CAPABILITY_NOISE = 0.02
-SUPPORTED_YEARS = 5
 
 
 def clip(x: float, lo: float, hi: float) -> float:
@@ -53,7 +50,8 @@ class Council(mesa.Agent):
         self.service_quality = 0.0
         self.has_trading_mutual = False
         self.engagement = 0.0
-        self.support = 0.0
+        self.citizen_support = 0.0
+        self.has_provider_contract = False
 
     def cut_budget(self) -> None:
         """Austerity for a number of years, plus an occasional council-level shock."""
@@ -70,11 +68,16 @@ class Council(mesa.Agent):
         self.service_quality = total / len(self.services)
         self.has_trading_mutual = any(s.stage in TRADING for s in self.services)
 
+    def survey_providers(self) -> None:
+        """Whether a large provider holds one of its contracts (after this year's tenders):
+        under mentoring clauses it mentors the council's fledgling mutuals."""
+        self.has_provider_contract = any(s.private_value > 0 for s in self.services)
+
     def poll_citizens(self) -> None:
         """Mean engagement and support of its citizens, after they responded this year."""
         n = len(self.citizens)
         self.engagement = sum(c.engagement for c in self.citizens) / n
-        self.support = sum(c.support for c in self.citizens) / n
+        self.citizen_support = sum(c.support for c in self.citizens) / n
 
 
 class Citizen(mesa.Agent):

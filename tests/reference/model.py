@@ -44,6 +44,7 @@ PHASES: tuple[tuple[type[mesa.Agent], str], ...] = (
     (Mutual, "prepare"),
     (Mutual, "end_incubation"),
     (Mutual, "face_tender"),
+    (Council, "survey_providers"),
     (Mutual, "grow_income"),
     (Mutual, "settle_accounts"),
     (Mutual, "pay_lot_overhead"),
@@ -102,12 +103,13 @@ class ReferenceMarket(mesa.Model):
         z_cap = g.standard_normal(C * S).tolist()
         z_firm = g.standard_normal((4, B)).tolist()
         z_cit = g.standard_normal((C, K)).tolist()
+        z_cost = g.standard_normal(C * S).tolist()
         self.councils_in_order = [Council(self, c) for c in range(C)]
         self.mutuals_in_order: list[Mutual] = []
         for m in range(C * S):
             council = self.councils_in_order[m // S]
             v0 = p.contract_value * math.exp(p.contract_value_sdlog * z_v0[m])
-            mutual = Mutual(self, m, council, v0, z_cap[m])
+            mutual = Mutual(self, m, council, v0, z_cap[m], z_cost[m])
             council.services.append(mutual)
             self.mutuals_in_order.append(mutual)
         self.bidders_in_order = [PrivateBidder(self, b, tuple(z[b] for z in z_firm))

@@ -17,7 +17,6 @@ from mutualsim.rng import BREAK, CONTRACT_LENGTH, EXTENSION, PROTECTION
 from .agents import (
     ABANDONED,
     ACTIVE,
-    CAPABILITY_NOISE,
     COMPETING,
     EXITED,
     IN_HOUSE,
@@ -28,10 +27,8 @@ from .agents import (
     PROTECTED,
     REACTIVE,
     STRATEGIC,
-    SUPPORTED_YEARS,
     TAKEN_BACK,
     TRADING,
-    TRADING_NOISE,
     Council,
     PrivateBidder,
     clip,
@@ -52,7 +49,7 @@ class Mutual(mesa.Agent):
     model: ReferenceMarket
 
     def __init__(self, model: ReferenceMarket, index: int, council: Council, v0: float,
-                 cap0: float) -> None:
+                 cap0: float, z_cost: float) -> None:
         super().__init__(model)
         self.index, self.council, self.v0, self.cap0 = index, council, v0, cap0
         self.stage = IN_HOUSE
@@ -65,9 +62,14 @@ class Mutual(mesa.Agent):
         self.core_volume = self.core_price = self.private_value = 0.0
         self.reserves = self.assets = 0.0
         self.capability = self.quality = self.social_value = self.governance = 0.0
-        self.trading = self.external = 0.0
+        self.trading_income = self.external = 0.0
         self.tenders = self.tender_wins = 0
         self.parent_share = self.income = self.costs = 0.0
+        p = model.params
+        self.cost_position = clip(1.0 + p.cost_position_sd * z_cost, 0.5, 1.5)
+        self.cost_drift = 0.0
+        self.back_office = p.backoffice_overhead * v0
+        self.cost_shock_loss = self.income_shock_loss = 0.0
 
     # --- helpers -------------------------------------------------------------------------------
     @property
@@ -83,15 +85,31 @@ class Mutual(mesa.Agent):
             return p.private_quality
         return p.quality_initial - INHOUSE_QUALITY_DRIFT * (1.0 - self.council.budget)
 
-    def unit_cost(self) -> float:
-        """Variable cost per unit: pensions up, capability and volunteers down."""
+    def average_unit_cost(self) -> float:
+        """An average mutual's variable cost per unit: pensions up, capability and
+        volunteers down."""
         p, c = self.model.params, self.council
-        volunteers = p.volunteering_saving * (c.support * c.engagement)
+        volunteers = p.volunteering_saving * (c.citizen_support * c.engagement)
         return ((1.0 - p.backoffice_overhead) * (1.0 + p.pension_overhead)
                 * (1.0 - p.efficiency_max * self.capability) - volunteers)
 
+    def cost_factor(self) -> float:
+        """Its own cost position at spin-out plus the drift since (pay, pensions)."""
+        return max(self.cost_position + self.cost_drift, 0.0)
+
+    def unit_cost(self) -> float:
+        """This mutual's variable cost per unit."""
+        return self.average_unit_cost() * self.cost_factor()
+
     def overhead(self) -> float:
+        """The full back office of the service (what the tender bid spreads)."""
         return self.model.params.backoffice_overhead * self.v0
+
+    def business_support_acts(self) -> bool:
+        """The council's business support reaches it (and is paid for) this year."""
+        p = self.model.params
+        return (self.stage == INCUBATING
+                or self.model.year - self.spinout_year < p.business_support_years)
 
     # --- pipeline ------------------------------------------------------------------------------
     def consider_proposal(self) -> None:
@@ -148,7 +166,7 @@ class Mutual(mesa.Agent):
         self.core_volume = self.v0 * self.council.budget
         self.core_price = 1.0
         self.reserves = p.dowry * self.v0
-        self.trading = p.trading_start * self.v0
+        self.trading_income = p.trading_start * self.v0
 
     def viability(self, capability: float, quality: float, standing: float) -> float:
         """The appraisal's score of one option: weighted capability, quality, standing."""
@@ -198,7 +216,7 @@ class Mutual(mesa.Agent):
             self.incubation = "spun_out"
         else:
             self.reserves = p.dowry * self.v0
-            self.trading = p.trading_start * self.v0
+            self.trading_income = p.trading_start * self.v0
         discount = 1.0 - p.reactive_saving if self.origin == REACTIVE else 1.0
         self.core_volume = self.v0 * self.council.budget
         self.core_price = p.initial_price * discount
@@ -376,22 +394,22 @@ class Mutual(mesa.Agent):
     def grow_income(self) -> None:
         """Contracts elsewhere come and go; trading income grows logistically."""
         m, p = self.model, self.model.params
-        trading, incubating = self.stage in TRADING, self.stage == INCUBATING
-        if trading or incubating:   # a Teckal company explores outside income too
+        independent, incubating = self.stage in TRADING, self.stage == INCUBATING
+        if independent or incubating:   # a Teckal company explores outside income too
             win = m.u["external"][self.index] < p.external_win_rate * self.capability
             self.external = (self.external * (1.0 - p.external_churn)
                              + (p.external_size * self.v0 if win else 0.0))
         else:
             self.external = 0.0
-        if not (trading or incubating):
+        if not (independent or incubating):
             return
         growth = (p.trading_growth * self.capability
-                  + p.citizen_demand_effect * self.council.support
+                  + p.citizen_demand_effect * self.council.citizen_support
                   - (p.recession_trading_penalty if m.recession else 0.0)
-                  + TRADING_NOISE * m.n["trading"][self.index])
+                  + p.trading_noise * m.n["trading"][self.index])
         cap = max(p.trading_cap * self.v0, 1e-12)
-        self.trading = max(self.trading + growth * self.trading * (1.0 - self.trading / cap),
-                           0.0)
+        trade = self.trading_income
+        self.trading_income = max(trade + growth * trade * (1.0 - trade / cap), 0.0)
         if incubating:
             self.respect_teckal_limit()
 
@@ -400,38 +418,70 @@ class Mutual(mesa.Agent):
         limit_share = self.model.params.teckal_activity_limit
         volume = self.v0 * self.council.budget   # this year's sheltered contract
         limit = self.core_price * volume * (1.0 - limit_share) / limit_share
-        outside = self.trading + self.external
+        outside = self.trading_income + self.external
         if outside > limit:
             scale = limit / max(outside, 1e-300)
-            self.trading, self.external = self.trading * scale, self.external * scale
+            self.trading_income, self.external = (self.trading_income * scale,
+                                                  self.external * scale)
             self.model.tally("teckal_capped", 1)
 
+    def shrink_back_office(self) -> float:
+        """The back office follows the share of its service's contract it holds: up at
+        once, down by at most the full back office / overhead_adjust_years a year, never
+        below overhead_floor of it."""
+        p = self.model.params
+        full = p.backoffice_overhead * self.v0 * (
+            p.overhead_fixed_share + (1.0 - p.overhead_fixed_share) * self.council.budget)
+        share = 1.0
+        if self.stage == COMPETING:
+            share = min(self.core_volume / max(self.v0 * self.council.budget, 1e-12), 1.0)
+        target = full * max(share, p.overhead_floor)
+        if target >= self.back_office:
+            self.back_office = target
+        else:
+            self.back_office = max(target, self.back_office - full / p.overhead_adjust_years)
+        return self.back_office
+
     def settle_accounts(self) -> None:
-        """Income minus costs into reserves; the council pays the contract and support."""
+        """Cost and income shocks, then income minus costs into reserves; the council pays
+        the contract and business support while it acts."""
         if self.stage not in (PROTECTED, COMPETING, INCUBATING):
             return
         m, p = self.model, self.model.params
-        trading = self.stage in TRADING
+        independent = self.stage in TRADING
         if self.stage in (PROTECTED, INCUBATING):  # sheltered contracts follow the budget
             self.core_volume = self.v0 * self.council.budget
-        core = self.core_price * self.core_volume
+        pension = p.pension_shock_size if m.u["pension"][self.index] < p.pension_shock_prob \
+            else 0.0
+        self.cost_drift = self.cost_drift + p.pay_drift_sd * m.n["pay"][self.index] + pension
+        average = self.average_unit_cost()
+        staff = self.cost_factor() * average * self.core_volume   # TUPE: goes with the contract
+        billed = self.core_volume * max(1.0 + p.volume_shock_sd * m.n["volume"][self.index], 0.0)
+        core = self.core_price * billed
+        planned = self.trading_income
+        if m.recession:
+            self.trading_income = planned * (1.0 - p.recession_trading_cut)
         grant = (p.grant_size * self.v0
-                 if trading and m.u["grant"][self.index] < p.grant_prob else 0.0)
-        income = core + self.external + self.trading + grant
-        costs = (self.unit_cost() * self.core_volume
+                 if independent and m.u["grant"][self.index] < p.grant_prob else 0.0)
+        back_office = self.shrink_back_office()
+        income = core + self.external + self.trading_income + grant
+        costs = (staff
                  + self.external / (1.0 + p.external_margin)
-                 + self.trading * (1.0 - p.trading_margin)
-                 + self.overhead())
+                 + planned * (1.0 - p.trading_margin)
+                 + back_office)
         self.income, self.costs = income, costs
         self.reserves = self.reserves + (income - costs)
         self.parent_share = core / max(income, 1e-12)
-        if trading:
+        self.cost_shock_loss += self.cost_drift * average * self.core_volume
+        self.income_shock_loss += (self.core_price * (self.core_volume - billed)
+                                   + (planned - self.trading_income))
+        if independent:
             m.tally("core_income", core)
             m.tally("external_income", self.external)
-            m.tally("trading_income", self.trading)
+            m.tally("trading_income", self.trading_income)
             m.tally("grant_income", grant)
         m.tally("council_spend", core)
-        if not trading or m.year - self.spinout_year < SUPPORTED_YEARS:
+        if self.business_support_acts():
             m.tally("council_spend", p.support_cost * p.support_level * self.v0)
 
     # --- capability and quality ----------------------------------------------------------------
@@ -439,15 +489,19 @@ class Mutual(mesa.Agent):
         if self.stage not in ACTIVE:
             return
         m, p = self.model, self.model.params
-        rate = p.learning_rate + p.support_effect * p.support_level
+        rate = p.learning_rate
+        if self.business_support_acts():
+            rate += p.support_effect * p.support_level
         if self.stage == INCUBATING:
             rate += p.incubation_learning
         if self.stage == COMPETING:
             rate += p.competition_learning
-        if p.mentoring_clauses and self.stage in TRADING:
+        if (p.mentoring_clauses and self.stage in TRADING
+                and m.year - self.spinout_year < p.mentoring_years
+                and self.council.has_provider_contract):
             rate += p.mentoring_effect
         new = (self.capability + (1.0 - self.capability) * rate
-               + CAPABILITY_NOISE * m.n["capability"][self.index])
+               + p.capability_noise * m.n["capability"][self.index])
         self.capability = clip(new, 0.0, 1.0)
 
     def drift_quality(self) -> None:
@@ -458,8 +512,12 @@ class Mutual(mesa.Agent):
         e = self.council.engagement
         base_sv = (p.social_value_strategic if self.origin == STRATEGIC
                    else p.social_value_reactive)
-        q_target = clip(p.quality_initial + 0.2 * (self.capability - 0.3) + 0.1 * e, 0.0, 1.0)
-        sv_target = clip(base_sv + 0.2 * self.governance * e, 0.0, 1.0)
+        q_target = clip(p.quality_initial
+                        + p.quality_capability_effect
+                        * (self.capability - p.quality_capability_pivot)
+                        + p.quality_engagement_effect * e, 0.0, 1.0)
+        sv_target = clip(base_sv + p.social_value_governance_effect * self.governance * e,
+                         0.0, 1.0)
         capture = p.capture_rate * (1.0 - self.governance)
         self.quality = clip(self.quality + p.adjust_rate * (q_target - self.quality) - capture,
                             0.0, 1.0)
@@ -468,22 +526,41 @@ class Mutual(mesa.Agent):
                                  0.0, 1.0)
 
     # --- exits ---------------------------------------------------------------------------------
+    def credit_facility(self) -> float:
+        """Borrowing on the baseline value and against transferred assets (locked or not)."""
+        p = self.model.params
+        return p.credit_facility * self.v0 + p.asset_collateral * self.assets
+
+    def insolvency_cause(self, facility: float) -> str:
+        """Lost contract; else the larger shock since spin-out if it tipped the balance;
+        else a structural deficit."""
+        if self.core_volume <= 0:
+            return "insolvency_lost_contract"
+        if self.cost_shock_loss >= self.income_shock_loss:
+            if self.reserves + self.cost_shock_loss >= -facility:
+                return "insolvency_cost_shock"
+        elif self.reserves + self.income_shock_loss >= -facility:
+            return "insolvency_income_shock"
+        return "insolvency"
+
     def check_exit(self) -> None:
         """Insolvency, wind-down without a core contract, or takeover while in deficit."""
         if self.stage not in TRADING:
             return
         m, p = self.model, self.model.params
-        insolvent = self.reserves < -p.credit_limit * self.income
+        facility = self.credit_facility()
+        insolvent = self.reserves < -facility
         no_core = self.core_volume <= 0
         other_net = (self.external * p.external_margin / (1.0 + p.external_margin)
-                     + self.trading * p.trading_margin + p.grant_prob * p.grant_size * self.v0)
-        wind_down = (not insolvent and no_core
-                     and other_net < p.wind_down_threshold * self.overhead())
-        p_takeover = p.takeover_rate * (1.0 - (p.asset_lock_deterrence if p.asset_lock else 0.0))
+                     + self.trading_income * p.trading_margin
+                     + p.grant_prob * p.grant_size * self.v0)
+        kept = p.overhead_floor * p.backoffice_overhead * self.v0
+        wind_down = not insolvent and no_core and other_net < p.wind_down_threshold * kept
+        p_takeover = p.takeover_prob * (1.0 - (p.asset_lock_deterrence if p.asset_lock else 0.0))
         takeover = (not insolvent and not wind_down and self.reserves < 0
                     and m.u["takeover"][self.index] < p_takeover)
         if insolvent:
-            self.exit("insolvency", with_service=not no_core)
+            self.exit(self.insolvency_cause(facility), with_service=not no_core)
         elif wind_down:
             self.exit("wind_down")
         elif takeover:
@@ -502,7 +579,8 @@ class Mutual(mesa.Agent):
         m.tally("assets_preserved" if p.asset_lock else "assets_lost", community)
         self.core_volume, self.next_tender = 0.0, -1
         self.stage, self.exit_year, self.exit_cause = EXITED, m.year, cause
-        m.tally(f"exits_{cause}", 1)
+        flow = "insolvency" if cause.startswith("insolvency") else cause
+        m.tally(f"exits_{flow}", 1)
 
     # --- observation ---------------------------------------------------------------------------
     @property
