@@ -71,7 +71,7 @@ def step_rules(st: Arrays, r: int, k: Context, d: Draws, t: int, panel: np.ndarr
     led[Flow.spinouts] += np.sum((st.spinout_year[r] >= 0) & ~spun_before)
 
     run_tenders(st, r, k, d, year, citizen_support, engagement, led)
-    grow_income(st, r, k, d, citizen_citizen_support, led)
+    grow_income(st, r, k, d, citizen_support, led)
     settle_accounts(st, r, k, d, year, citizen_support, engagement, led)
     charge_lot_overheads(st, r, k, led)
     learn(st, r, k, d, year)
