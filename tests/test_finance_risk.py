@@ -225,8 +225,10 @@ def test_renamed_keys_name_their_new_key(old, new):
 def test_protected_mutuals_exit_by_every_shock_cause():
     """Baseline with 15 years' protection, seed 3, 30 replications: S(15) below 95%, and
     during protection mutuals fail after cost shocks, after income shocks and from
-    structural deficits."""
-    sc = Scenario(protection_years=15, years=20)
+    structural deficits. Protection is exactly 15 years and no break clause ends it early
+    (both would let a mutual lose its contract during 'protection')."""
+    sc = Scenario(protection_years=15, protection_years_spread=0, break_clause_prob=0.0,
+                  years=20)
     res = simulate(sc, 30, seed=3)
     assert res.survival_at([15])[15] < 0.95
     spun = res.histories[res.histories["spinout_year"].notna()]

@@ -83,7 +83,8 @@ def grow_income(st: Arrays, r: int, k: Context, d: Draws, citizen_support: np.nd
     ``citizen_support`` (C,) and noise (``trading_noise`` x normal ``d.trading[m]``), less
     in a recession. A Teckal company explores outside income too (seed 000 §4.3 'begin to
     explore new revenue raising opportunities'), but trading and outside contracts together
-    are scaled down to the Teckal limit (at most 1 - ``teckal_activity_limit`` of its activity). Changes
+    are scaled down to the Teckal limit (at most 1 - ``teckal_activity_limit`` of its
+    activity). Changes
     ``external``, ``trading_income``. Ledger ``teckal_capped`` (Teckal companies whose
     outside income the limit cut). ODD 'Income and accounts', 'Teckal incubation'.
     """
