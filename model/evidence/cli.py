@@ -111,11 +111,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from ..sweep.executors import open_pool
     from .calibrate import (
         DEFAULT_ACCEPT,
-        TARGETS,
         calibrate,
         check_calibration,
         experiment_path,
         load_calibration_experiment,
+        load_targets,
     )
     from .extras import require
 
@@ -123,11 +123,12 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     path = experiment_path(args.experiment)
     experiment = load_calibration_experiment(path, args.replications, args.samples,
                                              size_check=not args.no_size_check)
+    targets = load_targets(path)
     out = args.out if args.out is not None else Path("out/calibration") / path.stem
     if args.scheduler is not None or args.cluster is not None:
         require("distributed", "--scheduler" if args.scheduler else "--cluster local")
     root = check_calibration(experiment, out, fraction, args.force,
-                             inputs=(path, *_base_file(experiment)))
+                             inputs=(path, *_base_file(experiment)), targets=targets)
     workers = _workers(args)
     check_estimate(estimate_sweep([p.scenario for p in experiment.scenarios],
                                   experiment.replications, experiment.block_size,
@@ -144,7 +145,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                                  f"{pool.description}; resumable in {root}/\n")
             result = calibrate(experiment, out, pool.executor, pool.capacity, fraction,
                                progress=not args.quiet, force=args.force,
-                               description=pool.description)
+                               description=pool.description, targets=targets)
     except KeyboardInterrupt:
         return _interrupted(root)
     if not result.complete:
@@ -158,8 +159,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
           f"{result.dropped} of {len(result.outcomes)} points dropped for a missing target "
           "outcome (not filled in)")
     print(result.summary.to_string(float_format=lambda v: f"{v:.4g}"))
-    print("targets: " + "; ".join(f"{t.outcome} = {t.value:g} (scale {t.scale:g})"
-                                  for t in TARGETS))
+    bound = {"both": "=", "at_least": ">=", "at_most": "<="}
+    print("targets: " + "; ".join(f"{t.outcome} {bound[t.side]} {t.value:g} (scale "
+                                  f"{t.scale:g})" for t in targets))
     print(f"results in {out}/ (prior sweep in {root}/)")
     return 0
 
