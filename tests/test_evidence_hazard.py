@@ -79,3 +79,15 @@ def test_hazard_markdown_lists_every_year_and_the_ratio():
     assert len(rows) == 4
     assert rows[0] == "| 1 | 10 | 2 | 0.2000 |" and rows[3] == "| 4 | 0 | 0 | - |"
     assert "max/median = inf" in text
+
+
+def test_after_tender_loss_counts_losers_and_the_share_still_trading():
+    from mutualsim.evidence.validation import after_tender_loss
+    h = histories([(4, False, "wind_down"), (9, True, None), (9, True, None),
+                   (9, True, None), (None, False, None)])
+    h["tenders"] = [1, 1, 2, 0, 0]
+    h["tender_wins"] = [0, 0, 2, 0, 0]
+    out = after_tender_loss(h)
+    assert out["lost_a_tender"] == 2 and out["still_trading_share"] == pytest.approx(0.5)
+    h["tender_wins"] = h["tenders"]
+    assert np.isnan(after_tender_loss(h)["still_trading_share"])

@@ -112,6 +112,18 @@ def hazard_markdown(shape: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def after_tender_loss(histories: pd.DataFrame) -> dict[str, Any]:
+    """Mutuals that lost at least one tender (``tenders > tender_wins``): how many, and the
+    share of them still trading at the end of the run (out-of-time test: mutuals close
+    after losing their core contract, but not all of them)."""
+    spun = histories[histories["spinout_year"].notna()]
+    lost = spun[spun["tenders"] > spun["tender_wins"]]
+    n = len(lost)
+    return {"lost_a_tender": n,
+            "still_trading_share": float(lost["censored"].astype(bool).mean()) if n
+            else float("nan")}
+
+
 def per_replication(panel: pd.DataFrame, column: str, year: int) -> list[float]:
     v = panel.loc[panel["year"] == year, column].to_numpy(float)
     return [float(v.mean()), float(np.quantile(v, 0.05)), float(np.quantile(v, 0.95))]
@@ -134,6 +146,12 @@ def baseline(replications: int = 1000, seed: int = 101) -> dict[str, Any]:
         "replications": replications, "km": km_with_ci(h),
         "outcomes": outcomes_from(h, res.panel, sc),
         "trading_2012": per_replication(res.panel, "mutuals_trading", sc.start_year + 2),
+        "trading_2010": per_replication(res.panel, "mutuals_trading", sc.start_year),
+        "trading_2011": per_replication(res.panel, "mutuals_trading", sc.start_year + 1),
+        # Out-of-time test only (docs/VALIDATION.md): never fitted.
+        "trading_2014": per_replication(res.panel, "mutuals_trading", sc.start_year + 4),
+        "trading_2018": per_replication(res.panel, "mutuals_trading", sc.start_year + 8),
+        "after_tender_loss": after_tender_loss(h),
         "spinouts_2010": per_replication(res.panel, "spinouts", sc.start_year),
         "councils_exploring_2012": [float(councils.mean()), float(np.quantile(councils, 0.05)),
                                     float(np.quantile(councils, 0.95))],
@@ -155,7 +173,8 @@ def posterior_spread(posterior: pd.DataFrame, factors: list[str], replications: 
         res = simulate(sc, replications, seed=seed)
         rows.append(outcomes_from(res.histories, res.panel, sc))
     frame = pd.DataFrame(rows)
-    columns = ("S5", "S10", "trading_2012", "councils_exploring_2012")
+    columns = ("S5", "S10", "trading_2010", "trading_2012", "councils_exploring_2012",
+               "trading_2014", "trading_2018")
     out: dict[str, Any] = {c: [float(frame[c].median()), float(frame[c].quantile(0.05)),
                                float(frame[c].quantile(0.95))] for c in columns}
     # Missing values (e.g. no 10-year follow-up) are left out of those numbers, and counted.
