@@ -121,3 +121,58 @@ def test_sensitivity_out_is_a_file_is_status_2(tmp_path, capsys):
     f.write_text("x")
     assert _status(["sensitivity", "--quick", "--out", str(f)]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_a_bound_counts_only_on_its_wrong_side():
+    frame = pd.DataFrame({"s": [0.40, 0.561, 0.90, np.nan]})
+    d = distance(frame, [Target("s", 0.561, 0.05, "ONS", side="at_least")])
+    assert d[0] == pytest.approx(((0.40 - 0.561) / 0.05) ** 2)
+    assert d[1] == 0 and d[2] == 0 and np.isnan(d[3])
+    d = distance(frame, [Target("s", 0.561, 0.05, "x", side="at_most")])
+    assert d[0] == 0 and d[2] == pytest.approx(((0.90 - 0.561) / 0.05) ** 2)
+    with pytest.raises(ValueError):
+        Target("s", 1.0, 1.0, "x", side="roughly")
+
+
+def test_shipped_targets_are_the_documented_pre_2014_figures():
+    from mutualsim.evidence.calibrate import TARGETS, load_targets
+    shipped = load_targets(None)
+    assert shipped == TARGETS
+    assert {t.outcome: (t.value, t.side) for t in shipped} == {
+        "trading_2012": (19.0, "both"), "councils_exploring_2012": (75.0, "both"),
+        "trading_2010": (2.6, "both"), "S5": (0.561, "at_least")}
+    # The evidence rule: every source is dated up to 2013 (seed 004 Feb 2013, ONS Dec 2013).
+    assert all("2013" in t.source for t in shipped)
+    assert not any(year in t.source for t in shipped for year in ("2016", "2018", "2019"))
+
+
+@pytest.mark.parametrize("targets, message", [
+    ("[targets.nonsense]\nvalue = 1\nscale = 1\nsource = 'x'", "unknown outcome"),
+    ("[targets.S5]\nvalue = 'high'\nscale = 1\nsource = 'x'", "targets.S5.value must be"),
+    ("[targets.S5]\nvalue = 0.5\nscale = 0\nsource = 'x'", "scale must be > 0"),
+    ("[targets.S5]\nvalue = 0.5\nscale = 1", "source must name"),
+    ("[targets.S5]\nvalue = 0.5\nscale = 1\nsource = 'x'\nside = 'up'", "side must be"),
+    ("[targets.S5]\nvalue = 0.5\nscale = 1\nsource = 'x'\nweight = 2", "unknown key"),
+])
+def test_bad_targets_get_one_line_naming_the_key(tmp_path, capsys, targets, message):
+    path = tmp_path / "cal.toml"
+    path.write_text(TINY + targets + "\n")
+    assert main(["calibrate", str(path), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_file_targets_replace_the_default_ones_and_enter_the_run_key(tmp_path):
+    from mutualsim.evidence.calibrate import (
+        TARGETS,
+        load_calibration_experiment,
+        load_targets,
+        run_key,
+    )
+    path = tmp_path / "cal.toml"
+    path.write_text(TINY + "[targets.trading_2012]\nvalue = 5\nscale = 2\nsource = 'mine'\n")
+    targets = load_targets(path)
+    assert targets == (Target("trading_2012", 5.0, 2.0, "mine"),)
+    experiment = load_calibration_experiment(path)      # the [targets] table is not a factor
+    assert run_key(experiment, 0.05, targets) != run_key(experiment, 0.05, TARGETS)

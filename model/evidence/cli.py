@@ -17,6 +17,7 @@ from ..cli import add_safety_options, positive_int
 from ..sweep.cli import add_executor_options
 
 DEFAULT_SENSITIVITY_OUT = Path("out/sensitivity")
+DEFAULT_OAT_OUT = Path("out/sensitivity_oat")
 
 
 def _fraction(text: str) -> float:
@@ -66,10 +67,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "tables (CSV), summary.json, figures (PNG) and manifest.json into --out "
                     "all at once; the model runs stay resumable in <out>.sweeps/. Needs "
                     "mutualsim[sensitivity]. See docs/SENSITIVITY.md.")
-    sen.add_argument("--out", type=Path, default=DEFAULT_SENSITIVITY_OUT,
-                     help=f"output folder (default {DEFAULT_SENSITIVITY_OUT})")
+    sen.add_argument("--out", type=Path, default=None,
+                     help=f"output folder (default {DEFAULT_SENSITIVITY_OUT}, with --oat "
+                          f"{DEFAULT_OAT_OUT})")
     sen.add_argument("--quick", action="store_true",
-                     help="a tiny version (20 councils, 20 years, few points) to check setup")
+                     help="a tiny version (20 councils, 20 years, few points; with --oat 12 "
+                          "councils, 20 years, 4 replications) to check setup")
+    sen.add_argument("--oat", action="store_true",
+                     help="instead: one-at-a-time table of S(10), every numeric parameter "
+                          "-10%% and +10%% on common random numbers (no SALib needed); "
+                          "publishes oat_S10.csv and oat_S10.md (Markdown for "
+                          "docs/SENSITIVITY.md)")
+    sen.add_argument("--replications", "-n", type=positive_int, default=None,
+                     help="with --oat: replications per point (default 200; --quick 4)")
     _executor_args(sen)
     sen.set_defaults(func=cmd_sensitivity)
 
@@ -101,11 +111,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from ..sweep.executors import open_pool
     from .calibrate import (
         DEFAULT_ACCEPT,
-        TARGETS,
         calibrate,
         check_calibration,
         experiment_path,
         load_calibration_experiment,
+        load_targets,
     )
     from .extras import require
 
@@ -113,11 +123,12 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     path = experiment_path(args.experiment)
     experiment = load_calibration_experiment(path, args.replications, args.samples,
                                              size_check=not args.no_size_check)
+    targets = load_targets(path)
     out = args.out if args.out is not None else Path("out/calibration") / path.stem
     if args.scheduler is not None or args.cluster is not None:
         require("distributed", "--scheduler" if args.scheduler else "--cluster local")
     root = check_calibration(experiment, out, fraction, args.force,
-                             inputs=(path, *_base_file(experiment)))
+                             inputs=(path, *_base_file(experiment)), targets=targets)
     workers = _workers(args)
     check_estimate(estimate_sweep([p.scenario for p in experiment.scenarios],
                                   experiment.replications, experiment.block_size,
@@ -134,7 +145,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                                  f"{pool.description}; resumable in {root}/\n")
             result = calibrate(experiment, out, pool.executor, pool.capacity, fraction,
                                progress=not args.quiet, force=args.force,
-                               description=pool.description)
+                               description=pool.description, targets=targets)
     except KeyboardInterrupt:
         return _interrupted(root)
     if not result.complete:
@@ -148,13 +159,51 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
           f"{result.dropped} of {len(result.outcomes)} points dropped for a missing target "
           "outcome (not filled in)")
     print(result.summary.to_string(float_format=lambda v: f"{v:.4g}"))
-    print("targets: " + "; ".join(f"{t.outcome} = {t.value:g} (scale {t.scale:g})"
-                                  for t in TARGETS))
+    bound = {"both": "=", "at_least": ">=", "at_most": "<="}
+    print("targets: " + "; ".join(f"{t.outcome} {bound[t.side]} {t.value:g} (scale "
+                                  f"{t.scale:g})" for t in targets))
     print(f"results in {out}/ (prior sweep in {root}/)")
     return 0
 
 
+def cmd_oat(args: argparse.Namespace) -> int:
+    """``mutualsim sensitivity --oat``: the one-at-a-time table (see evidence/oat.py)."""
+    from dataclasses import replace
+
+    from .oat import OatIncomplete, OatSettings, run_oat
+    from .publish import sweeps_root
+
+    settings = OatSettings.quick() if args.quick else OatSettings({})
+    if args.replications is not None:
+        settings = replace(settings, replications=args.replications)
+    out = args.out if args.out is not None else DEFAULT_OAT_OUT
+    try:
+        result = run_oat(out, settings, workers=_workers(args), scheduler=args.scheduler,
+                         cluster=args.cluster, progress=not args.quiet, force=args.force,
+                         size_check=not args.no_size_check)
+    except OatIncomplete as err:
+        print(f"{err}; nothing was published")
+        return 1
+    except KeyboardInterrupt:
+        return _interrupted(sweeps_root(out, settings.key) / "oat")
+    table = result["table"]
+    flagged = result["info"]["flagged"]
+    print(f"baseline {settings.outcome} = {result['baseline']:.3f}; {len(table)} parameters "
+          f"varied, {len(result['skipped'])} skipped; {len(flagged)} move it by more than "
+          f"{settings.flag_points:g} points: {', '.join(flagged) or 'none'}")
+    print(f"results in {out}/ (oat_{settings.outcome}.md for docs/SENSITIVITY.md; model runs "
+          f"in {result['sweeps']}/)")
+    return 0
+
+
 def cmd_sensitivity(args: argparse.Namespace) -> int:
+    if args.oat:
+        return cmd_oat(args)
+    if args.replications is not None:
+        from ..errors import InputError
+        raise InputError("--replications applies only with --oat", source="sensitivity")
+    if args.out is None:
+        args.out = DEFAULT_SENSITIVITY_OUT
     from .extras import require
     require("SALib", "sensitivity")
     from .publish import sweeps_root

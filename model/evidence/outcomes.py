@@ -19,13 +19,15 @@ from ..survival import SurvivalCounts, survival_at
 SURVIVAL_TIMES = (5, 10, 15)
 OUTCOMES = (
     "S5", "S10", "S15",
-    "spinouts_2010", "trading_2012", "councils_exploring_2012",
-    "spinouts_per_replication", "reactive_share",
+    "spinouts_2010", "trading_2010", "trading_2011", "trading_2012", "trading_2014",
+    "trading_2018", "councils_exploring_2012", "spinouts_per_replication", "reactive_share",
     "parent_income_share", "council_spend", "step_in_cost", "tender_win_rate",
 )
 OUTCOME_UNITS = {
     "S5": "share", "S10": "share", "S15": "share",
-    "spinouts_2010": "mutuals per replication", "trading_2012": "mutuals per replication",
+    "spinouts_2010": "mutuals per replication", "trading_2010": "mutuals per replication",
+    "trading_2011": "mutuals per replication", "trading_2012": "mutuals per replication",
+    "trading_2014": "mutuals per replication", "trading_2018": "mutuals per replication",
     "councils_exploring_2012": "councils per replication",
     "spinouts_per_replication": "mutuals", "reactive_share": "share",
     "parent_income_share": "share of income", "council_spend": "GBP m/year",
@@ -58,7 +60,12 @@ def outcomes_from(histories: pd.DataFrame, panel: pd.DataFrame,
     return {
         "S5": s5, "S10": s10, "S15": s15,
         "spinouts_2010": year_mean("spinouts", y0),
+        "trading_2010": year_mean("mutuals_trading", y0),
+        "trading_2011": year_mean("mutuals_trading", y0 + 1),
         "trading_2012": year_mean("mutuals_trading", y0 + 2),
+        # Out-of-time test only (docs/VALIDATION.md): never a calibration target.
+        "trading_2014": year_mean("mutuals_trading", y0 + 4),
+        "trading_2018": year_mean("mutuals_trading", y0 + 8),
         "councils_exploring_2012": float(councils.sum()) / reps,
         "spinouts_per_replication": len(spun) / reps,
         "reactive_share": float((spun["origin"] == "reactive").mean()) if len(spun) else np.nan,
