@@ -58,7 +58,7 @@ class Layout:
             uniform=(("propose", (m,)), ("prep", (m,)), ("shock", (c,)), ("recession", (1,)),
                      ("external", (m,)), ("grant", (m,)), ("takeover", (m,))),
             normal=(("trading", (m,)), ("capability", (m,)), ("citizen", (c, k))),
-            n_keys=m, bidders=b, lots=sc.lots,
+            n_keys=m, bidders=b, lots=sc.max_lots,
         )
 
     @staticmethod

@@ -91,8 +91,9 @@ def tender(st: Arrays, r: int, k: Context, m: int, year: int, support: float,
     ``tenders``, ``tender_wins``, ``private_value`` and the winning firms' ``firm_contracts``,
     ``firm_revenue``.
     """
-    B, L = k.B, k.L
-    budget = st.budget[r, m // k.S]
+    c = m // k.S
+    B, L = k.B, int(st.council_lots[r, c])   # the council's own lot policy (<= k.L)
+    budget = st.budget[r, c]
     v0 = st.v0[r, m]
     volume = v0 * budget
     lot = volume / L
@@ -114,12 +115,13 @@ def tender(st: Arrays, r: int, k: Context, m: int, year: int, support: float,
         if bids[b]:
             best = min(best, bid_p[b])
 
-    # Weights: austerity tilts to price, co-production to quality and social value,
-    # risk aversion to financial standing.
-    tilt = 1.0 + k.coproduction_weight_shift * k.coproduction * engagement
-    w_price = k.w_price * (1.0 + k.austerity_price_shift * (1.0 - budget))
-    w_quality, w_social = k.w_quality * tilt, k.w_social * tilt
-    w_fin = k.w_financial * (0.5 + k.risk_aversion)
+    # Weights: the council's own; austerity tilts to price, its co-production to quality
+    # and social value, its risk aversion to financial standing.
+    tilt = 1.0 + k.coproduction_weight_shift * st.council_coproduction[r, c] * engagement
+    w_price = st.council_w_price[r, c] * (1.0 + k.austerity_price_shift * (1.0 - budget))
+    w_quality, w_social = st.council_w_quality[r, c] * tilt, st.council_w_social[r, c] * tilt
+    w_fin = st.council_w_financial[r, c] * (k.financial_weight_risk_base
+                                            + st.council_risk_aversion[r, c])
     weights = w_price + w_quality + w_social + w_fin
     w_price, w_quality = w_price / weights, w_quality / weights
     w_social, w_fin = w_social / weights, w_fin / weights

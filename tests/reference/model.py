@@ -36,11 +36,13 @@ COLUMNS = STOCKS + FLOWS
 PHASES: tuple[tuple[type[mesa.Agent], str], ...] = (
     (Council, "cut_budget"),
     (Council, "survey_services"),
+    (Council, "review_failures"),
     (Citizen, "respond"),
     (Council, "poll_citizens"),
     (Mutual, "consider_proposal"),
     (Mutual, "prepare"),
     (Mutual, "end_incubation"),
+    (Council, "bear_stranded_costs"),
     (Mutual, "face_tender"),
     (Mutual, "grow_income"),
     (Mutual, "settle_accounts"),
@@ -99,7 +101,10 @@ class ReferenceMarket(mesa.Model):
         z_cap = g.standard_normal(C * S).tolist()
         z_firm = g.standard_normal((4, B)).tolist()
         z_cit = g.standard_normal((C, K)).tolist()
-        self.councils_in_order = [Council(self, c) for c in range(C)]
+        u_council = g.random((C, 3)).tolist()
+        z_council = g.standard_normal((C, 5)).tolist()
+        self.councils_in_order = [Council(self, c, u_council[c], z_council[c])
+                                  for c in range(C)]
         self.mutuals_in_order: list[Mutual] = []
         for m in range(C * S):
             council = self.councils_in_order[m // S]

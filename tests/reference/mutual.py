@@ -19,7 +19,6 @@ from .agents import (
     EXITED,
     IN_HOUSE,
     INCUBATING,
-    INHOUSE_QUALITY_DRIFT,
     INHOUSE_SOCIAL_VALUE,
     PROPOSED,
     PROTECTED,
@@ -72,7 +71,7 @@ class Mutual(mesa.Agent):
             return self.quality
         if self.private_value > 0:
             return p.private_quality
-        return p.quality_initial - INHOUSE_QUALITY_DRIFT * (1.0 - self.council.budget)
+        return p.quality_initial - p.inhouse_quality_drift * (1.0 - self.council.budget)
 
     def unit_cost(self) -> float:
         """Variable cost per unit: pensions up, capability and volunteers down."""
@@ -86,14 +85,25 @@ class Mutual(mesa.Agent):
 
     # --- pipeline ------------------------------------------------------------------------------
     def consider_proposal(self) -> None:
-        """An in-house service may be proposed: reactive to cuts, or strategic from below."""
+        """An in-house service may be proposed: reactive to cuts or strategic from below
+        where the council backs spin-outs, else by staff under the Right to Challenge."""
         if self.stage != IN_HOUSE:
             return
-        m, p = self.model, self.model.params
-        pressure = 1.0 - self.council.budget
-        p_reactive = min(p.reactive_rate * (1.0 + p.budget_pressure_sensitivity * pressure)
-                         * (1.0 - 0.5 * m.coproduction), 1.0)
-        p_strategic = p.strategic_rate * self.council.engagement * (0.5 + m.coproduction)
+        m, p, c = self.model, self.model.params, self.council
+        boost = (1.0 + p.programme_proposal_effect
+                 if p.programme_start_year <= m.year <= p.programme_end_year else 1.0)
+        if c.supports_spinouts:
+            pressure = 1.0 - c.budget
+            keen = c.propensity * c.deterrence * boost
+            p_reactive = min(p.reactive_rate * (1.0 + p.budget_pressure_sensitivity * pressure)
+                             * (1.0 - p.reactive_coproduction_damping * c.coproduction) * keen,
+                             1.0)
+            p_strategic = (p.strategic_rate * c.engagement
+                           * (p.strategic_coproduction_base + c.coproduction) * keen)
+        else:
+            p_reactive = 0.0
+            p_strategic = (p.right_to_challenge_prob * c.engagement * boost
+                           if m.year >= p.right_to_challenge_year else 0.0)
         u = m.u["propose"][self.index]
         if u < p_reactive:
             self.propose(REACTIVE)
@@ -105,7 +115,8 @@ class Mutual(mesa.Agent):
         strategic = origin == STRATEGIC
         self.stage, self.origin, self.proposal_year = PROPOSED, origin, m.year
         mean_cap = p.capability_strategic if strategic else p.capability_reactive
-        self.capability = clip(mean_cap + p.capability_sd * self.cap0, 0.02, 0.98)
+        self.capability = clip(mean_cap + p.capability_sd * self.cap0, p.capability_min,
+                               p.capability_max)
         self.quality = p.quality_initial
         self.social_value = p.social_value_strategic if strategic else p.social_value_reactive
         self.governance = p.governance_strategic if strategic else p.governance_reactive
@@ -113,13 +124,18 @@ class Mutual(mesa.Agent):
 
     def prepare(self) -> None:
         """A proposal from an earlier year completes, is abandoned, or carries on."""
-        m, p = self.model, self.model.params
+        m, p, c = self.model, self.model.params, self.council
         if self.stage != PROPOSED or self.proposal_year == m.year:
             return
-        support = p.support_level
+        support = c.business_support if c.supports_spinouts else 0.0
+        boost = (1.0 + p.programme_completion_effect
+                 if p.programme_start_year <= m.year <= p.programme_end_year else 1.0)
         base = p.abandon_strategic if self.origin == STRATEGIC else p.abandon_reactive
-        p_abandon = min(base * (1.0 - 0.5 * support) * (0.5 + m.risk_aversion), 1.0)
-        p_complete = min(p.prep_completion * (0.75 + 0.5 * support), 1.0 - p_abandon)
+        p_abandon = min(base * (1.0 - p.abandon_support_damping * support)
+                        * (p.abandon_risk_base + c.risk_aversion), 1.0)
+        p_complete = min(p.prep_completion * (p.completion_support_base
+                                              + p.completion_support_gain * support) * boost,
+                         1.0 - p_abandon)
         m.tally("council_spend", p.prep_cost * self.v0)
         u = m.u["prep"][self.index]
         if u < p_abandon:
@@ -181,7 +197,7 @@ class Mutual(mesa.Agent):
             return
         budget = self.council.budget
         volume = self.v0 * budget
-        lot = volume / p.lots
+        lot = volume / self.council.lots
         ceiling = 1.0 - p.price_squeeze * (1.0 - budget)
         bid_m = min((self.unit_cost() + self.overhead() / volume) * (1.0 + p.mutual_margin),
                     ceiling)
@@ -195,7 +211,7 @@ class Mutual(mesa.Agent):
         scored = [(firm, price, w_price * best / price + w_quality * firm.quality
                    + w_social * firm.social + w_fin * firm.financial) for firm, price in offers]
         won, private_value = 0, 0.0
-        for lot_index in range(p.lots):
+        for lot_index in range(self.council.lots):
             mine = score_m + p.eval_noise * noise[0][lot_index]
             winner, winner_price, top = None, 0.0, float("-inf")
             for firm, price, score in scored:
@@ -224,12 +240,13 @@ class Mutual(mesa.Agent):
         return offers
 
     def tender_weights(self) -> tuple[float, float, float, float]:
-        """Austerity tilts to price, co-production to quality and social value."""
-        m, p = self.model, self.model.params
-        wp, wq, ws, wf = m.weights
-        tilt = 1.0 + p.coproduction_weight_shift * m.coproduction * self.council.engagement
-        w = (wp * (1.0 + p.austerity_price_shift * (1.0 - self.council.budget)),
-             wq * tilt, ws * tilt, wf * (0.5 + m.risk_aversion))
+        """The council's own weights: austerity tilts to price, its co-production to quality
+        and social value, its risk aversion to financial standing."""
+        p, c = self.model.params, self.council
+        wp, wq, ws, wf = c.weights
+        tilt = 1.0 + p.coproduction_weight_shift * c.coproduction * c.engagement
+        w = (wp * (1.0 + p.austerity_price_shift * (1.0 - c.budget)),
+             wq * tilt, ws * tilt, wf * (p.financial_weight_risk_base + c.risk_aversion))
         total = w[0] + w[1] + w[2] + w[3]
         return w[0] / total, w[1] / total, w[2] / total, w[3] / total
 
