@@ -575,7 +575,9 @@ class Scenario:
     @property
     def max_lots(self) -> int:
         """The most lots any council can use (the width of a tender's score numbers)."""
-        return max(self.lots, self.lots_split)
+        if self.lots >= 2:
+            return self.lots
+        return self.lots_split if self.lot_split_share > 0 else 1
 
     def tender_weights(self) -> tuple[float, float, float, float]:
         """Normalised (price, quality, social, financial) weights."""

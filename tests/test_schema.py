@@ -31,7 +31,8 @@ from mutualsim.schema import (
 )
 from mutualsim.sweep import SweepStore, load_experiment, open_sweep, run_sweep
 
-TINY = Scenario(councils=1, years=3, services_per_council=1)
+TINY = Scenario(councils=1, years=3, services_per_council=1, strategic_rate=0.0,
+                unsupportive_council_share=0.0, spinout_propensity_sdlog=0.0)
 
 # The reproducer: two grid points, four replications of one block each, so most
 # tasks have no mutual at all (an empty histories table that used to infer `null` types).
@@ -43,6 +44,11 @@ block_size = 1
 councils = 1
 years = 3
 services_per_council = 1
+# Only reactive proposals, and every council backs them alike, so reactive_rate 0.9
+# proposes the one service and 0.0 never does.
+strategic_rate = 0.0
+unsupportive_council_share = 0.0
+spinout_propensity_sdlog = 0.0
 [design]
 kind = "grid"
 [factors]
