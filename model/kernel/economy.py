@@ -52,6 +52,6 @@ def stranded_costs(st: Arrays, r: int, k: Context, year: int, led: np.ndarray) -
     spend = np.zeros(k.M)
     for m in range(k.M):
         since = year - st.spinout_year[r, m]
-        if st.spinout_year[r, m] >= 0 and since < k.stranded_years:
+        if st.spinout_year[r, m] >= 0 and 0 <= since < k.stranded_years:
             spend[m] = k.stranded_cost * st.v0[r, m]
     led[Flow.council_spend] += total(spend)

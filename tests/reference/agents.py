@@ -127,7 +127,7 @@ class Council(mesa.Agent):
         """The back office it keeps for services spun out in the last few years."""
         p, m = self.model.params, self.model
         for s in self.services:
-            if s.spinout_year >= 0 and m.year - s.spinout_year < p.stranded_years:
+            if s.spinout_year >= 0 and 0 <= m.year - s.spinout_year < p.stranded_years:
                 m.tally("council_spend", p.stranded_cost * s.v0)
 
     def survey_services(self) -> None:
