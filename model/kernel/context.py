@@ -15,8 +15,7 @@ import numpy as np
 
 from ..jit import kernel_inline, kernel_jit
 from ..params import STYLE_OVERRIDES, Scenario
-from ..state import COUNCIL_STYLES
-from ..state import COMPETING, INCUBATING, PROTECTED
+from ..state import COMPETING, COUNCIL_STYLES, INCUBATING, PROTECTED
 
 # Every numeric scenario parameter under its own name (style-dependent ones resolved from the
 # commissioning style), plus dimensions and derived constants. A namedtuple, so compiled

@@ -32,6 +32,7 @@ from ..state import (
 )
 from .context import Context, Flow, total
 
+
 @kernel_inline
 def programme_funded(k: Context, year: int) -> bool:
     """The national support programme acts this year (seed 004 para 61, 83: the Mutuals
