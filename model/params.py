@@ -68,7 +68,7 @@ class Scenario:
                                    "per council.")
 
     # --- pipeline (spin-out proposals) --------------------------------------------------------
-    reactive_rate: float = _p(0.067, 0.0, 1.0, "1/service/year", "pipeline",
+    reactive_prob: float = _p(0.067, 0.0, 1.0, "1/service/year", "pipeline",
                               f"{SEED_RSA} §4.2 'Reactive mutualisation'"
                               "; calibrated: ABC posterior median (docs/CALIBRATION.md)",
                               "Chance a service is proposed for spin-out top-down in a year "
@@ -78,20 +78,20 @@ class Scenario:
                                             "spending cuts); assumption",
                                             "Relative rise of the reactive rate per unit of "
                                             "budget cut.")
-    strategic_rate: float = _p(0.042, 0.0, 1.0, "1/service/year", "pipeline",
+    strategic_prob: float = _p(0.042, 0.0, 1.0, "1/service/year", "pipeline",
                                f"{SEED_RSA} §5 (need expressed by staff and citizens)"
                                "; calibrated: ABC posterior median (docs/CALIBRATION.md)",
                                "Chance a service is proposed bottom-up in a year at full "
                                "citizen engagement.")
-    prep_completion: float = _p(0.32, 0.0, 1.0, "1/year", "pipeline",
+    prep_completion_prob: float = _p(0.32, 0.0, 1.0, "1/year", "pipeline",
                                 f"{SEED_RSA} §4.3 'the sheer amount of work it takes'"
                                 "; calibrated: ABC posterior median (docs/CALIBRATION.md)",
                                 "Chance a proposal in preparation completes in a year.")
-    abandon_reactive: float = _p(0.26, 0.0, 1.0, "1/year", "pipeline",
+    abandon_reactive_prob: float = _p(0.26, 0.0, 1.0, "1/year", "pipeline",
                                  f"{SEED_RSA} §4.2 'long, drawn-out ... unsuccessful projects'"
                                  "; calibrated: ABC posterior median (docs/CALIBRATION.md)",
                                  "Chance a reactive proposal is abandoned in a year.")
-    abandon_strategic: float = _p(0.12, 0.0, 1.0, "1/year", "pipeline",
+    abandon_strategic_prob: float = _p(0.12, 0.0, 1.0, "1/year", "pipeline",
                                   f"{SEED_RSA} §5 (mutuals most successful where need is "
                                   "expressed bottom-up); assumption",
                                   "Chance a strategic proposal is abandoned in a year.")
@@ -468,9 +468,9 @@ class Scenario:
     recession_start: bool = _p(True, None, None, "switch", "council",
                                f"{SEED_RSA} §4.3 ('austerity and economic recession')",
                                "The economy is in recession in the first year.")
-    recession_enter: float = _p(0.10, 0.0, 1.0, "1/year", "council", "assumption",
+    recession_enter_prob: float = _p(0.10, 0.0, 1.0, "1/year", "council", "assumption",
                                 "Chance a recession starts in a growth year.")
-    recession_exit: float = _p(0.40, 0.0, 1.0, "1/year", "council", "assumption",
+    recession_exit_prob: float = _p(0.40, 0.0, 1.0, "1/year", "council", "assumption",
                                "Chance a recession ends in a year.")
     stranded_cost: float = _p(0.03, 0.0, 1.0, "share of V0 per year", "council",
                               f"{SEED_RSA} §4.3 ('leaving large overheads' in the council's "
@@ -599,7 +599,16 @@ FIELD_NAMES = tuple(FIELDS)
 
 # Scenario keys that were renamed: old name -> new name. An old key in a scenario file,
 # an experiment or ``Scenario.replace`` gets one line naming the new key (ODD.md lists both).
-RENAMED: dict[str, str] = {}
+RENAMED: dict[str, str] = {
+    # yearly probabilities end in _prob (issue 13)
+    "reactive_rate": "reactive_prob",
+    "strategic_rate": "strategic_prob",
+    "prep_completion": "prep_completion_prob",
+    "abandon_reactive": "abandon_reactive_prob",
+    "abandon_strategic": "abandon_strategic_prob",
+    "recession_enter": "recession_enter_prob",
+    "recession_exit": "recession_exit_prob",
+}
 
 
 def renamed_error(name: str, source: str | None = None) -> InputError | None:

@@ -127,7 +127,7 @@ def test_a_failure_deters_its_council_and_neighbours_for_the_stated_years(tiny):
 def test_a_deterred_council_proposes_less(tiny):
     """One uniform between the deterred and undeterred reactive probability: the service
     is proposed only once the deterrence has run out."""
-    sc = tiny.replace(reactive_rate=0.2, strategic_rate=0.0, budget_pressure_sensitivity=0.0,
+    sc = tiny.replace(reactive_prob=0.2, strategic_prob=0.0, budget_pressure_sensitivity=0.0,
                       failure_deterrence=0.5, failure_deterrence_years=2,
                       programme_proposal_effect=0.0)
     k, _, st = fresh(sc)
@@ -146,10 +146,10 @@ def test_a_deterred_council_proposes_less(tiny):
 
 # --- the programme in time ----------------------------------------------------------------
 def test_programme_support_ends_after_its_funded_years(tiny):
-    sc = tiny.replace(reactive_rate=0.1, strategic_rate=0.0, budget_pressure_sensitivity=0.0,
+    sc = tiny.replace(reactive_prob=0.1, strategic_prob=0.0, budget_pressure_sensitivity=0.0,
                       programme_start_year=2012, programme_end_year=2014,
                       programme_proposal_effect=1.0, programme_completion_effect=1.0,
-                      abandon_reactive=0.0)
+                      abandon_reactive_prob=0.0)
     k, _, st = fresh(sc)
     p_free = 0.1 * (1 - sc.reactive_coproduction_damping * k.coproduction)
     u = np.full(sc.councils * sc.services_per_council, 1.5 * p_free)  # only when doubled
@@ -161,7 +161,7 @@ def test_programme_support_ends_after_its_funded_years(tiny):
         proposed[year] = bool((trial.stage[0] == PROPOSED).all())
     assert proposed == {2011: False, 2012: True, 2014: True, 2015: False}
     # Preparation: completion doubled while funded, not after.
-    p_complete = sc.prep_completion * (sc.completion_support_base
+    p_complete = sc.prep_completion_prob * (sc.completion_support_base
                                        + sc.completion_support_gain * sc.support_level)
     completed = {}
     for year in (2014, 2015):
@@ -177,7 +177,7 @@ def test_programme_support_ends_after_its_funded_years(tiny):
 
 # --- the Right to Challenge ------------------------------------------------------------------
 def test_staff_challenge_where_the_council_does_not_support_spin_outs(tiny):
-    sc = tiny.replace(reactive_rate=1.0, strategic_rate=0.0, right_to_challenge_prob=0.3,
+    sc = tiny.replace(reactive_prob=1.0, strategic_prob=0.0, right_to_challenge_prob=0.3,
                       right_to_challenge_year=2012, programme_proposal_effect=0.0)
     k, _, st = fresh(sc)
     st.council_propensity[0, 0] = 0.0            # council 0 does not back spin-outs

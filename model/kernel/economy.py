@@ -31,9 +31,9 @@ def update_economy(st: Arrays, r: int, k: Context, d: Draws, year_index: int) ->
     if year_index > 0:
         u = d.recession[0]
         if st.recession[r]:
-            st.recession[r] = u >= k.recession_exit
+            st.recession[r] = u >= k.recession_exit_prob
         else:
-            st.recession[r] = u < k.recession_enter
+            st.recession[r] = u < k.recession_enter_prob
     austerity = year_index < k.austerity_years
     for c in range(k.C):
         cut = st.council_austerity[r, c] if austerity else 0.0

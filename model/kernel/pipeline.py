@@ -116,10 +116,10 @@ def propose(st: Arrays, r: int, k: Context, d: Draws, year: int, engagement: np.
             pressure = 1.0 - st.budget[r, c]
             coproduction = st.council_coproduction[r, c]
             keen = st.council_propensity[r, c] * factor[c] * programme
-            p_reactive = min(k.reactive_rate * (1.0 + k.budget_pressure_sensitivity * pressure)
+            p_reactive = min(k.reactive_prob * (1.0 + k.budget_pressure_sensitivity * pressure)
                              * (1.0 - k.reactive_coproduction_damping * coproduction) * keen,
                              1.0)
-            p_strategic = (k.strategic_rate * engagement[c]
+            p_strategic = (k.strategic_prob * engagement[c]
                            * (k.strategic_coproduction_base + coproduction) * keen)
         else:
             p_reactive = 0.0
@@ -167,10 +167,10 @@ def prepare(st: Arrays, r: int, k: Context, d: Draws, year: int, preparing: np.n
         c = m // k.S
         support = st.council_support[r, c] if council_supports(st, r, c) else 0.0
         spend[m] = k.prep_cost * st.v0[r, m]
-        base = k.abandon_strategic if st.origin[r, m] == STRATEGIC else k.abandon_reactive
+        base = k.abandon_strategic_prob if st.origin[r, m] == STRATEGIC else k.abandon_reactive_prob
         p_abandon = min(base * (1.0 - k.abandon_support_damping * support)
                         * (k.abandon_risk_base + st.council_risk_aversion[r, c]), 1.0)
-        p_complete = min(k.prep_completion * (k.completion_support_base
+        p_complete = min(k.prep_completion_prob * (k.completion_support_base
                                               + k.completion_support_gain * support)
                          * programme, 1.0 - p_abandon)
         u = d.prep[m]

@@ -156,7 +156,8 @@ class ReferenceMarket(mesa.Model):
         if self.year_index == 0:
             return
         u, p = self.u["recession"][0], self.params
-        self.recession = u >= p.recession_exit if self.recession else u < p.recession_enter
+        self.recession = (u >= p.recession_exit_prob if self.recession
+                          else u < p.recession_enter_prob)
 
     def tally(self, name: str, amount: float) -> None:
         """Add to one of the year's flows (sums, so agents may report in any order)."""

@@ -95,10 +95,10 @@ class Mutual(mesa.Agent):
         if c.supports_spinouts:
             pressure = 1.0 - c.budget
             keen = c.propensity * c.deterrence * boost
-            p_reactive = min(p.reactive_rate * (1.0 + p.budget_pressure_sensitivity * pressure)
+            p_reactive = min(p.reactive_prob * (1.0 + p.budget_pressure_sensitivity * pressure)
                              * (1.0 - p.reactive_coproduction_damping * c.coproduction) * keen,
                              1.0)
-            p_strategic = (p.strategic_rate * c.engagement
+            p_strategic = (p.strategic_prob * c.engagement
                            * (p.strategic_coproduction_base + c.coproduction) * keen)
         else:
             p_reactive = 0.0
@@ -130,10 +130,10 @@ class Mutual(mesa.Agent):
         support = c.business_support if c.supports_spinouts else 0.0
         boost = (1.0 + p.programme_completion_effect
                  if p.programme_start_year <= m.year <= p.programme_end_year else 1.0)
-        base = p.abandon_strategic if self.origin == STRATEGIC else p.abandon_reactive
+        base = p.abandon_strategic_prob if self.origin == STRATEGIC else p.abandon_reactive_prob
         p_abandon = min(base * (1.0 - p.abandon_support_damping * support)
                         * (p.abandon_risk_base + c.risk_aversion), 1.0)
-        p_complete = min(p.prep_completion * (p.completion_support_base
+        p_complete = min(p.prep_completion_prob * (p.completion_support_base
                                               + p.completion_support_gain * support) * boost,
                          1.0 - p_abandon)
         m.tally("council_spend", p.prep_cost * self.v0)
