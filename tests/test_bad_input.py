@@ -153,7 +153,7 @@ CASES: dict[str, tuple[dict, list[str], list[str]]] = {
                                                     "--out", "o"],
                         ["tasks", "--no-size-check"]),
     "sweep 10**6-point grid": (
-        {"x.toml": experiment(factors="reactive_prob = [{}]\nstrategic_rate = [{}]".format(
+        {"x.toml": experiment(factors="reactive_prob = [{}]\nstrategic_prob = [{}]".format(
             ", ".join(f"{i / 1000:.3f}" for i in range(1000)),
             ", ".join(f"{i / 1000:.3f}" for i in range(1000))))},
         ["sweep", "x.toml", "--out", "o"], ["design points", "--no-size-check"]),

@@ -224,3 +224,15 @@ def test_stranded_back_office_costs_last_the_stated_years(tiny):
     assert spend[2014] == pytest.approx(0.05 * (v[0] + v[2]))
     assert spend[2015] == pytest.approx(0.05 * v[2])
     assert spend[2017] == 0.0
+
+
+# --- renamed keys ---------------------------------------------------------------------------
+@pytest.mark.parametrize("old, new", [("reactive_rate", "reactive_prob"),
+                                      ("recession_exit", "recession_exit_prob")])
+def test_an_old_probability_key_names_its_new_name(tmp_path, old, new):
+    from mutualsim.errors import InputError
+    from mutualsim.params import load_scenario
+    path = tmp_path / "s.toml"
+    path.write_text(f"{old} = 0.1\n")
+    with pytest.raises(InputError, match=f"'{old}' was renamed to '{new}'"):
+        load_scenario(path)
