@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import mesa
 
-from .state import CAUSE_NAMES, ORIGIN_NAMES, STAGE_NAMES
+from .state import CAUSE_NAMES, COUNCIL_STYLES, ORIGIN_NAMES, STAGE_NAMES
 
 if TYPE_CHECKING:
     from .market import MutualMarket
@@ -31,7 +31,7 @@ class _View(mesa.Agent):
 
 
 class Council(_View):
-    """A commissioning council: budget under austerity, style from the scenario."""
+    """A commissioning council: budget under austerity and its own policy (drawn at set-up)."""
 
     @property
     def budget(self) -> float:
@@ -39,7 +39,32 @@ class Council(_View):
 
     @property
     def style(self) -> str:
-        return self.model.params.commissioning_style
+        return COUNCIL_STYLES[self._st.council_style[0, self.index]]
+
+    @property
+    def coproduction(self) -> float:
+        return float(self._st.council_coproduction[0, self.index])
+
+    @property
+    def risk_aversion(self) -> float:
+        return float(self._st.council_risk_aversion[0, self.index])
+
+    @property
+    def business_support(self) -> float:
+        return float(self._st.council_support[0, self.index])
+
+    @property
+    def austerity(self) -> float:
+        """Its yearly real-terms budget cut while austerity lasts."""
+        return float(self._st.council_austerity[0, self.index])
+
+    @property
+    def supports_spinouts(self) -> bool:
+        return bool(self._st.council_propensity[0, self.index] > 0)
+
+    @property
+    def lots(self) -> int:
+        return int(self._st.council_lots[0, self.index])
 
     @property
     def mutuals(self) -> list[Mutual]:

@@ -68,7 +68,7 @@ class Scenario:
                                    "per council.")
 
     # --- pipeline (spin-out proposals) --------------------------------------------------------
-    reactive_rate: float = _p(0.067, 0.0, 1.0, "1/service/year", "pipeline",
+    reactive_prob: float = _p(0.067, 0.0, 1.0, "1/service/year", "pipeline",
                               f"{SEED_RSA} §4.2 'Reactive mutualisation'"
                               "; calibrated: ABC posterior median (docs/CALIBRATION.md)",
                               "Chance a service is proposed for spin-out top-down in a year "
@@ -78,26 +78,112 @@ class Scenario:
                                             "spending cuts); assumption",
                                             "Relative rise of the reactive rate per unit of "
                                             "budget cut.")
-    strategic_rate: float = _p(0.042, 0.0, 1.0, "1/service/year", "pipeline",
+    strategic_prob: float = _p(0.042, 0.0, 1.0, "1/service/year", "pipeline",
                                f"{SEED_RSA} §5 (need expressed by staff and citizens)"
                                "; calibrated: ABC posterior median (docs/CALIBRATION.md)",
                                "Chance a service is proposed bottom-up in a year at full "
                                "citizen engagement.")
-    prep_completion: float = _p(0.32, 0.0, 1.0, "1/year", "pipeline",
+    prep_completion_prob: float = _p(0.32, 0.0, 1.0, "1/year", "pipeline",
                                 f"{SEED_RSA} §4.3 'the sheer amount of work it takes'"
                                 "; calibrated: ABC posterior median (docs/CALIBRATION.md)",
                                 "Chance a proposal in preparation completes in a year.")
-    abandon_reactive: float = _p(0.26, 0.0, 1.0, "1/year", "pipeline",
+    abandon_reactive_prob: float = _p(0.26, 0.0, 1.0, "1/year", "pipeline",
                                  f"{SEED_RSA} §4.2 'long, drawn-out ... unsuccessful projects'"
                                  "; calibrated: ABC posterior median (docs/CALIBRATION.md)",
                                  "Chance a reactive proposal is abandoned in a year.")
-    abandon_strategic: float = _p(0.12, 0.0, 1.0, "1/year", "pipeline",
+    abandon_strategic_prob: float = _p(0.12, 0.0, 1.0, "1/year", "pipeline",
                                   f"{SEED_RSA} §5 (mutuals most successful where need is "
                                   "expressed bottom-up); assumption",
                                   "Chance a strategic proposal is abandoned in a year.")
     prep_cost: float = _p(0.03, 0.0, 1.0, "share of V0 per year", "pipeline",
                           f"{SEED_RSA} §4.2 'Reciprocating council support'; assumption",
                           "Council effort spent on a proposal in preparation.")
+    reactive_coproduction_damping: float = _p(0.5, 0.0, 1.0, "per unit co-production",
+                                              "pipeline",
+                                              f"{SEED_RSA} §4.2 (co-operative councils less "
+                                              "reactive); assumption",
+                                              "Relative fall of the reactive probability per "
+                                              "unit of the council's co-production.")
+    strategic_coproduction_base: float = _p(0.5, 0.0, 5.0, "level", "pipeline",
+                                            f"{SEED_RSA} §5; assumption",
+                                            "The strategic probability scales with this plus "
+                                            "the council's co-production.")
+    capability_min: float = _p(0.02, 0.0, 1.0, "score", "pipeline", "assumption",
+                               "Lowest business capability at proposal.")
+    capability_max: float = _p(0.98, 0.0, 1.0, "score", "pipeline", "assumption",
+                               "Highest business capability at proposal.")
+    abandon_support_damping: float = _p(0.5, 0.0, 1.0, "per unit support", "pipeline",
+                                        f"{SEED_RSA} §5 (support 'necessary'); assumption",
+                                        "Relative fall of the abandonment probability per unit "
+                                        "of the council's business support.")
+    abandon_risk_base: float = _p(0.5, 0.0, 5.0, "level", "pipeline",
+                                  f"{SEED_RSA} §4.3 ('risk-averseness from legal and "
+                                  "procurement departments'); assumption",
+                                  "The abandonment probability scales with this plus the "
+                                  "council's risk aversion.")
+    completion_support_base: float = _p(0.75, 0.0, 5.0, "factor", "pipeline", "assumption",
+                                        "Completion probability factor of a council with no "
+                                        "business support.")
+    completion_support_gain: float = _p(0.5, 0.0, 5.0, "per unit support", "pipeline",
+                                        f"{SEED_RSA} §5; assumption",
+                                        "Rise of the completion factor per unit of the "
+                                        "council's business support.")
+    spinout_propensity_sdlog: float = _p(0.5, 0.0, 3.0, "log s.d.", "pipeline",
+                                         f"{SEED_GOV} (19 live LA spin-outs, 'over 70 "
+                                         "councils exploring' of ~150); assumption",
+                                         "Spread across supportive councils of their propensity "
+                                         "to propose spin-outs (log-normal factor, mean 1; 0 = "
+                                         "every council the same).")
+    unsupportive_council_share: float = _p(0.3, 0.0, 1.0, "share of councils", "pipeline",
+                                           f"{SEED_GOV} para 59, 97 (staff 'whose plans ... are "
+                                           "not supported by the local authority'); assumption",
+                                           "Share of councils that do not support spin-outs "
+                                           "(no council-backed proposals; staff may use the "
+                                           "Right to Challenge).")
+    failure_deterrence: float = _p(0.5, 0.0, 1.0, "share", "pipeline",
+                                   f"{SEED_GOV} para 91 (a failure 'could ... deter other "
+                                   "authorities'); assumption",
+                                   "Relative fall of a council's propensity to propose "
+                                   "spin-outs after one of its mutuals exits.")
+    failure_deterrence_years: int = _p(3, 0, 50, "years", "pipeline",
+                                       f"{SEED_GOV} para 91; assumption (about one budget "
+                                       "cycle)",
+                                       "Years after a mutual's exit during which its council "
+                                       "is deterred.")
+    neighbour_deterrence_share: float = _p(0.5, 0.0, 1.0, "share", "pipeline",
+                                           f"{SEED_GOV} para 91 ('deter other authorities'); "
+                                           "assumption",
+                                           "Share of the deterrence felt by the two "
+                                           "neighbouring councils (next in index order, a "
+                                           "ring).")
+    programme_start_year: int = _p(2012, 1990, 2100, "calendar year", "pipeline",
+                                   f"{SEED_GOV} para 61, 83 (Mutuals Support Programme; DCLG "
+                                   "Right to Challenge support 'since July' 2012)",
+                                   "First year the national support programme acts.")
+    programme_end_year: int = _p(2014, 1990, 2100, "calendar year", "pipeline",
+                                 f"{SEED_GOV} para 61 ('GBP 11.5 million in total until March "
+                                 "2015'; model year y is financial year y/y+1)",
+                                 "Last year the national support programme acts.")
+    programme_proposal_effect: float = _p(0.5, 0.0, 10.0, "relative rise", "pipeline",
+                                          f"{SEED_GOV} para 81 ('increased flow of new "
+                                          "authorities accessing support'); assumption",
+                                          "Relative rise of every proposal probability while "
+                                          "the programme is funded.")
+    programme_completion_effect: float = _p(0.25, 0.0, 10.0, "relative rise", "pipeline",
+                                            f"{SEED_GOV} para 61, 83 (advice, specialist "
+                                            "support and grants); assumption",
+                                            "Relative rise of the completion probability while "
+                                            "the programme is funded.")
+    right_to_challenge_year: int = _p(2012, 1990, 2100, "calendar year", "pipeline",
+                                      f"{SEED_GOV} para 59, 95 (Community Right to Challenge, "
+                                      "Localism Act 2011, in force June 2012)",
+                                      "First year staff can challenge to run a service.")
+    right_to_challenge_prob: float = _p(0.02, 0.0, 1.0, "1/service/year", "pipeline",
+                                        f"{SEED_GOV} para 61 (15 LA mutual groups among 900 "
+                                        "contacts, 2 challenge grants); assumption",
+                                        "Chance a year that staff of a service in a council "
+                                        "that does not support spin-outs propose one under the "
+                                        "Right to Challenge, at full citizen engagement.")
 
     # --- Teckal incubation -----------------------------------------------------------------
     incubation_years: int = _p(0, 0, 10, "years", "teckal",
@@ -249,10 +335,25 @@ class Scenario:
                                   "then tendered at once without the mutual.")
 
     # --- commissioning --------------------------------------------------------------------
-    commissioning_style: str = _p("strategic", None, None, "preset", "commissioning",
+    commissioning_style: str = _p("mixed", None, None, "preset", "commissioning",
                                   f"{SEED_RSA} §4.1; weights are assumptions",
-                                  "Preset for tender weights, co-production and risk stance.",
-                                  choices=tuple(STYLE_PRESETS))
+                                  "Preset for tender weights, co-production and risk stance "
+                                  "imposed on every council; 'mixed' (default): each council "
+                                  "draws its style from the style shares.",
+                                  choices=("mixed", *STYLE_PRESETS))
+    cost_led_share: float = _p(0.35, 0.0, 1.0, "share of councils", "commissioning",
+                               f"{SEED_RSA} §4.2 (spin-outs 'often management-driven reactions "
+                               "to spending cuts' in most councils); assumption",
+                               "Share of cost-led councils when the style is 'mixed'.")
+    cooperative_share: float = _p(0.15, 0.0, 1.0, "share of councils", "commissioning",
+                                  f"{SEED_RSA} §4.1 (Lambeth, Oldham, York: co-operative "
+                                  "councils a minority); assumption (the Co-operative Councils "
+                                  "Network had about 20 members in 2013 of ~150)",
+                                  "Share of co-operative councils when the style is 'mixed' "
+                                  "(the rest are strategic).")
+    council_policy_sd: float = _p(0.1, 0.0, 0.5, "s.d.", "commissioning", "assumption",
+                                  "Spread of a council's co-production and risk aversion "
+                                  "around its style's preset (style 'mixed', values not set).")
     price_weight: float | None = _p(None, 0.0, 1.0, "weight", "commissioning",
                                     "assumption (from style preset unless set)",
                                     "Tender weight on price.")
@@ -284,7 +385,16 @@ class Scenario:
                                           "per unit of co-produced citizen engagement.")
     lots: int = _p(1, 1, 10, "lots", "commissioning",
                    f"{SEED_RSA} §4.2 'Market making' (Oldham broke tenders into smaller blocks)",
-                   "Lots a contract is split into at tender.")
+                   "Lots every council splits a contract into at tender when 2 or more; 1 "
+                   "(default): each council's own lot policy (lots_split, lot_split_share).")
+    lots_split: int = _p(3, 1, 10, "lots", "commissioning",
+                         f"{SEED_RSA} §4.2 'Market making'; assumption",
+                         "Lots a council that splits its contracts uses.")
+    lot_split_share: float = _p(0.15, 0.0, 1.0, "share of councils", "commissioning",
+                                f"{SEED_RSA} §4.2 (Oldham as an example); assumption (as "
+                                "co-operative councils)",
+                                "Share of councils that split their contracts into lots_split "
+                                "lots (when lots = 1).")
     lot_tender_cost: float = _p(0.02, 0.0, 10.0, "GBP m per lot tendered", "commissioning",
                                 "assumption: the order of magnitude of a procedure's cost to "
                                 "the authority in PwC, London Economics & Ecorys (2011) "
@@ -297,7 +407,12 @@ class Scenario:
                                  "capacity building of the council's fledgling mutuals.")
     support_level: float = _p(0.2, 0.0, 1.0, "level", "commissioning",
                               f"{SEED_RSA} §5 (support 'necessary (but often insufficient)')",
-                              "Council incubation and business-advice support capability.")
+                              "Mean council incubation and business-advice support "
+                              "capability.")
+    support_level_sd: float = _p(0.1, 0.0, 0.5, "s.d.", "commissioning",
+                                 f"{SEED_RSA} §5 (councils differ in support); assumption",
+                                 "Spread of the councils' support capability (0 = every "
+                                 "council at support_level).")
     support_cost: float = _p(0.02, 0.0, 1.0, "share of V0 per year", "commissioning",
                              "assumption", "Council cost of full support for one mutual-year.")
     business_support_years: int = _p(5, 0, 50, "years", "commissioning",
@@ -608,7 +723,17 @@ class Scenario:
     # --- council and economy -------------------------------------------------------------
     austerity_rate: float = _p(0.02, 0.0, 0.5, "1/year", "council",
                                f"{SEED_RSA} §1 (LGA 2012 funding outlook); assumption",
-                               "Yearly fall of councils' commissioning budgets.")
+                               "Mean yearly real-terms fall of councils' commissioning "
+                               "budgets.")
+    austerity_rate_sd: float = _p(0.01, 0.0, 0.5, "1/year", "council",
+                                  "DCLG 2011-12 settlement (Dec 2010): spending-power cuts "
+                                  "averaged 4.4%, capped at 8.9% (the largest about twice the "
+                                  "mean); JRF (Hastings et al., Nov 2013): larger cuts in "
+                                  "deprived councils; s.d. = half the mean (assumption)",
+                                  "Spread across councils of their yearly budget cut (each "
+                                  "council's own rate, at least 0).")
+    budget_floor: float = _p(0.2, 0.0, 1.0, "share of start budget", "council", "assumption",
+                             "Budget index below which no council is cut.")
     austerity_years: int = _p(10, 0, 100, "years", "council",
                               "LGA (2012) outlook to 2019/20", "Years of austerity from start.")
     shock_prob: float = _p(0.03, 0.0, 1.0, "1/council/year", "council", "assumption",
@@ -620,10 +745,17 @@ class Scenario:
     recession_start: bool = _p(True, None, None, "switch", "council",
                                f"{SEED_RSA} §4.3 ('austerity and economic recession')",
                                "The economy is in recession in the first year.")
-    recession_enter: float = _p(0.10, 0.0, 1.0, "1/year", "council", "assumption",
+    recession_enter_prob: float = _p(0.10, 0.0, 1.0, "1/year", "council", "assumption",
                                 "Chance a recession starts in a growth year.")
-    recession_exit: float = _p(0.40, 0.0, 1.0, "1/year", "council", "assumption",
+    recession_exit_prob: float = _p(0.40, 0.0, 1.0, "1/year", "council", "assumption",
                                "Chance a recession ends in a year.")
+    stranded_cost: float = _p(0.03, 0.0, 1.0, "share of V0 per year", "council",
+                              f"{SEED_RSA} §4.3 ('leaving large overheads' in the council's "
+                              "back office); assumption (about 40% of backoffice_overhead)",
+                              "Back-office cost a council keeps after a service spins out.")
+    stranded_years: int = _p(3, 0, 50, "years", "council",
+                             f"{SEED_RSA} §4.3; assumption (time to restructure a back office)",
+                             "Years (from the spin-out year) the stranded cost lasts.")
     step_in_cost: float = _p(0.25, 0.0, 5.0, "share of annual contract", "council",
                              f"{SEED_GOV} para 91 (authority 'responsible for ensuring service "
                              "continuity')",
@@ -642,6 +774,31 @@ class Scenario:
     citizen_propensity: float = _p(0.5, 0.0, 1.0, "score", "citizens",
                                    f"{SEED_RSA} §6 ('limited interest' of citizens)",
                                    "Mean propensity of citizens to engage.")
+    citizen_propensity_sd: float = _p(0.15, 0.0, 1.0, "s.d.", "citizens", "assumption",
+                                      "Spread of citizens' propensity to engage.")
+    engagement_initial: float = _p(0.3, 0.0, 1.0, "score", "citizens", "assumption",
+                                   "Citizens' engagement in the first year.")
+    citizen_support_initial: float = _p(0.3, 0.0, 1.0, "score", "citizens", "assumption",
+                                        "Citizens' support for mutuals in the first year.")
+    engagement_coproduction_floor: float = _p(0.4, 0.0, 1.0, "share", "citizens",
+                                              f"{SEED_RSA} §4.1 (co-production); assumption",
+                                              "Engagement target, as a share of propensity, "
+                                              "where the council does not co-produce (1 at "
+                                              "full co-production).")
+    support_satisfaction_weight: float = _p(0.5, 0.0, 1.0, "weight", "citizens",
+                                            "assumption",
+                                            "Weight of satisfaction (the rest: engagement) in "
+                                            "citizens' support for their mutual.")
+    engagement_noise: float = _p(0.05, 0.0, 1.0, "s.d.", "citizens", "assumption",
+                                 "Yearly noise in engagement.")
+    inhouse_quality_drift: float = _p(0.1, 0.0, 1.0, "per unit budget cut", "citizens",
+                                      "assumption",
+                                      "Fall of in-house service quality per unit of budget "
+                                      "cut.")
+    score_min: float = _p(0.02, 0.0, 1.0, "score", "citizens", "assumption",
+                          "Lowest drawn propensity or firm attribute.")
+    score_max: float = _p(0.98, 0.0, 1.0, "score", "citizens", "assumption",
+                          "Highest drawn propensity or firm attribute.")
     citizen_adjust: float = _p(0.3, 0.0, 1.0, "1/year", "citizens", "assumption",
                                "Speed at which citizens' engagement, satisfaction and support "
                                "follow their drivers.")
@@ -674,9 +831,31 @@ class Scenario:
         return dataclasses.replace(self, **changes)
 
     def resolved(self, name: str) -> float:
-        """A style-dependent parameter: the explicit value if set, else the preset's."""
+        """A style-dependent parameter: the explicit value if set, else the preset's (for
+        the 'mixed' style, the presets' mean weighted by the style shares: the rules read
+        each council's own value, this is the population's mean)."""
         value = getattr(self, name)
-        return STYLE_PRESETS[self.commissioning_style][name] if value is None else value
+        if value is not None:
+            return value
+        if self.commissioning_style != "mixed":
+            return STYLE_PRESETS[self.commissioning_style][name]
+        return sum(share * STYLE_PRESETS[style][name]
+                   for style, share in self.style_shares().items())
+
+    def style_shares(self) -> dict[str, float]:
+        """Share of councils of each style: all of one when a style is imposed."""
+        if self.commissioning_style != "mixed":
+            return {self.commissioning_style: 1.0}
+        return {"cost_led": self.cost_led_share,
+                "strategic": max(1.0 - self.cost_led_share - self.cooperative_share, 0.0),
+                "cooperative": self.cooperative_share}
+
+    @property
+    def max_lots(self) -> int:
+        """The most lots any council can use (the width of a tender's score numbers)."""
+        if self.lots >= 2:
+            return self.lots
+        return self.lots_split if self.lot_split_share > 0 else 1
 
     def tender_weights(self) -> tuple[float, float, float, float]:
         """Normalised (price, quality, social, financial) weights."""
@@ -701,6 +880,14 @@ FIELD_NAMES = tuple(FIELDS)
 RENAMED: dict[str, str] = {
     "credit_limit": "credit_facility",   # now a share of V0, not of this year's income
     "takeover_rate": "takeover_prob",    # a yearly probability
+    # yearly probabilities end in _prob (issue 13)
+    "reactive_rate": "reactive_prob",
+    "strategic_rate": "strategic_prob",
+    "prep_completion": "prep_completion_prob",
+    "abandon_reactive": "abandon_reactive_prob",
+    "abandon_strategic": "abandon_strategic_prob",
+    "recession_enter": "recession_enter_prob",
+    "recession_exit": "recession_exit_prob",
 }
 
 
@@ -785,6 +972,10 @@ def validate(s: Scenario, source: str | None = None) -> None:
         coerced = check_value(name, getattr(s, name), source)
         if coerced is not None and type(coerced) is not type(getattr(s, name)):
             object.__setattr__(s, name, coerced)
+    if s.cost_led_share + s.cooperative_share > 1.0 + 1e-12:
+        raise InputError(f"cost_led_share + cooperative_share = "
+                         f"{s.cost_led_share + s.cooperative_share:g} is over 1; the shares of "
+                         "council styles cannot exceed 1", source=source)
     w = [s.resolved(n) for n in
          ("price_weight", "quality_weight", "social_weight", "financial_weight")]
     if sum(w) <= 0:

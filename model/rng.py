@@ -61,7 +61,7 @@ class Layout:
                      ("pension", (m,))),
             normal=(("trading", (m,)), ("capability", (m,)), ("citizen", (c, k)),
                     ("appraisal", (m,)), ("pay", (m,)), ("volume", (m,))),
-            n_keys=m, bidders=b, lots=sc.lots, local=sc.local_bidders,
+            n_keys=m, bidders=b, lots=sc.max_lots, local=sc.local_bidders,
         )
 
     @staticmethod

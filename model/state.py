@@ -22,6 +22,9 @@ STAGE_NAMES = ("in_house", "proposed", "incubating", "protected", "competing", "
                "abandoned", "taken_back")
 TRADING = (PROTECTED, COMPETING)
 
+# Council commissioning styles (the order of params.STYLE_PRESETS).
+COUNCIL_STYLES = ("cost_led", "strategic", "cooperative")
+
 REACTIVE, STRATEGIC = 0, 1
 ORIGIN_NAMES = ("reactive", "strategic")
 
@@ -50,6 +53,18 @@ class State:
     # economy and councils
     recession: np.ndarray           # (R,) bool
     budget: np.ndarray              # (R, C) commissioning budget index, 1.0 at start
+    # councils as a population: each council's own policy, drawn at set-up (ODD 'Councils')
+    council_style: np.ndarray       # (R, C) int8 index into COUNCIL_STYLES
+    council_w_price: np.ndarray     # (R, C) normalised tender weights (sum to 1)
+    council_w_quality: np.ndarray   # (R, C)
+    council_w_social: np.ndarray    # (R, C)
+    council_w_financial: np.ndarray  # (R, C)
+    council_coproduction: np.ndarray  # (R, C) [0, 1]
+    council_risk_aversion: np.ndarray  # (R, C) [0, 1]
+    council_support: np.ndarray     # (R, C) business-support capability [0, 1]
+    council_austerity: np.ndarray   # (R, C) yearly real-terms budget cut while austerity lasts
+    council_propensity: np.ndarray  # (R, C) factor on proposal probabilities; 0 = unsupportive
+    council_lots: np.ndarray        # (R, C) int16 lots the council splits a contract into
     # citizens
     propensity: np.ndarray          # (R, C, K) fixed propensity to engage
     engagement: np.ndarray          # (R, C, K)

@@ -16,9 +16,17 @@ from mutualsim.rng import Draws, Layout, generators
 
 @pytest.fixture
 def tiny() -> Scenario:
-    """Small enough for rule tests to read every number."""
+    """Small enough for rule tests to read every number; one policy imposed on every
+    council (the strategic style, the mean support and austerity, every council backing
+    spin-outs alike, single lots), so a rule's numbers follow from the scenario alone."""
     return Scenario(councils=2, services_per_council=2, private_bidders=3,
-                    citizens_per_council=2, years=10)
+                    citizens_per_council=2, years=10, **IMPOSED)
+
+
+# Scenario values that give every council the same policy (see docs/ODD.md 'Councils').
+IMPOSED = dict(commissioning_style="strategic", support_level_sd=0.0, austerity_rate_sd=0.0,
+               unsupportive_council_share=0.0, spinout_propensity_sdlog=0.0,
+               lot_split_share=0.0)
 
 
 def make_draws(sc: Scenario, u: float = 0.5, n: float = 0.0,

@@ -24,7 +24,7 @@ TINY = "councils = 1\nyears = 3\nservices_per_council = 1\n"
 SWEEP_MANIFEST = '{"format": "mutualsim-sweep/1", "experiment_hash": "x"}'
 
 
-def experiment(design: str = 'kind = "grid"', factors: str = "reactive_rate = [0.0, 0.9]",
+def experiment(design: str = 'kind = "grid"', factors: str = "reactive_prob = [0.0, 0.9]",
                overrides: str = TINY, top: str = "replications = 2\nseed = 1\nblock_size = 1"
                ) -> str:
     return (f"{top}\n[base_overrides]\n{overrides}\n[design]\n{design}\n"
@@ -44,16 +44,16 @@ CASES: dict[str, tuple[dict, list[str], list[str]]] = {
     "councils inf": ({"s.toml": "[run]\ncouncils = inf\n"}, ["run", "s.toml"],
                      ["councils", "finite"]),
     "years -inf": ({"s.toml": "years = -inf\n"}, ["run", "s.toml"], ["years", "finite"]),
-    "rate nan": ({"s.toml": "reactive_rate = nan\n"}, ["run", "s.toml"],
-                 ["reactive_rate", "finite"]),
-    "rate inf": ({"s.toml": "reactive_rate = inf\n"}, ["run", "s.toml"],
-                 ["reactive_rate", "finite"]),
+    "rate nan": ({"s.toml": "reactive_prob = nan\n"}, ["run", "s.toml"],
+                 ["reactive_prob", "finite"]),
+    "rate inf": ({"s.toml": "reactive_prob = inf\n"}, ["run", "s.toml"],
+                 ["reactive_prob", "finite"]),
     "huge integer in an integer field": (
         {"s.toml": "councils = 99999999999999999999999\n"}, ["run", "s.toml"],
         ["councils", "out of range"]),
     "huge integer in a float field": (
-        {"s.toml": "reactive_rate = 1" + "0" * 400 + "\n"}, ["run", "s.toml"],
-        ["reactive_rate", "out of range"]),
+        {"s.toml": "reactive_prob = 1" + "0" * 400 + "\n"}, ["run", "s.toml"],
+        ["reactive_prob", "out of range"]),
     "huge negative integer": ({"s.toml": "years = -99999999999999999999999\n"},
                               ["run", "s.toml"], ["years", "out of range"]),
     "fraction in an integer field": ({"s.toml": "councils = 2.5\n"}, ["run", "s.toml"],
@@ -153,13 +153,13 @@ CASES: dict[str, tuple[dict, list[str], list[str]]] = {
                                                     "--out", "o"],
                         ["tasks", "--no-size-check"]),
     "sweep 10**6-point grid": (
-        {"x.toml": experiment(factors="reactive_rate = [{}]\nstrategic_rate = [{}]".format(
+        {"x.toml": experiment(factors="reactive_prob = [{}]\nstrategic_prob = [{}]".format(
             ", ".join(f"{i / 1000:.3f}" for i in range(1000)),
             ", ".join(f"{i / 1000:.3f}" for i in range(1000))))},
         ["sweep", "x.toml", "--out", "o"], ["design points", "--no-size-check"]),
     "sweep 10**6-point lhs": (
         {"x.toml": experiment(design='kind = "lhs"\nsamples = 1000000',
-                              factors="reactive_rate = {low = 0.0, high = 0.5}")},
+                              factors="reactive_prob = {low = 0.0, high = 0.5}")},
         ["sweep", "x.toml", "--out", "o"], ["design points", "--no-size-check"]),
     "sweep every size at its maximum": (
         {"x.toml": experiment(overrides="councils = 2000\nservices_per_council = 20\n"
@@ -176,17 +176,17 @@ CASES: dict[str, tuple[dict, list[str], list[str]]] = {
         ["sweep", "x.toml", "--out", "o"], ["years", "out of range"]),
     "grid list with nan": ({"x.toml": experiment(factors="councils = [1, nan]")},
                            ["sweep", "x.toml", "--out", "o"], ["councils", "finite"]),
-    "grid list with inf": ({"x.toml": experiment(factors="reactive_rate = [0.1, inf]")},
-                           ["sweep", "x.toml", "--out", "o"], ["reactive_rate", "finite"]),
+    "grid list with inf": ({"x.toml": experiment(factors="reactive_prob = [0.1, inf]")},
+                           ["sweep", "x.toml", "--out", "o"], ["reactive_prob", "finite"]),
     "lhs low = nan": ({"x.toml": experiment(design='kind = "lhs"\nsamples = 4',
                                             factors="councils = {low = nan, high = 3}")},
                       ["sweep", "x.toml", "--out", "o"], ["councils", "finite"]),
     "lhs high = inf": ({"x.toml": experiment(design='kind = "lhs"\nsamples = 4',
-                                             factors="reactive_rate = {low = 0, high = inf}")},
-                       ["sweep", "x.toml", "--out", "o"], ["reactive_rate", "finite"]),
+                                             factors="reactive_prob = {low = 0, high = inf}")},
+                       ["sweep", "x.toml", "--out", "o"], ["reactive_prob", "finite"]),
     "morris levels = 3": ({"x.toml": experiment(
         design='kind = "morris"\ntrajectories = 2\nlevels = 3',
-        factors="reactive_rate = {low = 0.0, high = 0.5}")},
+        factors="reactive_prob = {low = 0.0, high = 0.5}")},
         ["sweep", "x.toml", "--out", "o"], ["levels", "even"]),
     "deep nested experiment": ({"x.toml": "seed = " + deep(100_000) + "\n"},
                                ["sweep", "x.toml", "--out", "o"], ["nested too deeply"]),
@@ -200,13 +200,13 @@ CASES: dict[str, tuple[dict, list[str], list[str]]] = {
     # ---- compare values
     "compare --values inf": ({}, ["compare", "--factor", "councils", "--values", "1,inf"],
                              ["councils", "finite"]),
-    "compare --values nan": ({}, ["compare", "--factor", "reactive_rate", "--values",
-                                  "0.1,nan"], ["reactive_rate", "finite"]),
-    "compare --values 1e999": ({}, ["compare", "--factor", "reactive_rate", "--values",
-                                    "0.1,1e999"], ["reactive_rate", "finite"]),
+    "compare --values nan": ({}, ["compare", "--factor", "reactive_prob", "--values",
+                                  "0.1,nan"], ["reactive_prob", "finite"]),
+    "compare --values 1e999": ({}, ["compare", "--factor", "reactive_prob", "--values",
+                                    "0.1,1e999"], ["reactive_prob", "finite"]),
     "compare --values huge": ({}, ["compare", "--factor", "councils", "--values",
                                    "1," + "9" * 30], ["councils", "out of range"]),
-    "compare 2,000 values": ({}, ["compare", "--factor", "reactive_rate", "--values",
+    "compare 2,000 values": ({}, ["compare", "--factor", "reactive_prob", "--values",
                                   ",".join(f"{i / 2000:.4f}" for i in range(2000))],
                              ["values", "--no-size-check"]),
     # ---- the page's server

@@ -116,8 +116,8 @@ def test_help_explains_every_option():
 
 
 # ------------------------------------------------------------------ --out never destroys
-TINY = ("councils = 2\nyears = 4\nservices_per_council = 2\nreactive_rate = 0.9\n"
-        "prep_completion = 1.0\n")  # tiny, and sure to spin out
+TINY = ("councils = 2\nyears = 4\nservices_per_council = 2\nreactive_prob = 0.9\n"
+        "prep_completion_prob = 1.0\n")  # tiny, and sure to spin out
 
 
 def test_run_replaces_its_own_previous_result(tmp_path, capsys):

@@ -26,8 +26,8 @@ TINY = textwrap.dedent("""
     kind = "lhs"
     samples = 10
     [factors]
-    reactive_rate = { low = 0.02, high = 0.10 }
-    prep_completion = { low = 0.2, high = 0.6 }
+    reactive_prob = { low = 0.02, high = 0.10 }
+    prep_completion_prob = { low = 0.2, high = 0.6 }
 """)
 
 
@@ -68,7 +68,7 @@ def test_calibrate_end_to_end_and_resumes(tmp_path, capsys):
             "--accept", "0.2"]
     assert main(args) == 0
     posterior = pd.read_parquet(out / "posterior.parquet")
-    assert len(posterior) == 2 and {"reactive_rate", "distance", "S5"} <= set(posterior)
+    assert len(posterior) == 2 and {"reactive_prob", "distance", "S5"} <= set(posterior)
     assert (out / "posterior_summary.csv").is_file() and (out / "calibrated.csv").is_file()
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["command"] == "calibrate" and manifest["run"]["dropped_missing"] == 0
@@ -87,7 +87,7 @@ def test_calibrate_end_to_end_and_resumes(tmp_path, capsys):
     ([], TINY.replace('kind = "lhs"\nsamples = 10', 'kind = "grid"').replace(
         "{ low = 0.02, high = 0.10 }", "[0.02, 0.1]").replace(
         "{ low = 0.2, high = 0.6 }", "[0.2]")),
-    ([], TINY.replace("reactive_rate", "no_such_parameter")),
+    ([], TINY.replace("reactive_prob", "no_such_parameter")),
     (["--accept", "1.5"], TINY),
 ])
 def _status(args: list[str]) -> int:
@@ -103,7 +103,7 @@ def _status(args: list[str]) -> int:
     ([], TINY.replace('kind = "lhs"\nsamples = 10', 'kind = "grid"').replace(
         "{ low = 0.02, high = 0.10 }", "[0.02, 0.1]").replace(
         "{ low = 0.2, high = 0.6 }", "[0.2]")),
-    ([], TINY.replace("reactive_rate", "no_such_parameter")),
+    ([], TINY.replace("reactive_prob", "no_such_parameter")),
     (["--accept", "1.5"], TINY),
 ])
 def test_bad_input_is_one_line_status_2_nothing_written(tmp_path, capsys, extra, toml):

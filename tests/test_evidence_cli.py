@@ -35,7 +35,7 @@ TINY = textwrap.dedent("""
     kind = "lhs"
     samples = 6
     [factors]
-    reactive_rate = { low = 0.02, high = 0.10 }
+    reactive_prob = { low = 0.02, high = 0.10 }
 """)
 
 
@@ -238,7 +238,7 @@ def test_sensitivity_command_reports_and_refuses_another_run(tmp_path, capsys, m
     from mutualsim.evidence import sensitivity
     tiny = sensitivity.Settings({"councils": 8, "years": 20}, replications=1, trajectories=2,
                                 noise_seeds=2, sobol_factors=2, sobol_n=2, prim_samples=12,
-                                factors=("reactive_rate", "protection_years", "lots"))
+                                factors=("reactive_prob", "protection_years", "lots"))
     monkeypatch.setattr(sensitivity.Settings, "quick", classmethod(lambda cls: tiny))
     out = tmp_path / "sens"
     assert main(["sensitivity", "--quick", "--out", str(out), "--workers", "1",

@@ -24,7 +24,7 @@ def test_run_model_is_reproducible_and_responds_to_parameters():
     a = run_model(seed=2, replications=3, **TINY)
     b = run_model(seed=2, replications=3, **TINY)
     assert all(a[k] == b[k] or (math.isnan(a[k]) and math.isnan(b[k])) for k in a)
-    more = run_model(seed=2, replications=3, reactive_rate=0.3, **TINY)
+    more = run_model(seed=2, replications=3, reactive_prob=0.3, **TINY)
     assert more["spinouts_per_replication"] > a["spinouts_per_replication"]
 
 

@@ -86,7 +86,7 @@ def test_sobol_drops_base_samples_with_a_missing_output_and_counts_them():
 
 def test_numeric_factors_cover_every_numeric_parameter():
     ranges = numeric_factors()
-    assert {"reactive_rate", "protection_years", "austerity_rate", "step_in_cost"} <= set(ranges)
+    assert {"reactive_prob", "protection_years", "austerity_rate", "step_in_cost"} <= set(ranges)
     assert "councils" not in ranges and "commissioning_style" not in ranges
     assert ranges["protection_years"].whole
     base = Scenario()
@@ -99,7 +99,7 @@ def test_pipeline_at_toy_size_publishes_tables_figures_and_resumes(tmp_path):
     # Morris trajectory has such a point, so dropping is exercised.
     s = Settings({"councils": 10, "years": 14}, replications=2, trajectories=3,
                  noise_seeds=2, sobol_factors=2, sobol_n=4, prim_samples=24,
-                 factors=("reactive_rate", "protection_years", "incubation_years",
+                 factors=("reactive_prob", "protection_years", "incubation_years",
                           "contract_years", "initial_price", "private_unit_cost"))
     out = tmp_path / "sens"
     result = run_pipeline(out, workers=1, settings=s)

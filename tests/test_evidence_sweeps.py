@@ -41,8 +41,8 @@ def test_points_design_is_validated_like_any_experiment(factors, match):
 
 
 def test_points_experiment_is_described_in_full_by_its_design():
-    points = [{"reactive_rate": 0.05, "lots": 2, "mentoring_clauses": True},
-              {"reactive_rate": 0.1, "lots": 1, "mentoring_clauses": False}]
+    points = [{"reactive_prob": 0.05, "lots": 2, "mentoring_clauses": True},
+              {"reactive_prob": 0.1, "lots": 1, "mentoring_clauses": False}]
     exp = points_experiment("stage", {"councils": 6, "years": 8}, points, seed=3,
                             replications=2)
     assert [p.values for p in exp.points] == points

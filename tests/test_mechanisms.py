@@ -61,6 +61,6 @@ def test_lot_splitting_helps_mutuals_keep_contracts():
 
 def test_recession_and_austerity_raise_exits():
     calm = simulate(BASE.replace(austerity_rate=0.0, recession_start=False,
-                                 recession_enter=0.0, shock_prob=0.0), REPS, seed=SEED)
+                                 recession_enter_prob=0.0, shock_prob=0.0), REPS, seed=SEED)
     harsh = simulate(BASE.replace(austerity_rate=0.05, shock_prob=0.15), REPS, seed=SEED)
     assert calm.survival_at([10])[10] > harsh.survival_at([10])[10] + 0.03

@@ -220,7 +220,7 @@ def test_sweep_starts_no_more_workers_than_cores(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sweep_cli, "open_pool", fake_pool)
     (tmp_path / "x.toml").write_text(
         "replications = 2\nseed = 1\n[base_overrides]\ncouncils = 1\nyears = 3\n"
-        "[design]\nkind = \"grid\"\n[factors]\nreactive_rate = [0.0, 0.9]\n")
+        "[design]\nkind = \"grid\"\n[factors]\nreactive_prob = [0.0, 0.9]\n")
     status = main(["sweep", str(tmp_path / "x.toml"), "--out", str(tmp_path / "o"),
                    "--workers", "1000"])
     assert status == 130 and started == [guard.cores()]

@@ -58,6 +58,13 @@ SCENARIOS = {
                                     overhead_adjust_years=3, overhead_fixed_share=0.2,
                                     asset_transfer=0.5, mentoring_clauses=True,
                                     mentoring_years=2, lots=2),
+    # Councils as a population: many unsupportive councils (Right to Challenge), strong
+    # deterrence after failures nearby, a long programme, imposed weights and risk stance.
+    "councils": SMALL.replace(unsupportive_council_share=0.5, failure_deterrence=1.0,
+                              neighbour_deterrence_share=1.0, failure_deterrence_years=5,
+                              programme_end_year=2020, lot_split_share=0.5, lots_split=2,
+                              price_weight=0.9, risk_aversion=0.2, austerity_rate_sd=0.03,
+                              stranded_years=10),
     # Paths the others rarely take: incubation straight into competition, no asset lock.
     "edge": SMALL.replace(incubation_years=1, protection_years=0, asset_lock=False, lots=2,
                           recession_start=False, takeback_threshold=0.6),

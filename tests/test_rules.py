@@ -80,7 +80,7 @@ def test_austerity_stops_after_its_years(tiny):
 
 
 def test_recession_is_a_markov_chain(tiny):
-    sc = tiny.replace(recession_enter=0.3, recession_exit=0.6)
+    sc = tiny.replace(recession_enter_prob=0.3, recession_exit_prob=0.6)
     k, _, st = fresh(sc, R=2)
     st.recession[:] = [True, False]
     for r, u in enumerate((0.7, 0.2)):
@@ -90,7 +90,7 @@ def test_recession_is_a_markov_chain(tiny):
 
 # --- pipeline -----------------------------------------------------------------------------
 def test_proposals_reactive_below_strategic_above(tiny):
-    sc = tiny.replace(reactive_rate=0.2, strategic_rate=0.5, budget_pressure_sensitivity=0.0)
+    sc = tiny.replace(reactive_prob=0.2, strategic_prob=0.5, budget_pressure_sensitivity=0.0)
     k, _, st = fresh(sc)
     st.stage[0, 3] = PROTECTED                       # not free: never proposed again
     engagement = np.ones(sc.councils)

@@ -31,7 +31,8 @@ from mutualsim.schema import (
 )
 from mutualsim.sweep import SweepStore, load_experiment, open_sweep, run_sweep
 
-TINY = Scenario(councils=1, years=3, services_per_council=1)
+TINY = Scenario(councils=1, years=3, services_per_council=1, strategic_prob=0.0,
+                unsupportive_council_share=0.0, spinout_propensity_sdlog=0.0)
 
 # The issue's reproducer: two grid points, four replications of one block each, so most
 # tasks have no mutual at all (an empty histories table that used to infer `null` types).
@@ -43,10 +44,15 @@ block_size = 1
 councils = 1
 years = 3
 services_per_council = 1
+# Only reactive proposals, and every council backs them alike, so reactive_prob 0.9
+# proposes the one service and 0.0 never does.
+strategic_prob = 0.0
+unsupportive_council_share = 0.0
+spinout_propensity_sdlog = 0.0
 [design]
 kind = "grid"
 [factors]
-reactive_rate = [0.0, 0.9]
+reactive_prob = [0.0, 0.9]
 """
 
 
@@ -62,7 +68,7 @@ def sweep(tmp_path: Path, text: str = REPRODUCER) -> Path:
 def test_reproducer_histories_with_empty_tasks(tmp_path: Path) -> None:
     out = sweep(tmp_path)
     opened = open_sweep(out)
-    expected = sum(len(simulate(TINY.replace(reactive_rate=rate), [i], seed=1).histories)
+    expected = sum(len(simulate(TINY.replace(reactive_prob=rate), [i], seed=1).histories)
                    for rate in (0.0, 0.9) for i in range(4))
     histories = opened.histories()
     # At most one proposal per task (one service); some tasks have none (the point of the
@@ -75,7 +81,7 @@ def test_reproducer_histories_with_empty_tasks(tmp_path: Path) -> None:
     scenarios = pq.read_table(out / "scenarios.parquet")
     joined = table.join(scenarios, "scenario_id")
     assert joined.num_rows == expected
-    assert set(pc.unique(joined["reactive_rate"]).to_pylist()) <= {0.0, 0.9}
+    assert set(pc.unique(joined["reactive_prob"]).to_pylist()) <= {0.0, 0.9}
 
 
 def test_every_written_file_has_the_code_schema(tmp_path: Path) -> None:

@@ -112,7 +112,7 @@ def user_params(raw: Mapping[str, Any]) -> dict[str, Any]:
         "incubation_years": Slider("Teckal incubation (years)", raw["incubation_years"], 0, 3, 1),
         "commissioning_style": {
             "type": "Select", "label": "Commissioning style",
-            "value": raw["commissioning_style"], "values": list(STYLE_PRESETS)},
+            "value": raw["commissioning_style"], "values": ["mixed", *STYLE_PRESETS]},
         "support_level": Slider("Council support level", raw["support_level"], 0.0, 1.0, 0.05),
         "mentoring_clauses": {"type": "Checkbox", "label": "Mentoring clauses",
                               "value": raw["mentoring_clauses"]},

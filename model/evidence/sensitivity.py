@@ -49,8 +49,8 @@ LEVERS: dict[str, Range] = {
     "lots": Range(1, 4, True), "style": Range(0, 2, True),
 }
 UNCERTAINTIES: dict[str, Range] = {
-    "austerity_rate": Range(0.0, 0.06, False), "recession_enter": Range(0.0, 0.3, False),
-    "recession_exit": Range(0.2, 0.8, False),
+    "austerity_rate": Range(0.0, 0.06, False), "recession_enter_prob": Range(0.0, 0.3, False),
+    "recession_exit_prob": Range(0.2, 0.8, False),
     "recession_trading_penalty": Range(0.0, 0.5, False),
 }
 

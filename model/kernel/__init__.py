@@ -4,9 +4,10 @@
 draws the replication's random numbers from its own generator and runs the sub-models
 (:func:`step_rules`) in the ODD 'Process overview and scheduling' order:
 
-1. economy      council budgets (austerity, shocks) and recession
+1. economy      council budgets (each council's austerity, shocks) and recession
 2. citizens     engagement, satisfaction, support
-3. pipeline     new proposals; preparation, abandonment; Teckal decisions; spin-outs
+3. pipeline     new proposals; preparation, abandonment; Teckal decisions; spin-outs;
+                councils' stranded back-office costs
 4. tendering    contract rounds for core contracts that expire this year
 5. finance      income streams grow; accounts settle (reserves += income - costs)
                 (then each trading mutual's per-lot contract overhead)
@@ -34,7 +35,7 @@ from ..state import PROPOSED, Arrays, State
 from .capability import drift_quality, learn
 from .citizens import council_means, update_citizens
 from .context import Context, Flow, context, new_ledger
-from .economy import update_economy
+from .economy import stranded_costs, update_economy
 from .exits import apply_exits
 from .finance import grow_income, settle_accounts
 from .pipeline import decide_incubation, prepare, propose
@@ -69,6 +70,7 @@ def step_rules(st: Arrays, r: int, k: Context, d: Draws, t: int, panel: np.ndarr
     prepare(st, r, k, d, year, preparing, led)
     decide_incubation(st, r, k, d, year, led)
     led[Flow.spinouts] += np.sum((st.spinout_year[r] >= 0) & ~spun_before)
+    stranded_costs(st, r, k, year, led)
 
     run_tenders(st, r, k, d, year, citizen_support, engagement, led)
     grow_income(st, r, k, d, citizen_support, led)

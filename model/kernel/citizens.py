@@ -15,9 +15,6 @@ from ..rng import Draws
 from ..state import Arrays
 from .context import Context, delivers_service, is_trading, mean
 
-ENGAGEMENT_NOISE = 0.05      # sd of yearly engagement noise (assumption)
-INHOUSE_QUALITY_DRIFT = 0.1  # in-house quality falls with the budget (assumption)
-
 
 @kernel_inline
 def service_quality(k: Context, stage: int, core_volume: float, quality: float,
@@ -29,20 +26,22 @@ def service_quality(k: Context, stage: int, core_volume: float, quality: float,
         return quality
     if private_value > 0:
         return k.private_quality
-    return k.quality_initial - INHOUSE_QUALITY_DRIFT * (1.0 - budget)
+    return k.quality_initial - k.inhouse_quality_drift * (1.0 - budget)
 
 
 @kernel_jit
 def update_citizens(st: Arrays, r: int, k: Context, d: Draws) -> None:
-    """Engagement moves to the co-production target (with noise), satisfaction to the mean
-    quality of the council's services, support to a mix of both where the council has a
-    trading mutual (else to zero).
+    """Engagement moves to the target set by the council's own co-production
+    (``st.council_coproduction`` (R, C)), with noise; satisfaction to the mean quality of the
+    council's services; support to a mix of both where the council has a trading mutual
+    (else to zero).
 
     Shapes: ``st.engagement``, ``st.satisfaction``, ``st.citizen_support``, ``st.propensity``
     (R, C, K), all in [0, 1]; changes row ``r`` of the first three. Draws: ``d.citizen``
     (C*K,) normals. No ledger entries. ODD 'Citizens'.
     """
     a = k.citizen_adjust
+    floor, w_sat = k.engagement_coproduction_floor, k.support_satisfaction_weight
     quality = np.empty(k.S)
     for c in range(k.C):
         has_mutual = False
@@ -53,16 +52,17 @@ def update_citizens(st: Arrays, r: int, k: Context, d: Draws) -> None:
                                          st.budget[r, c])
             has_mutual = has_mutual or is_trading(st.stage[r, m])
         q = mean(quality)
+        coproduction = st.council_coproduction[r, c]
         for i in range(k.K):
-            target_e = st.propensity[r, c, i] * (0.4 + 0.6 * k.coproduction)
+            target_e = st.propensity[r, c, i] * (floor + (1.0 - floor) * coproduction)
             e = st.engagement[r, c, i]
-            e = e + a * (target_e - e) + ENGAGEMENT_NOISE * d.citizen[c * k.K + i]
+            e = e + a * (target_e - e) + k.engagement_noise * d.citizen[c * k.K + i]
             e = min(max(e, 0.0), 1.0)
             st.engagement[r, c, i] = e
             s_ = st.satisfaction[r, c, i]
             s_ = s_ + a * (q - s_)
             st.satisfaction[r, c, i] = s_
-            target_s = 0.5 * s_ + 0.5 * e if has_mutual else 0.0
+            target_s = w_sat * s_ + (1.0 - w_sat) * e if has_mutual else 0.0
             st.citizen_support[r, c, i] += a * (target_s - st.citizen_support[r, c, i])
 
 

@@ -7,21 +7,26 @@ Keeping these out of the rules means each rule reads as the mechanism it impleme
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections import namedtuple
 from enum import IntEnum
 
 import numpy as np
 
 from ..jit import kernel_inline, kernel_jit
-from ..params import Scenario
-from ..state import COMPETING, INCUBATING, PROTECTED
+from ..params import STYLE_OVERRIDES, Scenario
+from ..state import COMPETING, COUNCIL_STYLES, INCUBATING, PROTECTED
 
 # Every numeric scenario parameter under its own name (style-dependent ones resolved from the
 # commissioning style), plus dimensions and derived constants. A namedtuple, so compiled
 # rules read ``k.protection_years`` like the scenario itself.
 _SCENARIO_FIELDS = tuple(f.name for f in dataclasses.fields(Scenario)
                          if f.name != "commissioning_style")
-_DERIVED = ("C", "S", "M", "B", "K", "L", "w_price", "w_quality", "w_social", "w_financial")
+_DERIVED = ("C", "S", "M", "B", "K", "L", "w_price", "w_quality", "w_social", "w_financial",
+            "commissioning_style_mixed", "commissioning_style_index")
+# Style-dependent parameters as set in the scenario (nan = not set: each council's own).
+_STYLE_SET = tuple(n + "_set" for n in STYLE_OVERRIDES)
+_DERIVED = _DERIVED + _STYLE_SET
 Context = namedtuple("Context", _SCENARIO_FIELDS + _DERIVED)
 
 
@@ -29,7 +34,9 @@ def context(sc: Scenario) -> Context:
     """The scenario's constants for the kernel: ints stay ints, bools bools, the rest float.
 
     ``C`` councils, ``S`` services per council, ``M = C * S`` service slots, ``B`` private
-    bidders, ``K`` citizens per council, ``L`` lots; ``w_*`` the normalised tender weights.
+    bidders, ``K`` citizens per council, ``L`` the most lots a council can use; ``w_*`` the
+    normalised tender weights (population mean); ``*_set`` a style-dependent parameter as the
+    scenario sets it (nan when each council takes its own).
     """
     values = {}
     for f in dataclasses.fields(Scenario):
@@ -47,8 +54,14 @@ def context(sc: Scenario) -> Context:
     w_price, w_quality, w_social, w_financial = sc.tender_weights()
     return Context(**values, C=sc.councils, S=sc.services_per_council,
                    M=sc.councils * sc.services_per_council, B=sc.private_bidders,
-                   K=sc.citizens_per_council, L=sc.lots, w_price=w_price, w_quality=w_quality,
-                   w_social=w_social, w_financial=w_financial)
+                   K=sc.citizens_per_council, L=sc.max_lots, w_price=w_price,
+                   w_quality=w_quality, w_social=w_social, w_financial=w_financial,
+                   commissioning_style_mixed=sc.commissioning_style == "mixed",
+                   commissioning_style_index=(COUNCIL_STYLES.index(sc.commissioning_style)
+                                              if sc.commissioning_style in COUNCIL_STYLES
+                                              else -1),
+                   **{n + "_set": (math.nan if getattr(sc, n) is None else float(getattr(sc, n)))
+                      for n in STYLE_OVERRIDES})
 
 
 class Flow(IntEnum):

@@ -36,30 +36,99 @@ from .citizens import service_quality
 from .context import Context, Flow, total
 from .tendering import drawn_length
 
-CAPABILITY_RANGE = (0.02, 0.98)  # capability at proposal is kept inside this range
+
+@kernel_inline
+def programme_funded(k: Context, year: int) -> bool:
+    """The national support programme acts this year (seed 004 para 61, 83: the Mutuals
+    Support Programme and DCLG's GBP 11.5m programme, funded until March 2015)."""
+    return k.programme_start_year <= year <= k.programme_end_year
+
+
+@kernel_inline
+def council_supports(st: Arrays, r: int, c: int) -> bool:
+    """The council backs spin-outs (its propensity is positive); staff of a council that
+    does not can only use the Right to Challenge."""
+    return st.council_propensity[r, c] > 0.0
+
+
+@kernel_jit
+def last_exits(st: Arrays, r: int, k: Context) -> np.ndarray:
+    """Year of the latest exit of a mutual of each council (C,), -1 if none yet."""
+    last = np.full(k.C, -1, dtype=np.int64)
+    for m in range(k.M):
+        c = m // k.S
+        last[c] = max(last[c], st.exit_year[r, m])
+    return last
+
+
+@kernel_inline
+def deterred(last_exit: int, year: int, k: Context) -> bool:
+    """An exit in ``last_exit`` deters proposals in the ``failure_deterrence_years`` years
+    after it."""
+    return last_exit >= 0 and 0 < year - last_exit <= k.failure_deterrence_years
+
+
+@kernel_jit
+def deterrence(st: Arrays, r: int, k: Context, year: int) -> np.ndarray:
+    """Factor (C,) in [0, 1] on each council's proposal probabilities after failures nearby:
+    1 - ``failure_deterrence`` after an exit of one of its own mutuals, times 1 -
+    ``neighbour_deterrence_share`` x ``failure_deterrence`` after one at a neighbouring
+    council (index c - 1 or c + 1 on a ring). Seed 004 para 91 ('could ... deter other
+    authorities'). ODD 'Spin-out pipeline'."""
+    last = last_exits(st, r, k)
+    factor = np.ones(k.C)
+    for c in range(k.C):
+        if deterred(last[c], year, k):
+            factor[c] *= 1.0 - k.failure_deterrence
+        near = False
+        for n in ((c - 1) % k.C, (c + 1) % k.C):
+            near = near or (n != c and deterred(last[n], year, k))
+        if near:
+            factor[c] *= 1.0 - k.neighbour_deterrence_share * k.failure_deterrence
+    return factor
 
 
 @kernel_jit
 def propose(st: Arrays, r: int, k: Context, d: Draws, year: int, engagement: np.ndarray,
             led: np.ndarray) -> None:
-    """New proposals among in-house services: reactive to cuts, or strategic from below.
+    """New proposals among in-house services: reactive to cuts, strategic from below, or,
+    where the council does not support spin-outs, a Right-to-Challenge from staff.
 
-    One uniform ``d.propose[m]`` per slot decides: below the reactive probability the
-    proposal is reactive, above it and below the sum it is strategic. Probabilities are per
+    Draws: one uniform ``d.propose[m]`` per slot decides. In a council that supports
+    spin-outs: below the reactive probability the proposal is reactive, above it and below
+    the sum it is strategic; both scale with the council's propensity
+    (``st.council_propensity`` (R, C)), its deterrence after failures nearby
+    (:func:`deterrence`) and its co-production. In a council that does not: below
+    ``right_to_challenge_prob`` x engagement (from ``right_to_challenge_year``) staff
+    challenge, a bottom-up proposal recorded as strategic. While the national programme is
+    funded every probability rises by ``programme_proposal_effect``. Probabilities are per
     year; ``engagement`` (C,) is the councils' mean citizen engagement. Changes ``stage``,
     ``origin``, ``proposal_year``, ``capability``, ``quality``, ``social_value``,
-    ``governance`` of new proposals (row ``r``); ledger ``proposals``. ODD 'Spin-out pipeline'.
+    ``governance`` of new proposals (row ``r``); ledger ``proposals``. ODD 'Spin-out
+    pipeline'.
     """
-    lo, hi = CAPABILITY_RANGE
+    lo, hi = k.capability_min, k.capability_max
+    programme = 1.0 + k.programme_proposal_effect if programme_funded(k, year) else 1.0
+    challenge_open = year >= k.right_to_challenge_year
+    factor = deterrence(st, r, k, year)
     count = 0
     for m in range(k.M):
         if st.stage[r, m] != NONE:
             continue
         c = m // k.S
-        pressure = 1.0 - st.budget[r, c]
-        p_reactive = min(k.reactive_rate * (1.0 + k.budget_pressure_sensitivity * pressure)
-                         * (1.0 - 0.5 * k.coproduction), 1.0)
-        p_strategic = k.strategic_rate * engagement[c] * (0.5 + k.coproduction)
+        if council_supports(st, r, c):
+            pressure = 1.0 - st.budget[r, c]
+            coproduction = st.council_coproduction[r, c]
+            keen = st.council_propensity[r, c] * factor[c] * programme
+            p_reactive = min(k.reactive_prob * (1.0 + k.budget_pressure_sensitivity * pressure)
+                             * (1.0 - k.reactive_coproduction_damping * coproduction) * keen,
+                             1.0)
+            p_strategic = (k.strategic_prob * engagement[c]
+                           * (k.strategic_coproduction_base + coproduction) * keen)
+        else:
+            p_reactive = 0.0
+            p_strategic = (k.right_to_challenge_prob * engagement[c] * programme
+                           if challenge_open else 0.0)
         u = d.propose[m]
         reactive = u < p_reactive
         if not reactive and not u < p_reactive + p_strategic:
@@ -84,22 +153,30 @@ def prepare(st: Arrays, r: int, k: Context, d: Draws, year: int, preparing: np.n
     """Proposals prepared this year (``preparing`` (M,) bool, the proposals at the start
     of the year) are abandoned, complete, or carry on.
 
-    One uniform ``d.prep[m]`` per slot: below the abandonment probability the proposal is
-    abandoned, above one minus the completion probability it completes (into incubation if
-    the council uses it, else straight to spin-out). Preparation costs the council
-    ``prep_cost`` x v0 (GBP m) a year. Ledger ``council_spend``, ``abandoned``.
-    ODD 'Spin-out pipeline'.
+    Draws: one uniform ``d.prep[m]`` per slot: below the abandonment probability the
+    proposal is abandoned, above one minus the completion probability it completes (into
+    incubation if the council uses it, else straight to spin-out). Both depend on the
+    council's own business support (``st.council_support``, none where the council does
+    not support spin-outs) and risk aversion (``st.council_risk_aversion``); completion
+    rises by ``programme_completion_effect`` while the programme is funded. Preparation
+    costs the council ``prep_cost`` x v0 (GBP m) a year. Ledger ``council_spend``,
+    ``abandoned``. ODD 'Spin-out pipeline'.
     """
-    support = k.support_level
+    programme = 1.0 + k.programme_completion_effect if programme_funded(k, year) else 1.0
     spend = np.zeros(k.M)
     abandoned = 0
     for m in range(k.M):
         if not preparing[m]:
             continue
+        c = m // k.S
+        support = st.council_support[r, c] if council_supports(st, r, c) else 0.0
         spend[m] = k.prep_cost * st.v0[r, m]
-        base = k.abandon_strategic if st.origin[r, m] == STRATEGIC else k.abandon_reactive
-        p_abandon = min(base * (1.0 - 0.5 * support) * (0.5 + k.risk_aversion), 1.0)
-        p_complete = min(k.prep_completion * (0.75 + 0.5 * support), 1.0 - p_abandon)
+        base = k.abandon_strategic_prob if st.origin[r, m] == STRATEGIC else k.abandon_reactive_prob
+        p_abandon = min(base * (1.0 - k.abandon_support_damping * support)
+                        * (k.abandon_risk_base + st.council_risk_aversion[r, c]), 1.0)
+        p_complete = min(k.prep_completion_prob * (k.completion_support_base
+                                              + k.completion_support_gain * support)
+                         * programme, 1.0 - p_abandon)
         u = d.prep[m]
         if u < p_abandon:
             st.stage[r, m] = ABANDONED
@@ -146,17 +223,18 @@ def company_viability(k: Context, capability: float, quality: float, reserves: f
 
 
 @kernel_inline
-def spinout_bar(k: Context, budget: float) -> float:
+def spinout_bar(k: Context, budget: float, risk_aversion: float) -> float:
     """What the company must score to be spun out: the best of the council's other options
     (in-house: ``appraisal_inhouse_capability``, the in-house quality at this ``budget``
     and the budget index as financial standing; the market: ``appraisal_market_capability``,
     ``private_quality`` and full standing) and the floor ``takeback_threshold``, scaled by
-    the council's risk stance ``takeback_risk_base + takeback_risk_slope x risk_aversion``."""
+    the council's risk stance ``takeback_risk_base + takeback_risk_slope x risk_aversion``
+    (the council's own risk aversion)."""
     inhouse = viability(k, k.appraisal_inhouse_capability,
                         service_quality(k, NONE, 0.0, 0.0, 0.0, budget), budget)
     market = viability(k, k.appraisal_market_capability, k.private_quality, 1.0)
     best = max(k.takeback_threshold, max(inhouse, market))
-    return best * (k.takeback_risk_base + k.takeback_risk_slope * k.risk_aversion)
+    return best * (k.takeback_risk_base + k.takeback_risk_slope * risk_aversion)
 
 
 @kernel_jit
@@ -182,7 +260,8 @@ def decide_incubation(st: Arrays, r: int, k: Context, d: Draws, year: int,
         appraised = (company_viability(k, st.capability[r, m], st.quality[r, m],
                                        st.reserves[r, m], st.v0[r, m])
                      + k.appraisal_noise_sd * d.appraisal[m])
-        if appraised >= spinout_bar(k, st.budget[r, m // k.S]):
+        c = m // k.S
+        if appraised >= spinout_bar(k, st.budget[r, c], st.council_risk_aversion[r, c]):
             spin_out(st, r, k, m, year, True, d.keys[m])
         else:
             st.stage[r, m] = TAKEN_BACK

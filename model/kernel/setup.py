@@ -1,16 +1,82 @@
-"""Initialisation (ODD 'Initialisation'): the state at the start of the first year.
+"""Initialisation (ODD 'Initialisation', 'Councils'): the state at the start of the first
+year.
 
 Each replication draws its heterogeneity (service values, capability at proposal, firm
-attributes, citizens' propensity) from its own generator, in a fixed order, before any yearly
-draw.
+attributes, citizens' propensity, then each council's policy) from its own generator, in a
+fixed order whose size depends only on the scenario's dimensions, before any yearly draw.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from ..state import NONE, State
+from ..params import STYLE_PRESETS
+from ..state import COUNCIL_STYLES, NONE, State
 from .context import Context
+
+# Per-council draws at set-up (after the citizens'): uniforms (C, 3) and normals (C, 5).
+U_STYLE, U_LOTS, U_SUPPORTIVE = range(3)
+Z_COPRODUCTION, Z_RISK, Z_SUPPORT, Z_AUSTERITY, Z_PROPENSITY = range(5)
+WEIGHTS = ("price_weight", "quality_weight", "social_weight", "financial_weight")
+
+
+def council_policies(k: Context, u: np.ndarray, z: np.ndarray) -> dict[str, np.ndarray]:
+    """Each council's own policy from its set-up numbers ``u`` (R, C, 3) uniforms and ``z``
+    (R, C, 5) normals: the arrays ``council_*`` of :class:`~mutualsim.state.State`.
+
+    Style: imposed by ``commissioning_style`` unless 'mixed', else cost-led below
+    ``cost_led_share``, co-operative below that plus ``cooperative_share``, else strategic.
+    Weights, co-production and risk aversion: the scenario's value when set (imposed on
+    every council), else the style's preset, co-production and risk aversion spread by
+    ``council_policy_sd`` when the style is 'mixed'. Support ~ N(support_level,
+    support_level_sd), austerity ~ N(austerity_rate, austerity_rate_sd), both clipped; the
+    propensity is 0 (does not support spin-outs) with probability
+    ``unsupportive_council_share``, else log-normal with mean 1. Lots: ``lots`` when 2 or
+    more, else ``lots_split`` with probability ``lot_split_share``, else 1.
+    Sources: seed 000 §4.1-4.2 (councils differ); austerity spread in docs/ODD.md.
+    """
+    mixed = k.commissioning_style_mixed
+    style = np.full(u.shape[:2], k.commissioning_style_index, dtype=np.int8)
+    if mixed:
+        style = np.where(u[..., U_STYLE] < k.cost_led_share, 0,
+                         np.where(u[..., U_STYLE] < k.cost_led_share + k.cooperative_share, 2,
+                                  1)).astype(np.int8)
+
+    def preset(name: str) -> np.ndarray:
+        return np.array([STYLE_PRESETS[s][name] for s in COUNCIL_STYLES])[style]
+
+    def level(name: str, zi: int) -> np.ndarray:
+        value = getattr(k, name + "_set")
+        if not math.isnan(value):
+            return np.full(style.shape, value)
+        spread = k.council_policy_sd if mixed else 0.0
+        return np.clip(preset(name) + spread * z[..., zi], 0.0, 1.0)
+
+    w = [np.full(style.shape, getattr(k, n + "_set")) if not math.isnan(getattr(k, n + "_set"))
+         else preset(n) for n in WEIGHTS]
+    w_sum = w[0] + w[1] + w[2] + w[3]
+    sd = k.spinout_propensity_sdlog
+    propensity = np.where(u[..., U_SUPPORTIVE] < k.unsupportive_council_share, 0.0,
+                          np.exp(sd * z[..., Z_PROPENSITY] - 0.5 * sd * sd))
+    if k.lots >= 2:
+        lots = np.full(style.shape, k.lots, dtype=np.int16)
+    else:
+        lots = np.where(u[..., U_LOTS] < k.lot_split_share, k.lots_split, 1).astype(np.int16)
+    return dict(
+        council_style=style,
+        council_w_price=w[0] / w_sum, council_w_quality=w[1] / w_sum,
+        council_w_social=w[2] / w_sum, council_w_financial=w[3] / w_sum,
+        council_coproduction=level("coproduction", Z_COPRODUCTION),
+        council_risk_aversion=level("risk_aversion", Z_RISK),
+        council_support=np.clip(k.support_level + k.support_level_sd * z[..., Z_SUPPORT],
+                                0.0, 1.0),
+        council_austerity=np.maximum(k.austerity_rate + k.austerity_rate_sd
+                                     * z[..., Z_AUSTERITY], 0.0),
+        council_propensity=propensity,
+        council_lots=lots,
+    )
 
 
 def initial_state(k: Context, gens: list[np.random.Generator]) -> State:
@@ -18,25 +84,30 @@ def initial_state(k: Context, gens: list[np.random.Generator]) -> State:
 
     Each generator draws, in this order, normals for the service values v0 (M,), the
     capability at proposal (M,), the firms' cost, quality, social value and financial
-    standing (4, B), the citizens' propensity (C, K) and each slot's cost position (M,).
-    v0 is lognormal around ``contract_value`` (GBP m/yr); shares are kept in [0.02, 0.98];
-    the cost position (the unit-cost factor a mutual starts with, ``cost_position_sd``) in
-    [0.5, 1.5]; the back-office overhead starts at ``backoffice_overhead`` x v0.
+    standing (4, B), the citizens' propensity (C, K), each slot's cost position (M,), then
+    uniforms (C, 3) and normals (C, 5) for each council's policy (:func:`council_policies`).
+    v0 is lognormal around ``contract_value`` (GBP m/yr); drawn shares are kept in
+    [score_min, score_max]; the cost position (the unit-cost factor a mutual starts with,
+    ``cost_position_sd``) in [0.5, 1.5]; the back-office overhead starts at
+    ``backoffice_overhead`` x v0.
     ODD 'Initialisation'.
     """
     R, C, M, B, K = len(gens), k.C, k.M, k.B, k.K
     z_v0, z_cap = np.empty((R, M)), np.empty((R, M))
     z_firm, z_cit = np.empty((R, 4, B)), np.empty((R, C, K))
     z_cost = np.empty((R, M))
+    u_council, z_council = np.empty((R, C, 3)), np.empty((R, C, 5))
     for i, g in enumerate(gens):
         g.standard_normal(out=z_v0[i])
         g.standard_normal(out=z_cap[i])
         g.standard_normal(out=z_firm[i])
         g.standard_normal(out=z_cit[i])
         g.standard_normal(out=z_cost[i])
+        g.random(out=u_council[i])
+        g.standard_normal(out=z_council[i])
 
     def clip01(x: np.ndarray) -> np.ndarray:
-        return np.clip(x, 0.02, 0.98)
+        return np.clip(x, k.score_min, k.score_max)
 
     zeros_m = np.zeros((R, M))
     ck = np.ones((R, C, K))
@@ -45,10 +116,11 @@ def initial_state(k: Context, gens: list[np.random.Generator]) -> State:
         year=k.start_year,
         recession=np.full(R, k.recession_start),
         budget=np.ones((R, C)),
-        propensity=clip01(k.citizen_propensity + 0.15 * z_cit),
-        engagement=0.3 * ck,
+        **council_policies(k, u_council, z_council),
+        propensity=clip01(k.citizen_propensity + k.citizen_propensity_sd * z_cit),
+        engagement=k.engagement_initial * ck,
         satisfaction=k.quality_initial * ck,
-        citizen_support=0.3 * ck,
+        citizen_support=k.citizen_support_initial * ck,
         firm_cost=np.clip(1.0 + k.firm_sd * z_firm[:, 0], k.firm_cost_min, k.firm_cost_max),
         firm_quality=clip01(k.private_quality + k.firm_sd * z_firm[:, 1]),
         firm_social=clip01(k.private_social_value + k.firm_sd * z_firm[:, 2]),

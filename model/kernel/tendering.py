@@ -63,10 +63,13 @@ def performance(k: Context, quality: float, social_value: float) -> float:
 
 
 @kernel_inline
-def extension_prob(k: Context, perf: float) -> float:
-    """Chance an expiring contract is extended (direct award) instead of tendered."""
-    style = 1.0 + k.extension_coproduction_shift * k.coproduction \
-        - k.extension_risk_shift * k.risk_aversion
+def extension_prob(k: Context, perf: float, coproduction: float, risk_aversion: float
+                   ) -> float:
+    """Chance an expiring contract is extended (direct award) instead of tendered, for a
+    mutual performing ``perf`` and its council's own ``coproduction`` and
+    ``risk_aversion``."""
+    style = 1.0 + k.extension_coproduction_shift * coproduction \
+        - k.extension_risk_shift * risk_aversion
     p = (k.extension_prob + k.extension_performance_slope * (perf - k.performance_reference)) \
         * style
     return min(max(p, 0.0), 1.0)
@@ -111,6 +114,7 @@ def run_tenders(st: Arrays, r: int, k: Context, d: Draws, year: int, support: np
         if not holds_contract(st.stage[r, m], st.core_volume[r, m]):
             continue
         key = d.keys[m]
+        c = m // k.S
         perf = performance(k, st.quality[r, m], st.social_value[r, m])
         due = st.next_tender[r, m] == year
         barred = False
@@ -123,7 +127,8 @@ def run_tenders(st: Arrays, r: int, k: Context, d: Draws, year: int, support: np
             else:
                 continue
         elif st.extensions[r, m] < k.max_extensions and \
-                contract_uniform(key, B, L, EXTENSION) < extension_prob(k, perf):
+                contract_uniform(key, B, L, EXTENSION) < extension_prob(
+                    k, perf, st.council_coproduction[r, c], st.council_risk_aversion[r, c]):
             # Extension or direct award instead of re-tendering.
             st.next_tender[r, m] = year + k.extension_years
             st.extensions[r, m] += 1
@@ -135,7 +140,6 @@ def run_tenders(st: Arrays, r: int, k: Context, d: Draws, year: int, support: np
             tender_numbers(key, bid_u, noise)
         local_numbers(key, B, L, entry, local_z, local_noise)
         u_length = contract_uniform(key, B, L, CONTRACT_LENGTH)
-        c = m // k.S
         kept = tender(st, r, k, m, year, support[c], engagement[c], bid_u, noise, entry,
                       local_z, local_noise, u_length, not barred, led)
         tenders += 1
@@ -187,8 +191,9 @@ def tender(st: Arrays, r: int, k: Context, m: int, year: int, support: float,
     ``firm_revenue``. Ledger ``tenders_contested``, ``lots_won_local``, ``tender_cost``,
     ``council_spend``.
     """
-    B, L, N = k.B, k.L, k.local_bidders
-    budget = st.budget[r, m // k.S]
+    c = m // k.S
+    B, L, N = k.B, int(st.council_lots[r, c]), k.local_bidders   # the council's own lots
+    budget = st.budget[r, c]
     v0 = st.v0[r, m]
     volume = v0 * budget
     lot = volume / L
@@ -231,12 +236,13 @@ def tender(st: Arrays, r: int, k: Context, m: int, year: int, support: float,
                 contested = True
     led[Flow.tenders_contested] += 1.0 if contested else 0.0
 
-    # Weights: austerity tilts to price, co-production to quality and social value,
-    # risk aversion to financial standing.
-    tilt = 1.0 + k.coproduction_weight_shift * k.coproduction * engagement
-    w_price = k.w_price * (1.0 + k.austerity_price_shift * (1.0 - budget))
-    w_quality, w_social = k.w_quality * tilt, k.w_social * tilt
-    w_fin = k.w_financial * (k.financial_weight_base + k.risk_aversion)
+    # Weights: the council's own; austerity tilts to price, its co-production to quality
+    # and social value, its risk aversion to financial standing.
+    tilt = 1.0 + k.coproduction_weight_shift * st.council_coproduction[r, c] * engagement
+    w_price = st.council_w_price[r, c] * (1.0 + k.austerity_price_shift * (1.0 - budget))
+    w_quality, w_social = st.council_w_quality[r, c] * tilt, st.council_w_social[r, c] * tilt
+    w_fin = st.council_w_financial[r, c] * (k.financial_weight_base
+                                       + st.council_risk_aversion[r, c])
     weights = w_price + w_quality + w_social + w_fin
     w_price, w_quality = w_price / weights, w_quality / weights
     w_social, w_fin = w_social / weights, w_fin / weights

@@ -9,6 +9,7 @@ in which agents run within a phase does not matter.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import mesa
@@ -24,10 +25,19 @@ TRADING = (PROTECTED, COMPETING)
 ACTIVE = (PROTECTED, COMPETING, INCUBATING)
 REACTIVE, STRATEGIC = "reactive", "strategic"
 
+# Council styles, in the kernel's order, and their presets (written out again here).
+STYLES = ("cost_led", "strategic", "cooperative")
+PRESETS = {
+    "cost_led": dict(price_weight=0.65, quality_weight=0.20, social_weight=0.00,
+                     financial_weight=0.15, coproduction=0.10, risk_aversion=0.80),
+    "strategic": dict(price_weight=0.45, quality_weight=0.25, social_weight=0.15,
+                      financial_weight=0.10, coproduction=0.40, risk_aversion=0.60),
+    "cooperative": dict(price_weight=0.35, quality_weight=0.25, social_weight=0.30,
+                        financial_weight=0.10, coproduction=0.80, risk_aversion=0.30),
+}
+WEIGHT_NAMES = ("price_weight", "quality_weight", "social_weight", "financial_weight")
+
 # Fixed constants of the rules (kept here, not imported, so a change in the kernel shows up).
-BUDGET_FLOOR = 0.2
-ENGAGEMENT_NOISE = 0.05
-INHOUSE_QUALITY_DRIFT = 0.1
 INHOUSE_SOCIAL_VALUE = 0.45
 
 
@@ -36,29 +46,87 @@ def clip(x: float, lo: float, hi: float) -> float:
 
 
 class Council(mesa.Agent):
-    """A commissioning council: a budget under austerity, its services and its citizens."""
+    """A commissioning council: its own policy (drawn at set-up), a budget under austerity,
+    its services and its citizens."""
 
     model: ReferenceMarket
 
-    def __init__(self, model: ReferenceMarket, index: int) -> None:
+    def __init__(self, model: ReferenceMarket, index: int, u: list[float],
+                 z: list[float]) -> None:
         super().__init__(model)
         self.index = index
         self.budget = 1.0
         self.services: list[Mutual] = []
         self.citizens: list[Citizen] = []
+        self.choose_policy(u, z)
         # What the council knows this year (set by survey/poll phases).
         self.service_quality = 0.0
         self.has_trading_mutual = False
         self.engagement = 0.0
         self.citizen_support = 0.0
         self.has_provider_contract = False
+        self.deterrence = 1.0
+
+    def choose_policy(self, u: list[float], z: list[float]) -> None:
+        """Its own style, weights, co-production, risk aversion, support, austerity, keenness
+        on spin-outs and lots, from its set-up numbers ``u`` [3] and ``z`` [5]."""
+        p = self.model.params
+        if p.commissioning_style == "mixed":
+            self.style = ("cost_led" if u[0] < p.cost_led_share else
+                          "cooperative" if u[0] < p.cost_led_share + p.cooperative_share
+                          else "strategic")
+            spread = p.council_policy_sd
+        else:
+            self.style, spread = p.commissioning_style, 0.0
+        preset = PRESETS[self.style]
+        raw = [preset[n] if getattr(p, n) is None else getattr(p, n) for n in WEIGHT_NAMES]
+        total = raw[0] + raw[1] + raw[2] + raw[3]
+        self.weights = tuple(w / total for w in raw)
+        self.coproduction = (p.coproduction if p.coproduction is not None
+                             else clip(preset["coproduction"] + spread * z[0], 0.0, 1.0))
+        self.risk_aversion = (p.risk_aversion if p.risk_aversion is not None
+                              else clip(preset["risk_aversion"] + spread * z[1], 0.0, 1.0))
+        self.business_support = clip(p.support_level + p.support_level_sd * z[2], 0.0, 1.0)
+        self.austerity = max(p.austerity_rate + p.austerity_rate_sd * z[3], 0.0)
+        sd = p.spinout_propensity_sdlog
+        self.supports_spinouts = not u[2] < p.unsupportive_council_share
+        self.propensity = math.exp(sd * z[4] - 0.5 * sd * sd) if self.supports_spinouts else 0.0
+        if p.lots >= 2:
+            self.lots = p.lots
+        else:
+            self.lots = p.lots_split if u[1] < p.lot_split_share else 1
 
     def cut_budget(self) -> None:
-        """Austerity for a number of years, plus an occasional council-level shock."""
+        """Its own austerity for a number of years, plus an occasional council-level shock."""
         p, m = self.model.params, self.model
-        cut = p.austerity_rate if m.year_index < p.austerity_years else 0.0
+        cut = self.austerity if m.year_index < p.austerity_years else 0.0
         shock = p.shock_size if m.u["shock"][self.index] < p.shock_prob else 0.0
-        self.budget = max(self.budget * (1.0 - cut) * (1.0 - shock), BUDGET_FLOOR)
+        self.budget = max(self.budget * (1.0 - cut) * (1.0 - shock), p.budget_floor)
+
+    def recent_failure(self) -> bool:
+        """One of its mutuals exited in the last ``failure_deterrence_years`` years (before
+        this one)."""
+        p, year = self.model.params, self.model.year
+        return any(s.exit_year >= 0 and 0 < year - s.exit_year <= p.failure_deterrence_years
+                   for s in self.services)
+
+    def review_failures(self) -> None:
+        """Failures of its own and its neighbours' mutuals make it warier of spin-outs."""
+        p, councils = self.model.params, self.model.councils_in_order
+        n = len(councils)
+        self.deterrence = 1.0
+        if self.recent_failure():
+            self.deterrence *= 1.0 - p.failure_deterrence
+        neighbours = {(self.index - 1) % n, (self.index + 1) % n} - {self.index}
+        if any(councils[i].recent_failure() for i in neighbours):
+            self.deterrence *= 1.0 - p.neighbour_deterrence_share * p.failure_deterrence
+
+    def bear_stranded_costs(self) -> None:
+        """The back office it keeps for services spun out in the last few years."""
+        p, m = self.model.params, self.model
+        for s in self.services:
+            if s.spinout_year >= 0 and 0 <= m.year - s.spinout_year < p.stranded_years:
+                m.tally("council_spend", p.stranded_cost * s.v0)
 
     def survey_services(self) -> None:
         """Quality of its services as citizens experience them, before this year's changes."""
@@ -89,21 +157,24 @@ class Citizen(mesa.Agent):
         super().__init__(model)
         self.council, self.k = council, k
         p = model.params
-        self.propensity = clip(p.citizen_propensity + 0.15 * z, 0.02, 0.98)
-        self.engagement = 0.3
+        self.propensity = clip(p.citizen_propensity + p.citizen_propensity_sd * z,
+                               p.score_min, p.score_max)
+        self.engagement = p.engagement_initial
         self.satisfaction = p.quality_initial
-        self.support = 0.3
+        self.support = p.citizen_support_initial
 
     def respond(self) -> None:
-        m = self.model
-        a = m.params.citizen_adjust
+        m, p = self.model, self.model.params
+        a = p.citizen_adjust
         noise = m.n["citizen"][self.council.index][self.k]
-        target_e = self.propensity * (0.4 + 0.6 * m.coproduction)
+        floor = p.engagement_coproduction_floor
+        target_e = self.propensity * (floor + (1.0 - floor) * self.council.coproduction)
         self.engagement = clip(self.engagement + a * (target_e - self.engagement)
-                               + ENGAGEMENT_NOISE * noise, 0.0, 1.0)
+                               + p.engagement_noise * noise, 0.0, 1.0)
         self.satisfaction = self.satisfaction + a * (self.council.service_quality
                                                      - self.satisfaction)
-        target_s = (0.5 * self.satisfaction + 0.5 * self.engagement
+        w = p.support_satisfaction_weight
+        target_s = (w * self.satisfaction + (1.0 - w) * self.engagement
                     if self.council.has_trading_mutual else 0.0)
         self.support = self.support + a * (target_s - self.support)
 
@@ -117,10 +188,11 @@ class PrivateBidder(mesa.Agent):
         super().__init__(model)
         p = model.params
         self.index = index
+        lo, hi = p.score_min, p.score_max
         self.cost = clip(1.0 + p.firm_sd * z[0], p.firm_cost_min, p.firm_cost_max)
-        self.quality = clip(p.private_quality + p.firm_sd * z[1], 0.02, 0.98)
-        self.social = clip(p.private_social_value + p.firm_sd * z[2], 0.02, 0.98)
-        self.financial = clip(p.private_financial + p.firm_sd * z[3], 0.02, 0.98)
+        self.quality = clip(p.private_quality + p.firm_sd * z[1], lo, hi)
+        self.social = clip(p.private_social_value + p.firm_sd * z[2], lo, hi)
+        self.financial = clip(p.private_financial + p.firm_sd * z[3], lo, hi)
         self.contracts = 0
         self.revenue = 0.0
 

@@ -38,11 +38,13 @@ COLUMNS = STOCKS + FLOWS
 PHASES: tuple[tuple[type[mesa.Agent], str], ...] = (
     (Council, "cut_budget"),
     (Council, "survey_services"),
+    (Council, "review_failures"),
     (Citizen, "respond"),
     (Council, "poll_citizens"),
     (Mutual, "consider_proposal"),
     (Mutual, "prepare"),
     (Mutual, "end_incubation"),
+    (Council, "bear_stranded_costs"),
     (Mutual, "face_tender"),
     (Council, "survey_providers"),
     (Mutual, "grow_income"),
@@ -104,7 +106,10 @@ class ReferenceMarket(mesa.Model):
         z_firm = g.standard_normal((4, B)).tolist()
         z_cit = g.standard_normal((C, K)).tolist()
         z_cost = g.standard_normal(C * S).tolist()
-        self.councils_in_order = [Council(self, c) for c in range(C)]
+        u_council = g.random((C, 3)).tolist()
+        z_council = g.standard_normal((C, 5)).tolist()
+        self.councils_in_order = [Council(self, c, u_council[c], z_council[c])
+                                  for c in range(C)]
         self.mutuals_in_order: list[Mutual] = []
         for m in range(C * S):
             council = self.councils_in_order[m // S]
@@ -166,7 +171,8 @@ class ReferenceMarket(mesa.Model):
         if self.year_index == 0:
             return
         u, p = self.u["recession"][0], self.params
-        self.recession = u >= p.recession_exit if self.recession else u < p.recession_enter
+        self.recession = (u >= p.recession_exit_prob if self.recession
+                          else u < p.recession_enter_prob)
 
     def tally(self, name: str, amount: float) -> None:
         """Add to one of the year's flows (sums, so agents may report in any order)."""

@@ -21,7 +21,6 @@ from .agents import (
     EXITED,
     IN_HOUSE,
     INCUBATING,
-    INHOUSE_QUALITY_DRIFT,
     INHOUSE_SOCIAL_VALUE,
     PROPOSED,
     PROTECTED,
@@ -83,7 +82,7 @@ class Mutual(mesa.Agent):
             return self.quality
         if self.private_value > 0:
             return p.private_quality
-        return p.quality_initial - INHOUSE_QUALITY_DRIFT * (1.0 - self.council.budget)
+        return p.quality_initial - p.inhouse_quality_drift * (1.0 - self.council.budget)
 
     def average_unit_cost(self) -> float:
         """An average mutual's variable cost per unit: pensions up, capability and
@@ -113,14 +112,25 @@ class Mutual(mesa.Agent):
 
     # --- pipeline ------------------------------------------------------------------------------
     def consider_proposal(self) -> None:
-        """An in-house service may be proposed: reactive to cuts, or strategic from below."""
+        """An in-house service may be proposed: reactive to cuts or strategic from below
+        where the council backs spin-outs, else by staff under the Right to Challenge."""
         if self.stage != IN_HOUSE:
             return
-        m, p = self.model, self.model.params
-        pressure = 1.0 - self.council.budget
-        p_reactive = min(p.reactive_rate * (1.0 + p.budget_pressure_sensitivity * pressure)
-                         * (1.0 - 0.5 * m.coproduction), 1.0)
-        p_strategic = p.strategic_rate * self.council.engagement * (0.5 + m.coproduction)
+        m, p, c = self.model, self.model.params, self.council
+        boost = (1.0 + p.programme_proposal_effect
+                 if p.programme_start_year <= m.year <= p.programme_end_year else 1.0)
+        if c.supports_spinouts:
+            pressure = 1.0 - c.budget
+            keen = c.propensity * c.deterrence * boost
+            p_reactive = min(p.reactive_prob * (1.0 + p.budget_pressure_sensitivity * pressure)
+                             * (1.0 - p.reactive_coproduction_damping * c.coproduction) * keen,
+                             1.0)
+            p_strategic = (p.strategic_prob * c.engagement
+                           * (p.strategic_coproduction_base + c.coproduction) * keen)
+        else:
+            p_reactive = 0.0
+            p_strategic = (p.right_to_challenge_prob * c.engagement * boost
+                           if m.year >= p.right_to_challenge_year else 0.0)
         u = m.u["propose"][self.index]
         if u < p_reactive:
             self.propose(REACTIVE)
@@ -132,7 +142,8 @@ class Mutual(mesa.Agent):
         strategic = origin == STRATEGIC
         self.stage, self.origin, self.proposal_year = PROPOSED, origin, m.year
         mean_cap = p.capability_strategic if strategic else p.capability_reactive
-        self.capability = clip(mean_cap + p.capability_sd * self.cap0, 0.02, 0.98)
+        self.capability = clip(mean_cap + p.capability_sd * self.cap0, p.capability_min,
+                               p.capability_max)
         self.quality = p.quality_initial
         self.social_value = p.social_value_strategic if strategic else p.social_value_reactive
         self.governance = p.governance_strategic if strategic else p.governance_reactive
@@ -140,13 +151,18 @@ class Mutual(mesa.Agent):
 
     def prepare(self) -> None:
         """A proposal from an earlier year completes, is abandoned, or carries on."""
-        m, p = self.model, self.model.params
+        m, p, c = self.model, self.model.params, self.council
         if self.stage != PROPOSED or self.proposal_year == m.year:
             return
-        support = p.support_level
-        base = p.abandon_strategic if self.origin == STRATEGIC else p.abandon_reactive
-        p_abandon = min(base * (1.0 - 0.5 * support) * (0.5 + m.risk_aversion), 1.0)
-        p_complete = min(p.prep_completion * (0.75 + 0.5 * support), 1.0 - p_abandon)
+        support = c.business_support if c.supports_spinouts else 0.0
+        boost = (1.0 + p.programme_completion_effect
+                 if p.programme_start_year <= m.year <= p.programme_end_year else 1.0)
+        base = p.abandon_strategic_prob if self.origin == STRATEGIC else p.abandon_reactive_prob
+        p_abandon = min(base * (1.0 - p.abandon_support_damping * support)
+                        * (p.abandon_risk_base + c.risk_aversion), 1.0)
+        p_complete = min(p.prep_completion_prob * (p.completion_support_base
+                                              + p.completion_support_gain * support) * boost,
+                         1.0 - p_abandon)
         m.tally("council_spend", p.prep_cost * self.v0)
         u = m.u["prep"][self.index]
         if u < p_abandon:
@@ -177,13 +193,13 @@ class Mutual(mesa.Agent):
     def spinout_bar(self) -> float:
         """The best of the in-house and market options (and the floor), times the
         council's risk stance."""
-        m, p = self.model, self.model.params
+        p = self.model.params
         budget = self.council.budget
-        inhouse_quality = p.quality_initial - INHOUSE_QUALITY_DRIFT * (1.0 - budget)
+        inhouse_quality = p.quality_initial - p.inhouse_quality_drift * (1.0 - budget)
         inhouse = self.viability(p.appraisal_inhouse_capability, inhouse_quality, budget)
         market = self.viability(p.appraisal_market_capability, p.private_quality, 1.0)
         best = max(p.takeback_threshold, inhouse, market)
-        return best * (p.takeback_risk_base + p.takeback_risk_slope * m.risk_aversion)
+        return best * (p.takeback_risk_base + p.takeback_risk_slope * self.council.risk_aversion)
 
     def end_incubation(self) -> None:
         """At the end of incubation the council appraises the company, with an error,
@@ -232,9 +248,10 @@ class Mutual(mesa.Agent):
     def extension_chance(self) -> float:
         """A direct award is likelier for a good mutual and a co-producing council, less
         likely for a risk-averse one."""
-        m, p = self.model, self.model.params
-        style = (1.0 + p.extension_coproduction_shift * m.coproduction
-                 - p.extension_risk_shift * m.risk_aversion)
+        p = self.model.params
+        c = self.council
+        style = (1.0 + p.extension_coproduction_shift * c.coproduction
+                 - p.extension_risk_shift * c.risk_aversion)
         chance = (p.extension_prob + p.extension_performance_slope
                   * (self.performance() - p.performance_reference)) * style
         return clip(chance, 0.0, 1.0)
@@ -263,11 +280,11 @@ class Mutual(mesa.Agent):
         m, p = self.model, self.model.params
         budget = self.council.budget
         volume = self.v0 * budget
-        lot = volume / p.lots
+        lot = volume / self.council.lots
         ceiling = 1.0 - p.price_squeeze * (1.0 - budget)
-        m.tally("tender_cost", p.lot_tender_cost * p.lots)
-        m.tally("council_spend", p.lot_tender_cost * p.lots)
-        overheads = self.overhead() + p.lot_overhead * (p.lots - 1)
+        m.tally("tender_cost", p.lot_tender_cost * self.council.lots)
+        m.tally("council_spend", p.lot_tender_cost * self.council.lots)
+        overheads = self.overhead() + p.lot_overhead * (self.council.lots - 1)
         bid_m = min((self.unit_cost() + overheads / volume) * (1.0 + p.mutual_margin),
                     ceiling)
         bid_u, noise = m.tender_numbers(self.index)
@@ -290,7 +307,7 @@ class Mutual(mesa.Agent):
         local_base = (w_quality * p.local_quality + w_social * p.local_social_value
                       + w_fin * p.local_financial)
         won, private_value = 0, 0.0
-        for lot_index in range(p.lots):
+        for lot_index in range(self.council.lots):
             mine = score_m + p.eval_noise * noise[0][lot_index]
             winner, winner_price, top = None, 0.0, float("-inf")
             for firm, price, score in scored:
@@ -343,17 +360,18 @@ class Mutual(mesa.Agent):
         offers = []
         for i in range(p.local_bidders):
             cost = p.local_unit_cost * (1.0 + p.firm_sd * z[i]) * markup
-            lots = [entry[i][j] < chance and cost <= ceiling for j in range(p.lots)]
+            lots = [entry[i][j] < chance and cost <= ceiling for j in range(self.council.lots)]
             offers.append((min(cost * (1.0 + p.local_margin), ceiling), lots))
         return offers
 
     def tender_weights(self) -> tuple[float, float, float, float]:
-        """Austerity tilts to price, co-production to quality and social value."""
-        m, p = self.model, self.model.params
-        wp, wq, ws, wf = m.weights
-        tilt = 1.0 + p.coproduction_weight_shift * m.coproduction * self.council.engagement
-        w = (wp * (1.0 + p.austerity_price_shift * (1.0 - self.council.budget)),
-             wq * tilt, ws * tilt, wf * (p.financial_weight_base + m.risk_aversion))
+        """The council's own weights: austerity tilts to price, its co-production to quality
+        and social value, its risk aversion to financial standing."""
+        p, c = self.model.params, self.council
+        wp, wq, ws, wf = c.weights
+        tilt = 1.0 + p.coproduction_weight_shift * c.coproduction * c.engagement
+        w = (wp * (1.0 + p.austerity_price_shift * (1.0 - c.budget)),
+             wq * tilt, ws * tilt, wf * (p.financial_weight_base + c.risk_aversion))
         total = w[0] + w[1] + w[2] + w[3]
         return w[0] / total, w[1] / total, w[2] / total, w[3] / total
 
