@@ -158,13 +158,12 @@ def test_extensions_happen_more_for_better_mutuals(tiny):
 
 
 def test_council_style_moves_extensions():
+    """The council's own co-production raises the chance, its risk aversion lowers it."""
     prob = plain(tendering.extension_prob)
-    base = Scenario()
-    coop = context(base.replace(coproduction=0.9, risk_aversion=0.6))
-    averse = context(base.replace(coproduction=0.4, risk_aversion=1.0))
-    mid = context(base)
-    assert prob(coop, 0.6) > prob(mid, 0.6) > prob(averse, 0.6)
-    assert prob(mid, 0.7) > prob(mid, 0.6)
+    k = context(Scenario())
+    coop, mid, averse = (0.9, 0.6), (0.4, 0.6), (0.4, 1.0)   # (co-production, risk aversion)
+    assert prob(k, 0.6, *coop) > prob(k, 0.6, *mid) > prob(k, 0.6, *averse)
+    assert prob(k, 0.7, *mid) > prob(k, 0.6, *mid)
 
 
 def test_extension_defers_the_tender_and_is_limited(tiny):
@@ -257,9 +256,10 @@ def test_lot_overhead_and_tender_cost_reach_the_accounts(tiny):
 
 def test_lot_costs_in_a_run():
     """Whole runs: the panel's tender_cost is lots x lot_tender_cost per tender; with one
-    lot no lot overhead is charged, with three it is."""
+    lot no lot overhead is charged, with three it is (every council imposed the same lots:
+    with lots = 1 no council splits on its own, lot_split_share = 0)."""
     for lots in (1, 3):
-        sc = Scenario(councils=30, years=20, lots=lots)
+        sc = Scenario(councils=30, years=20, lots=lots, lot_split_share=0.0)
         panel = simulate(sc, 3, seed=1).panel
         assert panel["tenders"].sum() > 0
         assert panel["tender_cost"].sum() == pytest.approx(

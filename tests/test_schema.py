@@ -72,8 +72,8 @@ def test_reproducer_histories_with_empty_tasks(tmp_path: Path) -> None:
                    for rate in (0.0, 0.9) for i in range(4))
     histories = opened.histories()
     # At most one proposal per task (one service); some tasks have none (the point of the
-    # reproducer). The count follows the random stream (5 since the appraisal draws).
-    assert len(histories) == expected == 5
+    # reproducer: fewer rows than the 8 tasks). The count follows the random stream.
+    assert len(histories) == expected and 0 < expected < 8
     table = opened.dataset("histories").to_table()
     assert table.num_rows == expected
     assert table.schema.remove_metadata().equals(schema("histories", scenario_id=True))
