@@ -236,7 +236,7 @@ def test_sigkilled_calibration_leaves_no_result_and_resumes(tmp_path, capsys):
 
 def test_sensitivity_command_reports_and_refuses_another_run(tmp_path, capsys, monkeypatch):
     from mutualsim.evidence import sensitivity
-    tiny = sensitivity.Settings({"councils": 8, "years": 20}, replications=1, trajectories=2,
+    tiny = sensitivity.Settings({"councils": 16, "years": 20}, replications=1, trajectories=2,
                                 noise_seeds=2, sobol_factors=2, sobol_n=2, prim_samples=12,
                                 factors=("reactive_prob", "protection_years", "lots"))
     monkeypatch.setattr(sensitivity.Settings, "quick", classmethod(lambda cls: tiny))

@@ -95,9 +95,9 @@ def test_numeric_factors_cover_every_numeric_parameter():
 
 
 def test_pipeline_at_toy_size_publishes_tables_figures_and_resumes(tmp_path):
-    # At 14 years some points have no 10-year follow-up (S10 missing): with this seed a
+    # At 12 years some points have no 10-year follow-up (S10 missing): with this seed a
     # Morris trajectory has such a point, so dropping is exercised.
-    s = Settings({"councils": 10, "years": 14}, replications=2, trajectories=3,
+    s = Settings({"councils": 10, "years": 12}, replications=2, trajectories=3,
                  noise_seeds=2, sobol_factors=2, sobol_n=4, prim_samples=24,
                  factors=("reactive_prob", "protection_years", "incubation_years",
                           "contract_years", "initial_price", "private_unit_cost"))
