@@ -1,0 +1,102 @@
+"""Where ``mutualsim run``'s time goes, phase by phase, in one fresh process.
+
+``python -m benchmarks.run_phases [REPLICATIONS] [THREADS]`` (defaults 1000 and 1) repeats
+what ``mutualsim run`` does (``model/cli.py: cmd_run``) with a clock around each phase:
+imports, loading the compiled kernel from numba's disk cache, then per block of 256
+replications: the scenario's constants, the generators, the initial state, the compiled
+years (draws, every rule, the panel row), the histories and panel frames, Arrow tables and
+Parquet writing, the summary. Prints wall and CPU seconds per phase; CPU is the figure to
+read on a loaded machine. (Inside the compiled years, see ``benchmarks/profile_notes.md``.)
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+_T0 = (time.perf_counter(), time.process_time())
+
+
+def main(argv: list[str]) -> None:
+    marks: list[tuple[str, float, float]] = []
+    last = list(_T0)
+
+    def mark(name: str) -> None:
+        w, c = time.perf_counter(), time.process_time()
+        marks.append((name, w - last[0], c - last[1]))
+        last[:] = [w, c]
+
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    import numpy as np
+
+    import mutualsim.cli  # noqa: F401  (what the command imports before it runs)
+    from mutualsim import Scenario
+    from mutualsim.io import ParquetStream, atomic_directory, write_json_atomic
+    from mutualsim.kernel import Recorder, context, initial_state, run
+    from mutualsim.rng import generators
+    from mutualsim.simulate import (
+        DEFAULT_BLOCK,
+        BlockResult,
+        RunSummary,
+        default_threads,
+        histories_frame,
+        panel_frame,
+        run_block,
+    )
+    from mutualsim.versions import library_versions
+    mark("imports (cli, kernel, simulate, io: numba, pandas, pyarrow)")
+    sc = Scenario()
+    run_block(sc.replace(years=1), 0, np.arange(1))
+    mark("compiled kernel loaded from the disk cache (first call)")
+
+    n = int(argv[0]) if argv else 1000
+    threads = int(argv[1]) if len(argv) > 1 else 1
+    threads = threads or default_threads()
+    acc: dict[str, list[float]] = {}
+
+    def timed(name, fn, *args, **kw):
+        w, c = time.perf_counter(), time.process_time()
+        result = fn(*args, **kw)
+        a = acc.setdefault(name, [0.0, 0.0])
+        a[0] += time.perf_counter() - w
+        a[1] += time.process_time() - c
+        return result
+
+    tmp = Path(tempfile.mkdtemp(prefix="mutualsim-phases-"))
+    summary = RunSummary(sc, 0)
+    try:
+        with atomic_directory(tmp / "out", command="run") as work, \
+                ParquetStream(work / "histories.parquet", "histories") as hs, \
+                ParquetStream(work / "panel.parquet", "panel") as ps:
+            idx = np.arange(n)
+            for s in range(0, n, DEFAULT_BLOCK):
+                reps = idx[s:s + DEFAULT_BLOCK]
+                k = timed("scenario constants (context)", context, sc)
+                gens = timed("generators", generators, 0, reps)
+                st = timed("initial_state", initial_state, k, gens)
+                rec = Recorder(len(gens), sc.years)
+                timed("compiled years (draws + rules + panel row)", run, st, k, gens, rec,
+                      threads=threads)
+                block = BlockResult(np.asarray(reps), st, rec.data)
+                h = timed("histories_frame", histories_frame, block, sc)
+                p = timed("panel_frame", panel_frame, block, sc)
+                timed("histories: Arrow table + Parquet", hs.write, h)
+                timed("panel: Arrow table + Parquet", ps.write, p)
+                timed("summary (RunSummary.add)", summary.add, h, p)
+            timed("manifest", write_json_atomic, work / "manifest.json",
+                  {"versions": library_versions()})
+        timed("summary text", summary.text)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    mark(f"the run: {n} replications, {threads} thread(s)")
+    for name, w, c in marks:
+        print(f"{name:62s} wall {w:7.3f} s  CPU {c:7.3f} s")
+    for name, (w, c) in acc.items():
+        print(f"    {name:58s} wall {w:7.3f} s  CPU {c:7.3f} s")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
