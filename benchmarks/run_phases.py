@@ -7,6 +7,10 @@ replications: the scenario's constants, the generators, the initial state, the c
 years (draws, every rule, the panel row), the histories and panel frames, Arrow tables and
 Parquet writing, the summary. Prints wall and CPU seconds per phase; CPU is the figure to
 read on a loaded machine. (Inside the compiled years, see ``benchmarks/profile_notes.md``.)
+
+``python -m benchmarks.run_phases --draws [REPLICATIONS]`` compares, in CPU seconds, a
+compiled loop that only draws each year's random numbers (``rng.draw_year``) with the whole
+kernel on the same replications (default 200): the share of the kernel spent drawing.
 """
 
 from __future__ import annotations
@@ -98,5 +102,43 @@ def main(argv: list[str]) -> None:
         print(f"    {name:58s} wall {w:7.3f} s  CPU {c:7.3f} s")
 
 
+def draws_share(replications: int = 200) -> None:
+    import numba
+    import numpy as np
+
+    from mutualsim import Scenario
+    from mutualsim.kernel import Recorder, context, initial_state, run
+    from mutualsim.rng import draw_year, generators
+
+    @numba.njit(nogil=True)
+    def draws_only(gen, C, M, K, B, L, T):
+        s = 0.0
+        for _ in range(T):
+            d = draw_year(gen, C, M, K, B, L)
+            s += d.propose[0] + d.citizen[0] + float(d.keys[0] & np.uint64(1))
+        return s
+
+    sc = Scenario()
+    k = context(sc)
+    draws_only(generators(0, [0])[0], k.C, k.M, k.K, k.B, k.L, 1)  # compile
+    gens = generators(0, range(replications))
+    c = time.process_time()
+    for g in gens:
+        draws_only(g, k.C, k.M, k.K, k.B, k.L, sc.years)
+    drawing = time.process_time() - c
+    gens = generators(0, range(replications))
+    st, rec = initial_state(k, gens), Recorder(replications, sc.years)
+    c = time.process_time()
+    run(st, k, gens, rec, threads=1)
+    whole = time.process_time() - c
+    per = 1e6 / (replications * sc.years)
+    print(f"{replications} replications x {sc.years} years, 1 thread: drawing only "
+          f"{drawing:.3f} s CPU ({drawing * per:.1f} us a replication-year), whole kernel "
+          f"{whole:.3f} s ({whole * per:.1f} us): drawing {100 * drawing / whole:.0f}%")
+
+
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    if sys.argv[1:2] == ["--draws"]:
+        draws_share(*(int(x) for x in sys.argv[2:3]))
+    else:
+        main(sys.argv[1:])
