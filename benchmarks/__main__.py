@@ -1,5 +1,6 @@
-"""``python -m benchmarks [--quick] [--out BENCHMARKS.md]``: run every benchmark of issue 6,
-print the tables and write the Markdown report."""
+"""``python -m benchmarks [--quick] [--only issue12] [--skip ROWS] [--small]
+[--out BENCHMARKS.md]``: run the benchmarks of issues 6 and 12, print the tables and write
+the Markdown report."""
 
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ from pathlib import Path
 from .common import Plan, Section
 
 
-def sections() -> list[tuple[str, Callable[[Plan, dict], Section | list[Section]]]]:
+def sections(skip: frozenset[str] = frozenset(), small: bool = False
+             ) -> list[tuple[str, Callable[[Plan, dict], Section | list[Section]]]]:
     # Imported here so ``--help`` stays fast. Order matters: later sections reuse the
     # kernel runs of the throughput section.
     from .bound import bound
+    from .issue12 import issue12
     from .profiling import profile
     from .survival import survival
     from .sweeps import memory_and_workers
@@ -30,7 +33,8 @@ def sections() -> list[tuple[str, Callable[[Plan, dict], Section | list[Section]
             ("survival estimators", survival),
             ("workshop comparison", workshop),
             ("sweep memory and workers", memory_and_workers),
-            ("profile", profile)]
+            ("profile", profile),
+            ("issue 12 targets", lambda plan, shared: issue12(plan, shared, skip, small))]
 
 
 def _load() -> str:
@@ -46,7 +50,20 @@ def main(argv: list[str] | None = None) -> int:
                         help="smoke run of a few seconds with tiny sizes (what CI runs)")
     parser.add_argument("--out", type=Path, default=None,
                         help="write the Markdown report here (e.g. BENCHMARKS.md)")
+    parser.add_argument("--only", choices=["issue12"], default=None,
+                        help="run only the issue-12 target table")
+    parser.add_argument("--skip", default="",
+                        help="comma-separated issue-12 rows to skip: "
+                             "reference,bandwidth,compare,run,workers,startup,compile,rss")
+    parser.add_argument("--small", action="store_true",
+                        help="shrink the slow issue-12 rows (sweep 4,000 replications, RSS of "
+                             "run -n 10,000) to check they work; figures are not the issue's")
     args = parser.parse_args(argv)
+    from .issue12 import ROWS
+    skip = frozenset(filter(None, (x.strip() for x in args.skip.split(","))))
+    if skip - set(ROWS):
+        parser.error(f"--skip: unknown rows {sorted(skip - set(ROWS))}; "
+                     f"allowed: {','.join(ROWS)}")
 
     from .machine import describe
     from .report import console, markdown
@@ -57,7 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     load_start = _load()
     t0 = time.perf_counter()
-    for name, run in sections():
+    chosen = sections(skip, args.small)
+    if args.only == "issue12":
+        chosen = chosen[-1:]
+    for name, run in chosen:
         t = time.perf_counter()
         print(f"[{time.perf_counter() - t0:6.1f} s] {name} ...", file=sys.stderr, flush=True)
         result = run(plan, shared)
@@ -68,7 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout.write(console(done))
     if args.out is not None:
         command = "python -m benchmarks" + (" --quick" if args.quick else "") + \
-            f" --out {args.out}"
+            (f" --only {args.only}" if args.only else "") + \
+            (f" --skip {','.join(sorted(skip))}" if skip else "") + \
+            (" --small" if args.small else "") + f" --out {args.out}"
         machine = {**describe(), "load average (1 min) at start / end":
                    f"{load_start} / {_load()} (other processes share the cores)"}
         args.out.write_text(markdown(done, machine, command, started, elapsed, args.quick),

@@ -61,12 +61,14 @@ def write_parquet_atomic(path: Path, frame: pd.DataFrame | pa.Table,
                          kind: str | None = None, *, page_checksums: bool = True) -> None:
     """Write a Parquet file atomically (zstd, with a CRC on every page unless
     ``page_checksums`` is False, so a reader with ``page_checksum_verification=True``
-    notices damaged bytes).
+    notices damaged bytes; dictionaries as :func:`mutualsim.schema.write_options`).
 
     With ``kind`` (``histories``, ``panel``, ``counts``) the frame is written with that
     table's explicit schema (:func:`mutualsim.schema.to_table`); otherwise a table as given,
     or a frame as pyarrow converts it.
     """
+    from .schema import write_options
+
     path = Path(path)
     if kind is not None:
         from .schema import to_table
@@ -78,7 +80,8 @@ def write_parquet_atomic(path: Path, frame: pd.DataFrame | pa.Table,
     fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX + path.name + ".", dir=path.parent)
     os.close(fd)
     try:
-        pq.write_table(table, tmp, compression="zstd", write_page_checksum=page_checksums)
+        pq.write_table(table, tmp, **{**write_options(table.schema),
+                                      "write_page_checksum": page_checksums})
         _publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -93,10 +96,9 @@ class ParquetStream:
     """
 
     def __init__(self, path: Path, kind: str) -> None:
-        from .schema import schema
+        from .schema import schema, write_options
         self.path, self.kind = Path(path), kind
-        self._writer = pq.ParquetWriter(self.path, schema(kind), compression="zstd",
-                                        write_page_checksum=True)
+        self._writer = pq.ParquetWriter(self.path, schema(kind), **write_options(schema(kind)))
 
     def write(self, frame: pd.DataFrame) -> None:
         from .schema import to_table

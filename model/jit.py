@@ -14,6 +14,13 @@ unpack the state and constants. ``kernel_entry`` is for the few functions Python
 replication, a year, the tender numbers). Tests call rules through
 :func:`python_callable`.
 
+**One cache stamp for the whole kernel.** numba checks a cached function against its own
+source file only, but a cached entry point (``kernel.run_years``) carries the machine code
+of every rule it calls, from other files: after an edit to ``kernel/tendering.py`` alone it
+would load stale code. :class:`KernelSourcesMixin` makes the stamp of every function defined
+under this package the hash of all :data:`KERNEL_SOURCES` together, so an edit to any of
+them recompiles every kernel function once (and ``kernel.needs_compiling`` says so).
+
 With the environment variable ``NUMBA_DISABLE_JIT=1`` numba leaves every function as plain
 Python, so the kernel can be stepped through in a debugger (slowly). ``JIT_DISABLED`` tells
 the few helpers that need a pure-Python path (raw 64-bit draws) which mode is on.
@@ -21,10 +28,90 @@ the few helpers that need a pure-Python path (raw 64-bit draws) which mode is on
 
 from __future__ import annotations
 
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
 import numba
+from numba.core import caching
 
 JIT_DISABLED: bool = bool(numba.config.DISABLE_JIT)
 _OPTIONS = {"cache": True, "nogil": True, "error_model": "numpy"}
+
+_PACKAGE = Path(__file__).resolve().parent
+#: Files whose code compiled kernel functions contain: the rules, the random numbers, the
+#: state's layout and these decorators.
+KERNEL_SOURCES: tuple[Path, ...] = (*sorted((_PACKAGE / "kernel").glob("*.py")),
+                                    _PACKAGE / "rng.py", _PACKAGE / "state.py",
+                                    Path(__file__).resolve())
+
+
+def sources_stamp(paths: tuple[Path, ...]) -> str:
+    """A hash of the contents of ``paths`` (missing files count as empty)."""
+    return _stamp(tuple((str(p), *_stat(p)) for p in paths))
+
+
+def _stat(path: Path) -> tuple[float, int]:
+    try:
+        st = path.stat()
+    except OSError:
+        return (0.0, -1)
+    return (st.st_mtime, st.st_size)
+
+
+@lru_cache(maxsize=8)
+def _stamp(files: tuple[tuple[str, float, int], ...]) -> str:
+    digest = hashlib.sha256()
+    for name, _, size in files:
+        digest.update(name.encode() + b"\0")
+        if size >= 0:
+            digest.update(Path(name).read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+class KernelSourcesMixin:
+    """A numba cache locator for functions defined in this package: the source stamp is
+    that of the function's own file and of all :data:`KERNEL_SOURCES` together."""
+
+    _py_file: str
+
+    def get_source_stamp(self):
+        return (super().get_source_stamp(), sources_stamp(KERNEL_SOURCES))  # type: ignore[misc]
+
+    @classmethod
+    def from_function(cls, py_func, py_file):
+        if not Path(py_file).resolve().is_relative_to(_PACKAGE):
+            return None
+        return super().from_function(py_func, py_file)  # type: ignore[misc]
+
+
+def _numba(name: str):
+    """numba's caching class ``name`` (older releases spell it with a leading underscore)."""
+    return getattr(caching, name, None) or getattr(caching, "_" + name)
+
+
+class _UserProvided(KernelSourcesMixin, _numba("UserProvidedCacheLocator")):
+    pass
+
+
+class _InTree(KernelSourcesMixin, _numba("InTreeCacheLocator")):
+    pass
+
+
+class _UserWide(KernelSourcesMixin, _numba("UserWideCacheLocator")):
+    pass
+
+
+def _register_locators() -> None:
+    """Put the kernel's locators first in numba's list (once per process); functions
+    outside this package still get numba's own."""
+    classes = _numba("CacheImpl")._locator_classes
+    if not any(isinstance(c, type) and issubclass(c, KernelSourcesMixin) for c in classes):
+        classes[:0] = [_UserProvided, _InTree, _UserWide]
+
+
+_register_locators()
 
 
 def kernel_jit(func):

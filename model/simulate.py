@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -118,9 +119,27 @@ def simulate_blocks(scenario: Scenario, replications: int | Iterable[int] = 1000
     _check_seed(seed)
     if threads is None:
         threads = default_threads()
-    for start in range(0, len(idx), block_size):
-        yield run_block(scenario, int(seed), idx[start:start + block_size], on_year,
-                        threads=threads)
+    blocks = [idx[start:start + block_size] for start in range(0, len(idx), block_size)]
+    if len(blocks) == 1:
+        yield run_block(scenario, int(seed), blocks[0], on_year, threads=threads)
+        return
+    # One block ahead: the kernel (which releases the GIL) computes block b+1 while the
+    # caller tabulates and writes block b, so writing does not leave the cores idle. Memory
+    # holds at most two blocks' state.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mutualsim-block") as ahead:
+        def submit(block: np.ndarray) -> Future[BlockResult]:
+            return ahead.submit(run_block, scenario, int(seed), block, on_year,
+                                threads=threads)
+
+        pending = submit(blocks[0])
+        try:
+            for following in (*blocks[1:], None):
+                done = pending.result()
+                if following is not None:
+                    pending = submit(following)
+                yield done
+        finally:
+            pending.cancel()  # a caller that stops early: the running block ends by itself
 
 
 def _categorical(codes: np.ndarray, kind: str) -> pd.Categorical:

@@ -19,7 +19,9 @@ def test_quick_benchmark_writes_the_report(tmp_path: Path) -> None:
     assert text.startswith("# Benchmarks")
     for heading in ("## Machine", "## Targets", "## Kernel vs reference implementation",
                     "## Memory-bandwidth bound", "## Survival estimators vs scipy.stats.ecdf",
-                    "## Workshop comparison vs mesa.batch_run", "## Profile"):
+                    "## Workshop comparison vs mesa.batch_run", "## Profile",
+                    "## Issue 12 targets (one run)",
+                    "## Issue 12: sweep workers, start-up and per-task overhead"):
         assert heading in text, heading
     targets = text.split("## Targets", 1)[1].split("\n## ", 1)[0]
     assert "| target | measured | required | met |" in targets
@@ -27,4 +29,8 @@ def test_quick_benchmark_writes_the_report(tmp_path: Path) -> None:
                 if line.startswith("| ") and not line.startswith("| target")]
     assert len(verdicts) == 6 and set(verdicts) <= {"met", "NOT met"}, verdicts
     assert "python -m benchmarks --quick" in text
+    issue12 = text.split("## Issue 12 targets (one run)", 1)[1].split("\n## ", 1)[0]
+    measured = [line for line in issue12.splitlines() if line.startswith("| ")
+                and not line.startswith("| target") and "skipped" not in line]
+    assert len(measured) >= 8, issue12  # reference x2, bandwidth x2, run, workers, startup x2
     assert "| target | measured | required | met |" in done.stdout  # printed too

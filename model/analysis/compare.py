@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..params import FIELDS, Scenario, _type_of, check_value
-from ..simulate import Results, simulate
+from ..simulate import Results, histories_frame, panel_frame, simulate_blocks
 from ..state import CAUSE_NAMES
 from ..survival import (
     ORIGINS,
@@ -344,6 +344,38 @@ def summarise(results: Results, value: Any, label: str, max_time: int,
                  income_share=income_share_band(results.panel), origin=origin)
 
 
+def simulate_group(scenario: Scenario, value: Any, label: str, replications: int,
+                   seed: int, max_time: int, progress: bool = False,
+                   origin: str = "spinout") -> Group:
+    """Simulate one value block by block and keep only its :class:`Group` (the same as
+    :func:`summarise` of :func:`mutualsim.simulate`'s Results; survival time starts at
+    ``origin``): survival counts are summed
+    over blocks and only the small panel is kept, so no histories table of every
+    replication is built, and the kernel computes the next block while this one is
+    tabulated (:func:`mutualsim.simulate.simulate_blocks`)."""
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=replications * scenario.years, unit="rep-yr", desc="simulating",
+                   dynamic_ncols=True)
+    counts, panels = None, []
+    try:
+        for block in simulate_blocks(scenario, replications, seed,
+                                     on_year=bar.update if bar is not None else None):
+            block_counts = SurvivalCounts.from_histories(histories_frame(block, scenario),
+                                                         max_time, origin=origin)
+            counts = block_counts if counts is None else counts + block_counts
+            panels.append(panel_frame(block, scenario))
+    finally:
+        if bar is not None:
+            bar.close()
+    assert counts is not None  # replications >= 1 (checked by simulate_blocks)
+    panel = pd.concat(panels, ignore_index=True)
+    return Group(value=value, label=label, counts=counts, spinouts=counts.n,
+                 replications=int(panel["replication"].nunique()),
+                 income_share=income_share_band(panel), origin=origin)
+
+
 def compare(scenario: Scenario | None = None, factor: str = "protection_years",
             values: Sequence[Any] = (0, 3, 5, 7, 15), replications: int = 1000,
             seed: int = 0, *, progress: bool = False,
@@ -389,10 +421,8 @@ def compare(scenario: Scenario | None = None, factor: str = "protection_years",
     for i, (value, variant) in enumerate(zip(checked, variants, strict=True)):
         if progress:
             sys.stderr.write(f"{name} = {value} ({i + 1}/{len(checked)})\n")
-        results = simulate(variant, replications, seed=seed, progress=progress)
-        groups.append(summarise(results, value, value_label(name, value), scenario.years,
-                                origin))
-        del results
+        groups.append(simulate_group(variant, value, value_label(name, value),
+                                     replications, seed, scenario.years, progress, origin))
     return Comparison(factor=name, groups=groups, scenario=scenario,
                       replications=replications, seed=seed,
                       elapsed=time.perf_counter() - start, origin=origin)

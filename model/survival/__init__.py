@@ -32,6 +32,9 @@ DataFrames or small result objects. Plotting lives in :mod:`mutualsim.survival.p
 imported on demand so that matplotlib is not loaded with this package.
 """
 
+from typing import TYPE_CHECKING
+
+from ..lazy import keep_function
 from ._common import Estimate
 from .bridges import to_lifelines
 from .counts import ORIGINS, TAKEN_BACK_CAUSE, SurvivalCounts, cause_names
@@ -39,9 +42,23 @@ from .cumulative_incidence import cumulative_incidence
 from .effects import median_difference, rmst_difference, survival_difference
 from .hazard import hazard, nelson_aalen
 from .kaplan_meier import kaplan_meier, survival_at, survival_estimates_at
-from .logrank import LogRankResult, logrank
 from .median import median_survival
 from .rmst import rmst
+
+if TYPE_CHECKING:
+    from .logrank import LogRankResult, logrank
+
+# The log-rank test loads on first use (it needs scipy.stats, which ``mutualsim run`` does
+# not): ``logrank`` names the function even once its submodule is imported.
+keep_function(__name__, "logrank")
+
+
+def __getattr__(name: str):
+    if name == "LogRankResult":
+        from .logrank import LogRankResult
+        return LogRankResult
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Estimate",

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
 from .counts import SurvivalCounts
 
@@ -47,6 +46,8 @@ def z_value(alpha: float) -> float:
     bands bit-compatible with scipy's rather than merely close.
     """
     confidence_level = 1.0 - check_alpha(alpha)
+    from scipy import special  # imported here: scipy loads only for a band
+
     return float(special.ndtri(1 / 2 + confidence_level / 2))
 
 

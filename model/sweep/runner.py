@@ -171,8 +171,13 @@ def _run_sweep(experiment: Experiment, store: SweepStore, executor: Executor, *,
                 if output.files is None:
                     record_failure(task, output)
                 else:
+                    written = time.perf_counter()
                     store.write_result(task, output, experiment.hash)
+                    # The task's seconds in its worker (of which simulating), and the
+                    # driver's seconds to write it: per-task overhead, for benchmarks.
                     store.log("done", task=task.id, seconds=round(output.elapsed, 3),
+                              simulate_seconds=round(output.simulate_seconds, 3),
+                              write_seconds=round(time.perf_counter() - written, 3),
                               worker=output.worker)
                     report.finished += 1
                     report.replications += task.replications
