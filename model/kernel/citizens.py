@@ -13,7 +13,7 @@ import numpy as np
 from ..jit import kernel_inline, kernel_jit
 from ..rng import Draws
 from ..state import Arrays
-from .context import Context, delivers_service, is_trading, mean
+from .context import Context, delivers_service, is_trading, mean, mean_of_row
 
 
 @kernel_inline
@@ -73,6 +73,6 @@ def council_means(st: Arrays, r: int, k: Context) -> tuple[np.ndarray, np.ndarra
     engagement = np.empty(k.C)
     citizen_support = np.empty(k.C)
     for c in range(k.C):
-        engagement[c] = mean(st.engagement[r, c])
-        citizen_support[c] = mean(st.citizen_support[r, c])
+        engagement[c] = mean_of_row(st.engagement, r, c)
+        citizen_support[c] = mean_of_row(st.citizen_support, r, c)
     return engagement, citizen_support
