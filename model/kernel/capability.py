@@ -23,17 +23,17 @@ import numpy as np
 from ..jit import kernel_inline, kernel_jit
 from ..rng import Draws
 from ..state import COMPETING, INCUBATING, STRATEGIC, Arrays
-from .context import Context, is_active
+from .context import Context, business_support, is_active
 from .finance import business_support_acts
 
 
 @kernel_inline
-def learning_rate(k: Context, stage: int, supported: bool, mentored: bool) -> float:
+def learning_rate(k: Context, stage: int, support: float, mentored: bool) -> float:
     """Share of the gap to full capability closed in a year (probability-free rate, /yr):
-    base learning, business support while it acts (``supported``), incubation,
-    competition and mentoring (``mentored``)."""
+    base learning, business support ``support`` in [0, 1] (the council's, 0 when it does
+    not act), incubation, competition and mentoring (``mentored``)."""
     return (k.learning_rate
-            + k.support_effect * k.support_level * (1.0 if supported else 0.0)
+            + k.support_effect * support
             + k.incubation_learning * (1.0 if stage == INCUBATING else 0.0)
             + k.competition_learning * (1.0 if stage == COMPETING else 0.0)
             + k.mentoring_effect * (1.0 if mentored else 0.0))
@@ -58,10 +58,11 @@ def learn(st: Arrays, r: int, k: Context, d: Draws, year: int) -> None:
         independent = stage != INCUBATING
         years = year - st.spinout_year[r, m]
         supported = business_support_acts(k, independent, year, st.spinout_year[r, m])
+        support = business_support(st, r, m // k.S) if supported else 0.0
         mentored = (k.mentoring_clauses and independent and years < k.mentoring_years
                     and provider[m // k.S])
         cap = st.capability[r, m]
-        new = (cap + (1.0 - cap) * learning_rate(k, stage, supported, mentored)
+        new = (cap + (1.0 - cap) * learning_rate(k, stage, support, mentored)
                + k.capability_noise * d.capability[m])
         st.capability[r, m] = min(max(new, 0.0), 1.0)
 

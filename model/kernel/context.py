@@ -15,7 +15,7 @@ import numpy as np
 
 from ..jit import kernel_inline, kernel_jit
 from ..params import STYLE_OVERRIDES, Scenario
-from ..state import COMPETING, COUNCIL_STYLES, INCUBATING, PROTECTED
+from ..state import COMPETING, COUNCIL_STYLES, INCUBATING, PROTECTED, Arrays
 
 # Every numeric scenario parameter under its own name (style-dependent ones resolved from the
 # commissioning style), plus dimensions and derived constants. A namedtuple, so compiled
@@ -132,6 +132,14 @@ def is_active(stage: int) -> bool:
 def delivers_service(stage: int, core_volume: float) -> bool:
     """The slot's service is delivered by its mutual (or Teckal company) this year."""
     return is_active(stage) and core_volume > 0
+
+
+@kernel_inline
+def business_support(st: Arrays, r: int, c: int) -> float:
+    """Council ``c``'s business-support capability for its spin-outs, in [0, 1]: its own
+    ``council_support`` if it backs spin-outs (positive propensity), else 0 (staff who used
+    the Right to Challenge get no help). ODD 'Councils'."""
+    return st.council_support[r, c] if st.council_propensity[r, c] > 0.0 else 0.0
 
 
 # --- sums in numpy's order ----------------------------------------------------------------

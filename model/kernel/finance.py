@@ -21,7 +21,7 @@ import numpy as np
 from ..jit import kernel_inline, kernel_jit
 from ..rng import Draws
 from ..state import COMPETING, INCUBATING, Arrays
-from .context import Context, Flow, is_active
+from .context import Context, Flow, business_support, is_active
 
 
 @kernel_inline
@@ -193,7 +193,7 @@ def settle_accounts(st: Arrays, r: int, k: Context, d: Draws, year: int,
         grant_income += grant
         contract_spend += core
         if business_support_acts(k, independent, year, st.spinout_year[r, m]):
-            support_spend += k.support_cost * k.support_level * v0
+            support_spend += k.support_cost * business_support(st, r, c) * v0
     led[Flow.core_income] += core_income
     led[Flow.external_income] += external_income
     led[Flow.trading_income] += trading_income

@@ -33,7 +33,7 @@ from ..state import (
     Arrays,
 )
 from .citizens import service_quality
-from .context import Context, Flow, total
+from .context import Context, Flow, business_support, total
 from .tendering import drawn_length
 
 
@@ -169,7 +169,7 @@ def prepare(st: Arrays, r: int, k: Context, d: Draws, year: int, preparing: np.n
         if not preparing[m]:
             continue
         c = m // k.S
-        support = st.council_support[r, c] if council_supports(st, r, c) else 0.0
+        support = business_support(st, r, c)
         spend[m] = k.prep_cost * st.v0[r, m]
         base = k.abandon_strategic_prob if st.origin[r, m] == STRATEGIC else k.abandon_reactive_prob
         p_abandon = min(base * (1.0 - k.abandon_support_damping * support)

@@ -96,6 +96,13 @@ class Mutual(mesa.Agent):
         """Its own cost position at spin-out plus the drift since (pay, pensions)."""
         return max(self.cost_position + self.cost_drift, 0.0)
 
+    @property
+    def business_support(self) -> float:
+        """The council's business support for its spin-outs (none from a council that does
+        not back them: Right-to-Challenge staff get no help)."""
+        c = self.council
+        return c.business_support if c.supports_spinouts else 0.0
+
     def unit_cost(self) -> float:
         """This mutual's variable cost per unit."""
         return self.average_unit_cost() * self.cost_factor()
@@ -154,7 +161,7 @@ class Mutual(mesa.Agent):
         m, p, c = self.model, self.model.params, self.council
         if self.stage != PROPOSED or self.proposal_year == m.year:
             return
-        support = c.business_support if c.supports_spinouts else 0.0
+        support = self.business_support
         boost = (1.0 + p.programme_completion_effect
                  if p.programme_start_year <= m.year <= p.programme_end_year else 1.0)
         base = p.abandon_strategic_prob if self.origin == STRATEGIC else p.abandon_reactive_prob
@@ -500,7 +507,7 @@ class Mutual(mesa.Agent):
             m.tally("grant_income", grant)
         m.tally("council_spend", core)
         if self.business_support_acts():
-            m.tally("council_spend", p.support_cost * p.support_level * self.v0)
+            m.tally("council_spend", p.support_cost * self.business_support * self.v0)
 
     # --- capability and quality ----------------------------------------------------------------
     def learn(self) -> None:
@@ -509,7 +516,7 @@ class Mutual(mesa.Agent):
         m, p = self.model, self.model.params
         rate = p.learning_rate
         if self.business_support_acts():
-            rate += p.support_effect * p.support_level
+            rate += p.support_effect * self.business_support
         if self.stage == INCUBATING:
             rate += p.incubation_learning
         if self.stage == COMPETING:
