@@ -7,11 +7,13 @@ bidders in a row above, sized by the contracts they hold.
 
 from __future__ import annotations
 
+import io
 import math
 
 import solara
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from mesa.visualization.utils import update_counter
 
 from ..agents import Council, Mutual, PrivateBidder
 from ..market import MutualMarket
@@ -117,11 +119,23 @@ def draw_trading(model: MutualMarket) -> Figure:
     return fig
 
 
+def _png(fig: Figure, dpi: int = 100) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
+
+
+@solara.component
 def MarketView(model: MutualMarket) -> solara.Element:
-    """SolaraViz component: the agents picture (re-rendered after every step)."""
-    return solara.FigureMatplotlib(draw_market(model), format="png", dpi=100)
+    """SolaraViz component: the agents picture, drawn again only after a step or reset."""
+    step = update_counter.get()
+    image = solara.use_memo(lambda: _png(draw_market(model)), [model, model.year_index, step])
+    return solara.Image(image)
 
 
+@solara.component
 def TradingView(model: MutualMarket) -> solara.Element:
-    """SolaraViz component: the ``mutuals_trading`` plot."""
-    return solara.FigureMatplotlib(draw_trading(model), format="png", dpi=100)
+    """SolaraViz component: the ``mutuals_trading`` plot, drawn again only after a step."""
+    step = update_counter.get()
+    image = solara.use_memo(lambda: _png(draw_trading(model)), [model, model.year_index, step])
+    return solara.Image(image)

@@ -77,9 +77,12 @@ def _share_axis(ax: Axes) -> None:
 
 
 def _compact(n: int) -> str:
-    """Format a count for the at-risk table in at most about six characters."""
-    if n < 100_000:
+    """Format a count for the at-risk table in at most five characters, so that the numbers
+    of neighbouring years do not run into each other on a narrow (projected) figure."""
+    if n < 10_000:
         return f"{n:,}"
+    if n < 100_000:
+        return f"{n / 1e3:.1f}k"
     if n < 10_000_000:
         return f"{n / 1e3:,.0f}k"
     return f"{n / 1e6:,.1f}M"
