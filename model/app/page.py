@@ -288,7 +288,8 @@ def Page() -> None:
     """Controls in the sidebar; settings, survival views, then one replication, in the main
     area; presenter view and handout in the app bar."""
     raw = solara.use_reactive(default_raw())
-    settings = solara.use_reactive(Settings())
+    initial = solara.use_memo(lambda: parse(raw.value), [])  # once, not on every render
+    settings = solara.use_reactive(initial)
     message = solara.use_reactive(None)
     presenter = solara.use_reactive(False)
 
