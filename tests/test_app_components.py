@@ -189,18 +189,20 @@ def test_every_control_shows_its_value_with_its_unit(small_page):
 
 def test_presenter_view_hides_the_controls(small_page):
     rc = small_page
-    def css() -> str:  # solara.Style renders a template holding a <style> element
-        return " ".join(str(getattr(w, "template", "")) for w in
-                        rc.find(v.VuetifyTemplate).widgets)
-    assert ".v-navigation-drawer { display: none" not in css()
+    def presenting() -> bool:  # the class that the presenter CSS (:has) looks for
+        return bool(_with_class(rc.find(v.Html, tag="div").widgets[0], app_page.PRESENTER_ON))
+
+    css = " ".join(str(getattr(w, "template", "")) for w in rc.find(v.VuetifyTemplate).widgets)
+    assert f":has(.{app_page.PRESENTER_ON}) .v-navigation-drawer {{ display: none" in css
+    assert not presenting()
     button = rc.find(v.Btn, class_=app_page.PRESENTER_CLASS).widget
     before = _s10(rc)
     button.fire_event("click", {})
-    assert ".v-navigation-drawer { display: none" in css()
+    assert presenting()
     assert "Show controls" in str(button.children)
     assert _s10(rc) == before  # nothing recomputed, nothing lost
     button.fire_event("click", {})
-    assert ".v-navigation-drawer { display: none" not in css()
+    assert not presenting()
 
 
 def test_value_text_and_describe():

@@ -91,12 +91,18 @@ CSS = f"""
   white-space: nowrap; }}
 .v-app-bar .v-toolbar-title {{ font-size: 22px; }}
 """
-#: Presenter view: no controls column; the results take the whole width.
-PRESENTER_CSS = """
-.v-navigation-drawer { display: none !important; }
-.v-main { --v-layout-left: 0px !important; padding-left: 0 !important; }
-.v-app-bar.v-toolbar { left: 0 !important; width: 100% !important; }
-.v-app-bar .v-app-bar-nav-icon { display: none !important; }
+#: Presenter view (while the page holds an element of class PRESENTER_ON): no controls
+#: column; the results take the whole width. Static CSS (``:has``), because Solara does not
+#: take a changed style sheet back out of the page.
+PRESENTER_ON = "mutualsim-presenter-on"
+PRESENTER_CSS = f"""
+.v-application:has(.{PRESENTER_ON}) .v-navigation-drawer {{ display: none !important; }}
+.v-application:has(.{PRESENTER_ON}) .v-main {{
+  --v-layout-left: 0px !important; padding-left: 0 !important; }}
+.v-application:has(.{PRESENTER_ON}) .v-app-bar.v-toolbar {{
+  left: 0 !important; width: 100% !important; }}
+.v-application:has(.{PRESENTER_ON}) .v-app-bar .v-app-bar-nav-icon {{
+  display: none !important; }}
 """
 
 
@@ -315,9 +321,7 @@ def Page() -> None:
     results, failure = solara.use_memo(run, [settings.value])
 
     solara.Title(TITLE)
-    # One Style element whatever the view: adding or removing an element here would shift
-    # every later sibling and rebuild the whole page (its figures and replication).
-    solara.Style(CSS + (PRESENTER_CSS if presenter.value else ""))
+    solara.Style(CSS + PRESENTER_CSS)
     with solara.AppBar():
         solara.AppBarTitle(TITLE)
     with solara.Sidebar():
@@ -325,7 +329,8 @@ def Page() -> None:
             Controls(raw.value, on_change)
             if message.value:
                 ErrorMessage(f"{message.value}. Showing the last valid setting.")
-    with solara.Column(classes=["mutualsim-page"]):
+    view = [PRESENTER_ON] if presenter.value else []
+    with solara.Column(classes=["mutualsim-page", *view]):
         # Here, not in the app bar: Solara's app bar keeps the children of its first render.
         with solara.Row(style={"align-items": "center", "gap": "12px",
                                "flex-wrap": "wrap"}):
