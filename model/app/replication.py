@@ -62,7 +62,7 @@ def draw_market(model: MutualMarket) -> Figure:
     k = model.params.services_per_council
     cols = _grid(len(councils))
     rows = math.ceil(len(councils) / cols)
-    fig = Figure(figsize=(7.5, 5.2), layout="constrained")
+    fig = Figure(figsize=(6.4, 5.0), layout="constrained")
     ax = fig.add_subplot()
     stage_of = {m.index: m.stage for m in mutuals}
     xs: list[float] = []
@@ -101,7 +101,7 @@ def draw_trading(model: MutualMarket) -> Figure:
     """Mutuals trading by year so far (the panel's ``mutuals_trading``; step 0 is the year
     before the first simulated one)."""
     frame = model.datacollector.get_model_vars_dataframe()
-    fig = Figure(figsize=(6.0, 4.0), layout="constrained")
+    fig = Figure(figsize=(4.4, 3.8), layout="constrained")
     ax = fig.add_subplot()
     if len(frame):
         ax.plot(frame["year"], frame["mutuals_trading"], marker="o", lw=2.5,
