@@ -280,6 +280,8 @@ def render_handout(comparison: Comparison, *, title: str | None = None,
     caveats = "".join(f"<li>{html.escape(c)}</li>" for c in CAVEATS)
     words = plain_words(comparison)
     n = sum(g.spinouts for g in comparison.groups)
+    dotted = ("; dotted lines mark where a protected first contract ends"
+              if comparison.factor == "protection_years" else "")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="generator" content="{MARK}">
@@ -307,8 +309,7 @@ it is small, the line rests on few cases. {n:,} spin-outs in all.</p>
 <img class="hazard" alt="Exit risk by year since spin-out"
  src="data:image/png;base64,{_png(hazard)}">
 <p class="note">Exit risk: the share of trading mutuals that close in each year after
-spin-out. Peaks fall in the years contracts are re-tendered; dotted lines mark where a
-protected first contract ends.</p>
+spin-out. Peaks fall in the years contracts are re-tendered{dotted}.</p>
 <h2>What the model leaves out</h2>
 <ul>{caveats}</ul>
 <p class="note">Sources: the model's description and limits are in docs/ODD.md and

@@ -160,7 +160,8 @@ def describe(settings: Settings, against: Settings | None = None) -> str:
         value = getattr(settings, c.name)
         if against is not None and value == getattr(against, c.name):
             continue
-        parts.append(f"{c.label.lower()} {value_text(c, value)}")
+        name = c.label if c.label.startswith("Teckal") else c.label[0].lower() + c.label[1:]
+        parts.append(f"{name} {value_text(c, value)}")
     if against is not None and not parts:
         return "same as the baseline"
     return "; ".join(parts)
