@@ -86,8 +86,8 @@ def draw_market(model: MutualMarket) -> Figure:
     ax.set_ylim(-0.7, rows + 1.3)
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.set_title(f"{year_label(model)}\n{len(councils)} councils (cells), services by "
-                 "stage; private bidders on top (size = contracts)", fontsize=12)
+    ax.set_title(f"{len(councils)} councils (cells), services by stage;\n"
+                 "private bidders on top (size = contracts won)", fontsize=12)
     handles = [Line2D([], [], marker="s", ls="", color=colour, label=label)
                for colour, label in STAGE_STYLE.values()]
     handles.append(Line2D([], [], marker="D", ls="", color=BIDDER_COLOUR,
