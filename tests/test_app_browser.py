@@ -1,10 +1,10 @@
-"""End to end: ``mutualsim app`` in a subprocess, driven by headless Chromium."""
+"""End to end: ``mutualsim app`` in a subprocess, driven by headless Chromium at 1280x720
+(a projector). Screenshots are left in ``.ci-artifacts/browser/`` (or
+``$MUTUALSIM_ARTIFACTS/browser``); the test prints the folder."""
 
 from __future__ import annotations
 
 import os
-import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -87,98 +87,206 @@ def server(tmp_path: Path, sync_api):
     assert "samesite" not in text.lower() and "Traceback" not in text, text
 
 
+def _assert_controls_beside_content(page) -> None:
+    """The sidebar (controls) ends where the main content starts: nothing is hidden under it."""
+    drawer = page.locator(".v-navigation-drawer").first.bounding_box()
+    settings = page.locator(".mutualsim-settings").first.bounding_box()
+    numbers = page.locator(".mutualsim-s10").first.bounding_box()
+    assert drawer is not None and settings is not None and numbers is not None
+    right = drawer["x"] + drawer["width"]
+    assert settings["x"] >= right and numbers["x"] >= right, (drawer, settings, numbers)
+
+
+def _assert_checkbox_labels_readable(page) -> None:
+    """The checkbox shows its label once, beside the box (no wrapped duplicate under it)."""
+    label = "Mentoring clauses in large contracts"
+    box = page.locator(".v-checkbox", has_text=label).first
+    assert box.locator("label").inner_text().strip() == label
+    wrapper = box.locator(".v-selection-control__wrapper").first.bounding_box()
+    assert wrapper is not None and wrapper["height"] <= 48, wrapper
+    font = box.locator(".v-selection-control__wrapper").first.evaluate(
+        "e => getComputedStyle(e).fontSize")
+    assert font == "0px"  # the stray copy of the label inside the box is hidden
+
+
 def _s10(page) -> str:
     return page.locator(".mutualsim-s10").first.inner_text()
 
 
-def _assert_controls_beside_content(page) -> None:
-    """The sidebar (controls) ends where the main content starts: nothing is hidden under it."""
-    drawer = page.locator(".v-navigation-drawer").first.bounding_box()
-    title = page.get_by_role("heading", name="mutualsim: do spun-out mutuals survive?")
-    heading = title.first.bounding_box()
-    numbers = page.locator(".mutualsim-s10").first.bounding_box()
-    assert drawer is not None and heading is not None and numbers is not None
-    right = drawer["x"] + drawer["width"]
-    assert heading["x"] >= right and numbers["x"] >= right, (drawer, heading, numbers)
+#: Elements that extend past the right or left edge of the viewport, or past the right edge
+#: of a box that clips them (overflow hidden/auto): what a room would see cut off. Vuetify's
+#: animated progress bars (hidden off-screen by design) are not content.
+OVERFLOW_JS = """() => {
+  const width = document.documentElement.clientWidth;
+  const out = [];
+  for (const e of document.querySelectorAll('.v-application *')) {
+    if (e.closest('.v-progress-linear')) continue;
+    const r = e.getBoundingClientRect();
+    const style = getComputedStyle(e);
+    if (r.width === 0 || r.height === 0 || style.visibility === 'hidden') continue;
+    let clipped = r.right > width + 1 || r.left < -1;
+    for (let a = e.parentElement; a && !clipped; a = a.parentElement) {
+      const s = getComputedStyle(a);
+      if (s.overflowX !== 'visible') {
+        const b = a.getBoundingClientRect();
+        if (b.width > 0 && (r.right > b.right + 1 || r.left < b.left - 1)) clipped = true;
+      }
+    }
+    if (clipped) out.push(`${e.tagName}.${e.className} ${r.left}-${r.right}`);
+  }
+  return out.slice(0, 10);
+}"""
 
 
-def _assert_checkbox_labels_readable(page) -> None:
-    """Each checkbox shows its label once, beside the box (no wrapped duplicate under it)."""
-    for label in ("Mentoring clauses", "Use Threads"):
-        box = page.locator(".v-checkbox", has_text=label).first
-        assert box.locator("label").inner_text().strip() == label
-        wrapper = box.locator(".v-selection-control__wrapper").first.bounding_box()
-        assert wrapper is not None and wrapper["height"] <= 48, wrapper
-        font = box.locator(".v-selection-control__wrapper").first.evaluate(
-            "e => getComputedStyle(e).fontSize")
-        assert font == "0px"  # the stray copy of the label inside the box is hidden
+def _assert_nothing_clipped(page) -> None:
+    overflowing = page.evaluate(OVERFLOW_JS)
+    assert overflowing == [], overflowing
 
 
-def test_protection_3_to_7_changes_s10(server: str, sync_api, tmp_path: Path):
-    out = REPO / "out" / "browser"
+def _assert_no_badge_over_content(page) -> None:
+    """Solara's "This website runs on Solara" badge: absent, or overlapping nothing."""
+    badge = page.get_by_text("This website runs on")
+    for i in range(badge.count()):
+        box = badge.nth(i).bounding_box()
+        if box is None:
+            continue
+        hits = page.evaluate(
+            """b => [...document.querySelectorAll('img, .v-card, .mutualsim-control')]
+                 .filter(e => { const r = e.getBoundingClientRect();
+                   return r.left < b.x + b.width && b.x < r.right &&
+                          r.top < b.y + b.height && b.y < r.bottom; }).length""", box)
+        assert hits == 0, box
+
+
+def _control_values(page) -> list[str]:
+    """The value each control of the sidebar shows (one per control)."""
+    controls = page.locator(".v-navigation-drawer .mutualsim-control")
+    values = []
+    for i in range(controls.count()):
+        shown = controls.nth(i).locator(".mutualsim-value")
+        assert shown.count() == 1 and shown.first.is_visible(), i
+        values.append(shown.first.inner_text().strip())
+    return values
+
+
+def _set_slider(page, name: str, fraction: float) -> None:
+    """Click a slider's track at ``fraction`` of its length (one change, as a hand would)."""
+    track = page.locator(f".mutualsim-input-{name}").first
+    track.scroll_into_view_if_needed()
+    box = track.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] * fraction, box["y"] + box["height"] / 2)
+
+
+def _artifacts() -> Path:
+    out = Path(os.environ.get("MUTUALSIM_ARTIFACTS", REPO / ".ci-artifacts")) / "browser"
     out.mkdir(parents=True, exist_ok=True)
+    print(f"\nscreenshots: {out}")
+    return out
+
+
+def test_page_for_a_room_at_1280x720(server: str, sync_api, tmp_path: Path):
+    """Every control shows its value; nothing is clipped; no badge over content; nothing is
+    fetched from outside; protection 3 -> 7 changes S(10); the year label is right from
+    step 0; presenter view hides the controls; the handout downloads and prints on two
+    pages. Screenshots go to .ci-artifacts/browser/ (printed)."""
+    from test_analysis_handout import check_printed
+
+    out = _artifacts()
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
                                     args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1500, "height": 1800})
+            page = browser.new_page(viewport={"width": 1280, "height": 720},
+                                    accept_downloads=True)
+            external: list[str] = []
+            local = server.rstrip("/")
+            page.on("request", lambda r: external.append(r.url)
+                    if not r.url.startswith((local, "data:", "blob:")) else None)
             page.goto(server, timeout=90_000)
-            page.wait_for_selector(".mutualsim-s10", timeout=90_000)
+            page.wait_for_selector(".mutualsim-s10", timeout=180_000)
+            page.wait_for_selector(".mutualsim-handout", timeout=180_000)
+            page.wait_for_timeout(1000)
             _assert_controls_beside_content(page)
             _assert_checkbox_labels_readable(page)
+            values = _control_values(page)
+            assert len(values) == 10 and all(values), values
+            assert values[0] == "3 years" and "% a year" in values[6], values
+            _assert_nothing_clipped(page)
+            _assert_no_badge_over_content(page)
+            page.screenshot(path=str(out / "page_1280x720.png"))
+
+            # The year label before any step, and after one.
+            year = page.locator(".mutualsim-year").first
+            assert year.inner_text().startswith("Start: 0 of 30 years simulated")
             before = _s10(page)
             assert before.startswith("S(10) = ")
-            # The protection presets select: open it and choose 7 years.
-            page.locator(".v-select", has=page.get_by_text(
-                "Protection: common choices (years)")).first.click()
-            page.locator(".v-overlay--active .v-list-item").filter(
-                has_text=re.compile(r"^\s*7\s*$")).first.click()
+
+            # Protection 3 -> 7 years on the slider (0-15): its value and S(10) follow.
+            _set_slider(page, "protection_years", 7 / 15)
             page.wait_for_function(
                 "before => { const e = document.querySelector('.mutualsim-s10');"
-                " return e && e.innerText !== before; }", arg=before, timeout=90_000)
-            after = _s10(page)
-            assert after.startswith("S(10) = ") and after != before
+                " return e && e.innerText !== before; }", arg=before, timeout=180_000)
+            page.wait_for_function(  # the value arrives with the rest of the update
+                "() => document.querySelector('.v-navigation-drawer .mutualsim-value')"
+                ".innerText.trim() === '7 years'", timeout=60_000)
+            assert _control_values(page)[0] == "7 years"
             assert page.locator(".mutualsim-input-error").count() == 0
-            assert page.locator(".v-alert.error").count() == 0
-            page.wait_for_timeout(1000)
-            shot = tmp_path / "app.png"
-            page.screenshot(path=str(shot), full_page=True)
-            shutil.copy(shot, out / "app.png")
-            (out / "s10.txt").write_text(f"protection 3: {before}\nprotection 7: {after}\n")
+            page.wait_for_selector(".mutualsim-handout", timeout=180_000)
+            (out / "s10.txt").write_text(f"protection 3: {before}\nprotection 7: {_s10(page)}\n")
 
-            # One replication (rebuilt for protection 7): Step three times with Mesa's button.
-            replication = page.locator(".mutualsim-replication").first
-            replication.wait_for(timeout=90_000)
             page.get_by_text("Time: 0.0").wait_for(timeout=90_000)
-            year = page.locator(".mutualsim-year").first
-            start = int(year.inner_text().split()[1])  # the year before the first step
-            step = page.get_by_role("button", name="Step")
-            for n in range(1, 4):
-                step.click()
-                page.get_by_text(f"Time: {n}.0").wait_for(timeout=90_000)
+            page.get_by_role("button", name="Step").click()
+            page.get_by_text("Time: 1.0").wait_for(timeout=90_000)
             page.wait_for_function(
-                "() => { const e = document.querySelector('.mutualsim-year');"
-                " return e && e.innerText.includes('after 3 of'); }", timeout=90_000)
-            # Three steps simulate 2010-2012; before the first step the label reads 2009.
-            assert int(year.inner_text().split()[1]) == start + 3  # the year label advanced
-            figures = replication.locator("img")
-            assert figures.count() == 2  # the agents picture and the mutuals_trading plot
+                "() => document.querySelector('.mutualsim-year').innerText"
+                ".startsWith('2010: 1 of 30')", timeout=90_000)
+            replication = page.locator(".mutualsim-replication").first
             replication.scroll_into_view_if_needed()
-            page.wait_for_timeout(1000)
-            for i in range(2):
-                box = figures.nth(i).bounding_box()
-                assert box is not None and box["width"] > 200 and box["height"] > 150, box
-            assert page.locator(".v-alert.error").count() == 0
-            shot = tmp_path / "replication.png"
-            page.screenshot(path=str(shot))
-            shutil.copy(shot, out / "replication.png")
+            page.wait_for_timeout(500)
+            assert replication.locator("img").count() == 2
+            _assert_nothing_clipped(page)
+            page.screenshot(path=str(out / "page_replication.png"))
 
-            # A smaller screen (laptop): the controls still sit beside the content.
-            page.set_viewport_size({"width": 1280, "height": 800})
-            page.wait_for_timeout(1000)
+            # Presenter view: no controls, results across the whole width.
+            page.locator(".mutualsim-presenter").first.click()
+            page.wait_for_function(
+                "() => document.querySelector('.mutualsim-presenter').innerText"
+                ".toLowerCase().includes('show controls')", timeout=60_000)
+            page.wait_for_timeout(500)
+            assert not page.locator(".mutualsim-controls").first.is_visible()
+            numbers = page.locator(".mutualsim-numbers").first
+            numbers.scroll_into_view_if_needed()
+            box = numbers.bounding_box()
+            assert box is not None and box["x"] < 60, box  # no column left for controls
+            _assert_nothing_clipped(page)
+            _assert_no_badge_over_content(page)
+            page.evaluate("() => { for (const e of document.querySelectorAll('*'))"
+                          " e.scrollTop = 0; }")
+            page.wait_for_timeout(300)
+            page.screenshot(path=str(out / "page_presenter.png"))
+
+            # The handout: one click downloads it; it prints on two pages.
+            with page.expect_download(timeout=60_000) as download:
+                page.locator(".mutualsim-handout").first.click()
+            handout = tmp_path / download.value.suggested_filename
+            download.value.save_as(handout)
+            assert handout.name.endswith(".html")
+            sheet = browser.new_page(viewport={"width": 1280, "height": 720})
+            sheet.goto(handout.as_uri())
+            assert "Chosen setting" in sheet.content()
+            assert "protected initial contract 7 years" in sheet.content()
+            assert check_printed(sheet, out, "handout_page") == 2
+            page.locator(".mutualsim-presenter").first.click()  # controls back
+            page.wait_for_function(
+                "() => document.querySelector('.mutualsim-presenter').innerText"
+                ".toLowerCase().includes('presenter')", timeout=60_000)
+            page.locator(".mutualsim-controls").first.wait_for(state="visible", timeout=30_000)
+            page.wait_for_function(  # the main area slides back beside the controls
+                "() => document.querySelector('.mutualsim-settings').getBoundingClientRect()"
+                ".left >= document.querySelector('.v-navigation-drawer')"
+                ".getBoundingClientRect().right", timeout=30_000)
             _assert_controls_beside_content(page)
-            shot = tmp_path / "app_1280.png"
-            page.screenshot(path=str(shot))
-            shutil.copy(shot, out / "app_1280.png")
+            assert external == [], external  # works offline: nothing from a CDN
         finally:
             browser.close()

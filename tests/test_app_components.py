@@ -13,9 +13,21 @@ v = pytest.importorskip("ipyvuetify")
 from mesa.visualization import SolaraViz  # noqa: E402
 
 from mutualsim.app import page as app_page  # noqa: E402
-from mutualsim.app.replication import MarketView, TradingView, ViewMarket  # noqa: E402
+from mutualsim.app.replication import (  # noqa: E402
+    MarketView,
+    TradingView,
+    ViewMarket,
+    year_label,  # noqa: E402
+)
 from mutualsim.app.results import arm, compute  # noqa: E402
-from mutualsim.app.settings import Settings, default_raw, parse  # noqa: E402
+from mutualsim.app.settings import (  # noqa: E402
+    CONTROLS,
+    Settings,
+    default_raw,
+    describe,
+    parse,
+    value_text,
+)
 from mutualsim.errors import InputError  # noqa: E402
 
 SMALL = {"councils": 30, "replications": "20"}
@@ -32,7 +44,6 @@ def small_page(monkeypatch: pytest.MonkeyPatch):
     """The page at a small size, so each recomputation takes a fraction of a second."""
     raw = {**default_raw(), **SMALL}
     monkeypatch.setattr(app_page, "default_raw", lambda: dict(raw))
-    monkeypatch.setattr(app_page, "Settings", lambda: parse(raw))
     box, rc = solara.render(InLayout(app_page.Page()), handle_error=False)
     return rc
 
@@ -90,7 +101,7 @@ def test_changing_protection_changes_s10(small_page):
     rc = small_page
     before = _s10(rc)
     assert before.startswith("S(10) = ")
-    slider = rc.find(v.Slider, label="Protected initial contract (years)").widget
+    slider = rc.find(v.Slider, class_="mutualsim-input-protection_years").widget
     slider.v_model = 7
     after = _s10(rc)
     assert after.startswith("S(10) = ") and after != before
@@ -106,7 +117,7 @@ def test_out_of_range_value_shows_a_message(small_page):
     messages = _errors(rc)
     assert messages and "replications" in messages[0] and "out of range" in messages[0]
     assert _s10(rc) == before  # the last valid setting is still shown
-    slider = rc.find(v.Slider, label="Protected initial contract (years)").widget
+    slider = rc.find(v.Slider, class_="mutualsim-input-protection_years").widget
     slider.v_model = 60  # beyond what the model allows: caught by check_value
     assert any("protection_years" in m for m in _errors(rc))
     slider.v_model = 3
@@ -134,3 +145,80 @@ def test_results_are_cached_per_setting():
     info = arm.cache_info()
     assert info.hits >= 2 and info.currsize == 1  # baseline == chosen here: one entry
     assert info.maxsize is not None
+
+
+def _with_class(root, name: str) -> list:
+    """Widgets under ``root`` (depth first, in order) whose classes include ``name``."""
+    out, stack = [], [root]
+    while stack:
+        w = stack.pop(0)
+        if name in str(getattr(w, "class_", "") or "").split():
+            out.append(w)
+        stack[:0] = [c for c in (getattr(w, "children", None) or []) if hasattr(c, "keys")]
+    return out
+
+
+def _values(rc) -> dict[str, str]:
+    """Each control's shown value, by control name (text fields show "Now: ...")."""
+    boxes = _with_class(rc.find(v.NavigationDrawer).widget, app_page.CONTROL_CLASS)
+    assert len(boxes) == len(CONTROLS)
+    out = {}
+    for control, box in zip(CONTROLS, boxes, strict=True):
+        shown = [w.children[0] for w in _with_class(box, app_page.VALUE_CLASS)]
+        assert len(shown) == 1, (control.name, shown)
+        out[control.name] = shown[0]
+    return out
+
+
+def test_every_control_shows_its_value_with_its_unit(small_page):
+    rc = small_page
+    shown = _values(rc)
+    assert shown["protection_years"] == "3 years"
+    assert shown["austerity_rate"] == "2.0% a year"
+    assert shown["mentoring_clauses"] == "off"
+    assert shown["replications"] == "Now: 20"
+    rc.find(v.Slider, class_="mutualsim-input-protection_years").widget.v_model = 7
+    rc.find(v.Slider, class_="mutualsim-input-support_level").widget.v_model = 0.55
+    shown = _values(rc)
+    assert shown["protection_years"] == "7 years"
+    assert shown["support_level"].startswith("0.55")
+    # The setting in words, shown beside the results (for presenter view).
+    text = str([w.template for w in rc.find(v.VuetifyTemplate).widgets])
+    assert "protected initial contract 7 years" in text
+
+
+def test_presenter_view_hides_the_controls(small_page):
+    rc = small_page
+    def presenting() -> bool:  # the class that the presenter CSS (:has) looks for
+        return bool(_with_class(rc.find(v.Html, tag="div").widgets[0], app_page.PRESENTER_ON))
+
+    css = " ".join(str(getattr(w, "template", "")) for w in rc.find(v.VuetifyTemplate).widgets)
+    assert f":has(.{app_page.PRESENTER_ON}) .v-navigation-drawer {{ display: none" in css
+    assert not presenting()
+    button = rc.find(v.Btn, class_=app_page.PRESENTER_CLASS).widget
+    before = _s10(rc)
+    button.fire_event("click", {})
+    assert presenting()
+    assert "Show controls" in str(button.children)
+    assert _s10(rc) == before  # nothing recomputed, nothing lost
+    button.fire_event("click", {})
+    assert not presenting()
+
+
+def test_value_text_and_describe():
+    by_name = {c.name: c for c in CONTROLS}
+    assert value_text(by_name["lots"], 1) == "1 (whole contract)"
+    assert value_text(by_name["lots"], 3) == "3"
+    assert value_text(by_name["commissioning_style"], "cost_led") == "cost-led"
+    assert value_text(by_name["support_level"], 0.2) == "0.20 (0 none - 1 full)"
+    assert describe(Settings(), against=Settings()) == "same as the baseline"
+    assert describe(Settings(lots=3), against=Settings()) == "lots per contract 3"
+
+
+def test_year_label_reads_right_from_step_zero():
+    model = ViewMarket(rng=1, councils=5)
+    start = model.params.start_year
+    assert year_label(model) == (f"Start: 0 of {model.params.years} years simulated "
+                                 f"(first year {start})")
+    model.step()
+    assert year_label(model) == f"{start}: 1 of {model.params.years} years simulated"

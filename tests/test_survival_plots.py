@@ -96,7 +96,20 @@ def test_plot_income_share(tmp_path):
     )
     check_figure(plots.plot_income_share(panel), tmp_path / "income.png")
     by_label = {lab: g.drop(columns="label") for lab, g in panel.groupby("label")}
-    check_figure(plots.plot_income_share(by_label), tmp_path / "income2.png")
+    fig = plots.plot_income_share(by_label)
+    check_figure(fig, tmp_path / "income2.png")
+    # Several series: one panel each, one shaded band per panel (bands never overlap and
+    # blend), in the series' own colour-blind-safe colour.
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in panels] == ["A", "B"]
+    for i, ax in enumerate(panels):
+        assert len(ax.collections) == 1
+        assert matplotlib.colors.to_hex(ax.collections[0].get_facecolor()[0]) == \
+            plots.PALETTE[i].lower()
+    # On one given axes: lines only (no shaded band at all).
+    one = Figure()
+    plots.plot_income_share(by_label, ax=one.add_subplot())
+    assert len(one.axes[0].collections) == 0 and len(one.axes[0].lines) == 6
 
 
 def test_plot_survival_at(tmp_path):

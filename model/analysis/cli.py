@@ -21,6 +21,9 @@ from ..cli import (
 from .factors import FACTOR_ALIASES
 
 DEFAULT_VALUES = "0,3,5,7,15"
+IN_OUT = "<out>/handout.html"  # --handout without a file name: inside the --out folder
+HANDOUT_MAX = 6  # mutualsim.analysis.handout.MAX_GROUPS (not imported: keeps --help quick)
+HANDOUT_NAME = "handout.html"
 MAX_VALUES = 1000  # more arms than a figure can show; each is a full simulation
 
 
@@ -60,6 +63,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               "time). Default: incubation for --factor incubation, "
                               "spinout otherwise; the table's 'Survival from' column says "
                               "which was used")
+    compare.add_argument("--handout", nargs="?", const=IN_OUT, default=None, metavar="FILE",
+                         help="also write a two-page print-ready handout (HTML: print it or "
+                              "save it as PDF from a browser): into the --out folder as "
+                              "handout.html, or to FILE (a new .html file, or a previous "
+                              f"handout, which is replaced); at most {HANDOUT_MAX} values")
     compare.add_argument("--quiet", action="store_true", help="no progress bars")
     add_safety_options(compare)
     compare.set_defaults(func=cmd_compare)
@@ -87,6 +95,26 @@ def _values(factor: str, text: str | None) -> tuple:
     return parse_values(factor, text)
 
 
+def _handout_path(given: str | None, out: Path, n_values: int, force: bool) -> Path | None:
+    """Where ``--handout`` writes, checked before any work (None without ``--handout``)."""
+    from ..errors import InputError
+    from .handout import MAX_GROUPS, check_handout_path
+    if given is None:
+        return None
+    if n_values > MAX_GROUPS:
+        raise InputError(f"a handout shows at most {MAX_GROUPS} values on two pages, got "
+                         f"{n_values}; compare fewer values", source="--handout")
+    if given == IN_OUT:
+        return out / HANDOUT_NAME
+    path = Path(given)
+    real, folder = path.resolve(), out.resolve()
+    if real == folder or folder in real.parents:
+        raise InputError(f"is inside the --out folder {out}, which is replaced whole; give "
+                         "--handout without a file name to put handout.html there",
+                         source=f"--handout {given}")
+    return check_handout_path(path, force=force)
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     """Run the comparison, write the outputs, print the Markdown table."""
     from ..guard import check_count, check_estimate, estimate_run
@@ -104,6 +132,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     alias = next((k for k, v in FACTOR_ALIASES.items() if v == factor), factor)
     out = args.out if args.out is not None else Path("out") / f"compare-{alias}"
     check_out(out, "compare", inputs=[source], force=args.force)
+    handout = _handout_path(args.handout, out, len(values), force=args.force)
     biggest = max(arms, key=lambda s: s.councils * s.services_per_council)
     check_estimate(estimate_run(biggest, args.replications, DEFAULT_BLOCK, arms=len(arms)),
                    f"{len(arms)} values x {args.replications:,} replications", out=out,
@@ -112,11 +141,20 @@ def cmd_compare(args: argparse.Namespace) -> int:
     comparison = compare(scenario, factor, values, args.replications, args.seed,
                          progress=not args.quiet, origin=args.origin)
     comparison.meta["details"] = {"Scenario": name}
+    extra = {}
+    if args.handout == IN_OUT:
+        from .handout import render_handout
+        extra[HANDOUT_NAME] = render_handout(comparison)
     files = write_report(comparison, out, command="compare", force=args.force,
                          manifest={"scenario_name": name, "scenario_file": source,
                                    "factor": factor, "values": list(values),
                                    "replications": args.replications, "seed": args.seed,
-                                   "origin": comparison.origin})
+                                   "origin": comparison.origin},
+                         extra=extra)
+    if handout is not None and args.handout != IN_OUT:
+        from .handout import write_handout
+        write_handout(comparison, handout, force=args.force)
+        print(f"handout: {handout}")
     elapsed = time.perf_counter() - start
     sys.stdout.write(markdown_table(comparison))
     print(f"\n{name}: {len(values)} values x {args.replications} replications, seed "

@@ -87,13 +87,14 @@ def fig_cif(comparison: Comparison, max_panels: int = 6) -> Figure:
 
 
 def fig_income_share(comparison: Comparison) -> Figure:
-    """Parent council's share of mutuals' income by calendar year, mean and 10-90% band."""
+    """Parent council's share of mutuals' income by calendar year, mean and 10-90% band:
+    one small panel per value (overlapping shaded bands would blend into one another)."""
     series = {g.label: g.income_share.dropna(subset=["mean"])
               for g in comparison.groups if g.income_share is not None}
     return plot_income_share(series, xlabel="Calendar year",
-                             ylabel="Parent council's share of income (%)",
+                             ylabel="Council's share of income (%)",
                              title="Dependence on the parent council "
-                                   "(mean, 10-90% of replications)")
+                                   "(mean and 10-90% of replications)")
 
 
 def fig_survival_at(comparison: Comparison) -> Figure:

@@ -213,10 +213,12 @@ def render_html(comparison: Comparison, figures: dict[str, Figure],
 
 
 def write_report(comparison: Comparison, out: Path, *, command: str = "compare",
-                 manifest: dict | None = None, force: bool = False) -> list[str]:
+                 manifest: dict | None = None, force: bool = False,
+                 extra: dict[str, str] | None = None) -> list[str]:
     """Write figures (PNG, SVG), tables (CSV, MD), report.html and manifest.json into
     ``out`` atomically; ``out`` may only be new, empty or a previous result of ``command``
-    (see :func:`mutualsim.io.check_out`) unless ``force``.
+    (see :func:`mutualsim.io.check_out`) unless ``force``. ``extra`` maps further file
+    names to their text (e.g. ``handout.html``), written with the rest.
 
     Returns
     -------
@@ -239,4 +241,7 @@ def write_report(comparison: Comparison, out: Path, *, command: str = "compare",
                                           encoding="utf-8")
         names += ["table.csv", "survival_at.csv", "income_share.csv", "table.md",
                   "report.html"]
+        for name, text in (extra or {}).items():
+            (work / name).write_text(text, encoding="utf-8")
+            names.append(name)
     return [*names, "manifest.json"]

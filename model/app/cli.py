@@ -4,7 +4,8 @@ The server runs in a child process that lives exactly as long as this command: S
 SIGTERM and SIGHUP are passed on to it (and it is killed if it has not ended a few seconds
 later), and on Linux the kernel ends it if this process dies any other way (SIGKILL). The
 server makes no network call of its own: Solara's check for a newer release and its usage
-statistics are switched off, and its per-connection cookie warning (meant for pages embedded
+statistics are switched off, its "runs on Solara" badge is hidden (it covered a chart),
+and its per-connection cookie warning (meant for pages embedded
 over https) is silenced.
 """
 
@@ -29,8 +30,10 @@ PR_SET_PDEATHSIG = 1  # linux/prctl.h
 # but "localhost" (about embedding in iframes, which this page is not made for).
 COOKIE_WARNING = ("ignore:Cookies with samesite=none require https:UserWarning:"
                   "solara.server.starlette")
-# Solara's settings (pydantic, prefix SOLARA_TELEMETRY_): no usage statistics sent out.
-QUIET_ENV = {"MPLBACKEND": "Agg", "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+# Solara's settings (pydantic, prefixes SOLARA_TELEMETRY_, SOLARA_THEME_): no usage
+# statistics sent out; no "This website runs on Solara" badge over the page's content.
+QUIET_ENV = {"MPLBACKEND": "Agg", "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+             "SOLARA_THEME_SHOW_BANNER": "False"}
 
 
 def _port(text: str) -> int:

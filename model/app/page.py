@@ -2,31 +2,49 @@
 
 Run with ``mutualsim app`` (or ``solara run mutualsim.app.page``). State lives in the
 component (one per browser session); results come from the bounded cache in
-:mod:`.results`.
+:mod:`.results`. Made for a room: every control shows its value and unit, type is large,
+the layout fits 1280x720 (a projector) with nothing clipped, charts use a colour-blind-safe
+palette, and a "Presenter view" button hides the controls. The "Handout" button downloads
+a two-page print-ready summary (:mod:`mutualsim.analysis.handout`).
 """
 
 from __future__ import annotations
 
+import base64
+import io
+import time
 from typing import Any
 
 import solara
-from mesa.visualization import SolaraViz
-from mesa.visualization.solara_viz import UserInputs
+from matplotlib.figure import Figure
+from mesa.visualization.solara_viz import ModelController, ShowSteps
 from mesa.visualization.utils import update_counter
 
 from ..analysis.compare import HORIZONS
 from ..analysis.figures import fig_cif, fig_hazard, fig_income_share, fig_km
+from ..analysis.handout import in_ten, render_handout
 from ..errors import InputError
-from .replication import MarketView, TradingView, ViewMarket
-from .results import PageResults, compute, format_estimate
-from .settings import Settings, control_name, default_raw, parse, user_params
+from .replication import MarketView, TradingView, ViewMarket, year_label
+from .results import BASELINE_LABEL, CHOSEN_LABEL, PageResults, compute, format_estimate
+from .settings import CONTROLS, Control, Settings, default_raw, describe, parse, value_text
 
-TITLE = "mutualsim: do spun-out mutuals survive?"
+TITLE = "Do spun-out mutuals survive? (mutualsim)"
 S10_CLASS = "mutualsim-s10"
 REPLICATION_CLASS = "mutualsim-replication"
 YEAR_CLASS = "mutualsim-year"
+CONTROL_CLASS = "mutualsim-control"
+VALUE_CLASS = "mutualsim-value"
+PRESENTER_CLASS = "mutualsim-presenter"
+HANDOUT_CLASS = "mutualsim-handout"
+SETTINGS_CLASS = "mutualsim-settings"
+HANDOUT_FILE = "mutualsim-handout.html"
 #: Width of the controls column (the sidebar drawer).
-SIDEBAR_WIDTH = "400px"
+SIDEBAR_WIDTH = "340px"
+#: Figure width (inches) of one grid cell; wide figures (small multiples) take two cells.
+#: With 13 pt labels this shows labels at about 15 px at 1280x720, and larger in presenter
+#: view, where the figures take the whole width.
+CELL_WIDTH, CELL_HEIGHT = 5.2, 4.0
+PLAY_INTERVAL_MS = 400
 
 #: Layout and widget fixes for solara 1.58 with ipyvuetify 3 (Vuetify 3):
 #: * the drawer is declared ``width="min-content"``, which Vuetify 3 turns into
@@ -36,7 +54,9 @@ SIDEBAR_WIDTH = "400px"
 #: * ``solara.Checkbox`` puts its label both in the 40 px box wrapper and in the ``<label>``;
 #:   the copy in the wrapper wraps letter-wise and overlaps the real label. Hide that copy
 #:   (font-size 0 on the wrapper; the box icon gets its size back from the input).
-#: * figures shrink to their column instead of running under the next one.
+#: * figures sit in a two-column grid whose columns may shrink (``minmax(0, 1fr)``), and
+#:   scale to their cell, so nothing runs under the next column or off the page.
+#: * large type for the back of a room.
 CSS = f"""
 @media (min-width: 961px) {{
   .v-navigation-drawer.v-navigation-drawer--active {{
@@ -49,7 +69,40 @@ CSS = f"""
 }}
 .v-checkbox .v-selection-control__wrapper {{ font-size: 0 !important; }}
 .v-checkbox .v-selection-control__input {{ font-size: 1rem; }}
-.v-main img.widget-image {{ max-width: 100%; height: auto; }}
+.v-main {{ font-size: 18px; overflow-x: hidden; }}
+.v-main .v-container, .v-main > div {{ max-width: 100%; }}
+.mutualsim-page {{ max-width: 100%; min-width: 0; padding: 4px 12px 24px 12px; }}
+.mutualsim-page h2 {{ font-size: 26px; margin: 18px 0 6px 0; }}
+.mutualsim-figures {{ display: grid !important; grid-template-columns: minmax(0, 1fr)
+  minmax(0, 1fr); gap: 10px; width: 100%; }}
+.mutualsim-figures > * {{ min-width: 0; }}
+.mutualsim-wide {{ grid-column: 1 / -1; }}
+.mutualsim-figures img, .mutualsim-replication img {{ width: 100%; height: auto;
+  max-width: 100%; display: block; }}
+.mutualsim-numbers table {{ border-collapse: collapse; width: 100%; font-size: 20px; }}
+.mutualsim-numbers td, .mutualsim-numbers th {{ padding: 4px 10px; text-align: left;
+  border-bottom: 1px solid #ccc; }}
+.mutualsim-numbers td.s {{ font-size: 24px; font-weight: bold; }}
+.mutualsim-numbers .ci {{ font-size: 15px; color: #555; font-weight: normal; }}
+.{SETTINGS_CLASS} {{ font-size: 17px; }}
+.{CONTROL_CLASS} {{ margin: 2px 0 10px 0; }}
+.{CONTROL_CLASS} .mutualsim-label {{ font-size: 17px; }}
+.{CONTROL_CLASS} .{VALUE_CLASS} {{ font-size: 19px; font-weight: bold; color: #0072B2;
+  white-space: nowrap; }}
+.v-app-bar .v-toolbar-title {{ font-size: 22px; }}
+"""
+#: Presenter view (while the page holds an element of class PRESENTER_ON): no controls
+#: column; the results take the whole width. Static CSS (``:has``), because Solara does not
+#: take a changed style sheet back out of the page.
+PRESENTER_ON = "mutualsim-presenter-on"
+PRESENTER_CSS = f"""
+.v-application:has(.{PRESENTER_ON}) .v-navigation-drawer {{ display: none !important; }}
+.v-application:has(.{PRESENTER_ON}) .v-main {{
+  --v-layout-left: 0px !important; padding-left: 0 !important; }}
+.v-application:has(.{PRESENTER_ON}) .v-app-bar.v-toolbar {{
+  left: 0 !important; width: 100% !important; }}
+.v-application:has(.{PRESENTER_ON}) .v-app-bar .v-app-bar-nav-icon {{
+  display: none !important; }}
 """
 
 
@@ -58,57 +111,130 @@ def ErrorMessage(text: str) -> solara.Element:
     return solara.v.Alert(type="error", children=[text], class_="mutualsim-input-error")
 
 
-def _figure(fig: Any) -> solara.Element:
-    return solara.FigureMatplotlib(fig, format="png", dpi=90, bbox_inches="tight")
+def png(fig: Figure, cells: int = 1, dpi: int = 110) -> bytes:
+    """A figure as PNG bytes at the page's size (``cells`` grid cells wide)."""
+    fig.set_size_inches(CELL_WIDTH * cells, CELL_HEIGHT + (0.5 if cells == 1 else 0.4))
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
+
+
+def data_url(text: str, mime: str = "text/html") -> str:
+    return f"data:{mime};charset=utf-8;base64,{base64.b64encode(text.encode()).decode()}"
+
+
+def _whole(value: Any) -> Any:
+    """Slider values come back as floats from the browser: whole ones as int."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+@solara.component
+def ControlView(control: Control, value: Any, on_change) -> solara.Element:
+    """A control with its label and current value (with unit) in large type above it."""
+    def change(new: Any) -> None:
+        on_change(control.name, new)
+
+    with solara.Column(classes=[CONTROL_CLASS], gap="0px") as main:
+        if control.kind != "text":
+            with solara.Row(justify="space-between", style={"align-items": "baseline"}):
+                solara.Text(control.label, classes=["mutualsim-label"])
+                solara.Text(value_text(control, value), classes=[VALUE_CLASS])
+        if control.kind == "slider":
+            decimals = 3 if control.step < 1 else 0
+
+            def slide(new: Any) -> None:
+                change(_whole(round(float(new), decimals)) if decimals else int(new))
+            solara.v.Slider(v_model=value, min=control.lo, max=control.hi, step=control.step,
+                            on_v_model=slide, hide_details=True, thumb_label=False,
+                            class_=f"mutualsim-input-{control.name}")
+        elif control.kind == "select":
+            solara.Select("", values=list(control.choices), value=value,
+                          on_value=change, dense=True, classes=[f"mutualsim-input-{control.name}"])
+        elif control.kind == "switch":
+            solara.Checkbox(label=f"{control.label} in large contracts", value=value,
+                            on_value=change)
+        else:
+            solara.InputText(control.label, value=str(value), on_value=change)
+            solara.Text(f"Now: {value}", classes=[VALUE_CLASS])
+    return main
+
+
+@solara.component
+def Controls(raw: dict[str, Any], on_change) -> None:
+    """Every control of :data:`~.settings.CONTROLS`, showing its value."""
+    with solara.Column(gap="0px"):
+        for control in CONTROLS:
+            ControlView(control, raw[control.name], on_change).key(control.name)
+
+
+@solara.component
+def CurrentSettings(settings: Settings) -> None:
+    """The setting in words (the controls may be hidden in presenter view)."""
+    chosen = describe(settings, against=Settings(councils=settings.councils))
+    baseline = describe(Settings(councils=settings.councils))
+    with solara.Column(classes=[SETTINGS_CLASS], gap="2px"):
+        solara.Markdown(f"**{CHOSEN_LABEL} setting:** {chosen}.  \n"
+                        f"**{BASELINE_LABEL} (current practice):** {baseline}.  \n"
+                        f"{settings.replications} replications x {settings.councils} "
+                        f"councils x {settings.scenario().years} years, seed {settings.seed}; "
+                        "the same random numbers "
+                        "in both (common random numbers).")
 
 
 @solara.component
 def SurvivalNumbers(results: PageResults) -> None:
-    """S(5), S(10), S(15) with 95% intervals; S(10) of the chosen setting has a stable class."""
+    """S(5), S(10), S(15) with 95% intervals, in plain words; S(10) of the chosen setting
+    has a stable class."""
     table = results.survival_at()
-    with solara.Card("Share still trading after 5, 10 and 15 years (95% CI)"):
-        for label, estimates in table.items():
-            with solara.Row():
-                solara.Text(f"{label}:", style={"font-weight": "bold", "min-width": "14em"})
+    with solara.Card("Share still trading after 5, 10 and 15 years",
+                     classes=["mutualsim-numbers"]):
+        with solara.v.Html(tag="table"):
+            with solara.v.Html(tag="tr"):
+                solara.v.Html(tag="th", children=["Setting"])
                 for t in HORIZONS:
-                    text = f"S({t}) = {format_estimate(estimates[t])}"
-                    chosen = label == results.chosen.label and t == 10
-                    solara.Text(text, classes=[S10_CLASS] if chosen else [],
-                                style={"min-width": "12em"})
-        s = results.settings
-        solara.Text(f"{s.replications} replications x {s.councils} councils, seed {s.seed}; "
-                    f"spin-outs: baseline {results.baseline.spinouts:,}, chosen "
-                    f"{results.chosen.spinouts:,}. Same seed in both (common random numbers).")
+                    solara.v.Html(tag="th", children=[f"after {t} years"])
+            for label, estimates in table.items():
+                with solara.v.Html(tag="tr"):
+                    solara.v.Html(tag="td", children=[label])
+                    for t in HORIZONS:
+                        e = estimates[t]
+                        with solara.v.Html(tag="td", class_="s"):
+                            chosen = label == results.chosen.label and t == 10
+                            solara.v.Html(tag="div", children=[f"{in_ten(e.estimate)}"])
+                            solara.Text(f"S({t}) = {format_estimate(e)}",
+                                        classes=[S10_CLASS] if chosen else ["ci"],
+                                        style={"font-size": "15px", "font-weight": "normal",
+                                               "color": "#444"})
+        solara.Text(f"Spin-outs followed: baseline {results.baseline.spinouts:,}, chosen "
+                    f"{results.chosen.spinouts:,}. In brackets: 95% interval.",
+                    style={"font-size": "15px"})
 
 
 @solara.component
 def SurvivalViews(results: PageResults) -> None:
-    """The four comparison figures, drawn once per result."""
-    figures = solara.use_memo(
-        lambda: [build(results.comparison)
-                 for build in (fig_km, fig_hazard, fig_cif, fig_income_share)],
-        [results])
+    """The numbers and the four comparison figures, drawn once per result."""
+    images = solara.use_memo(  # drawn once per result, not on every render of the page
+        lambda: [png(fig_km(results.comparison)), png(fig_hazard(results.comparison)),
+                 png(fig_cif(results.comparison), cells=2),
+                 png(fig_income_share(results.comparison), cells=2)],
+        [results.settings])  # hashable; PageResults compares arrays
     SurvivalNumbers(results)
-    with solara.Columns([1, 1]):
-        _figure(figures[0])
-        _figure(figures[1])
-    with solara.Columns([1, 1]):
-        _figure(figures[2])
-        _figure(figures[3])
+    with solara.Column(classes=["mutualsim-figures"], gap="0px"):
+        solara.Image(images[0])
+        solara.Image(images[1])
+        with solara.Div(classes=["mutualsim-wide"]):
+            solara.Image(images[2])
+        with solara.Div(classes=["mutualsim-wide"]):
+            solara.Image(images[3])
 
 
 @solara.component
 def ReplicationViews(model: ViewMarket) -> None:
-    """The agents picture and the ``mutuals_trading`` plot, redrawn after every step.
-
-    Drawn here rather than by SolaraViz's own components view, whose draggable grid renders
-    nothing with the offline solara-assets (Vuetify 3).
-    """
-    update_counter.get()  # SolaraViz bumps it after Step / Play / Reset
-    year = model.year - 1 if model.year_index else model.params.start_year - 1
+    """The agents picture and the ``mutuals_trading`` plot, redrawn after every step."""
+    update_counter.get()  # Mesa's ModelController bumps it after Step / Play / Reset
     with solara.Column(classes=[REPLICATION_CLASS]):
-        solara.Text(f"Year {year} (after {model.year_index} of {model.params.years} steps)",
-                    classes=[YEAR_CLASS], style={"font-weight": "bold"})
+        solara.Text(year_label(model), classes=[YEAR_CLASS],
+                    style={"font-weight": "bold", "font-size": "22px"})
         with solara.Columns([3, 2]):
             MarketView(model)
             TradingView(model)
@@ -116,28 +242,67 @@ def ReplicationViews(model: ViewMarket) -> None:
 
 @solara.component
 def Replication(settings: Settings) -> None:
-    """Mesa's SolaraViz for one replication of the chosen setting (Step / Play / Reset).
-
-    SolaraViz puts its controls (Step, Play, Reset, "Time:") in the sidebar and replaces the
-    model on Reset; the views read the same reactive model, so they follow it.
-    """
+    """One replication of the chosen setting, stepped with Mesa's controller (Reset, Play,
+    Step) and step counter; Reset rebuilds it with the page's setting."""
     kwargs = settings.model_kwargs()
     model = solara.use_reactive(solara.use_memo(lambda: ViewMarket(**kwargs), [settings]))
-    SolaraViz(model, components=[], model_params=kwargs, name=TITLE, play_interval=400)
+    play = solara.use_reactive(PLAY_INTERVAL_MS)
+    render = solara.use_reactive(1)
+    threads = solara.use_reactive(False)
+    with solara.Row(style={"align-items": "center", "gap": "24px"}):
+        with solara.Div(style={"min-width": "260px"}):
+            ModelController(model, model_parameters=kwargs, play_interval=play,
+                            render_interval=render, use_threads=threads)
+        ShowSteps(model.value)
     ReplicationViews(model.value)
+
+
+def handout_html(results: PageResults) -> str:
+    """The two-page handout of what the page shows now."""
+    s = results.settings
+    compared = {f"{BASELINE_LABEL} (current practice)": describe(Settings(councils=s.councils)),
+                f"{CHOSEN_LABEL} setting": describe(s, against=Settings(councils=s.councils))}
+    return render_handout(results.comparison, title="Do spun-out mutuals survive? "
+                          "A setting against current practice", compared=compared,
+                          created=time.strftime("%d %B %Y, %H:%M UTC", time.gmtime()))
+
+
+@solara.component
+def HandoutLink(results: PageResults) -> None:
+    """A link that downloads the handout of what the page shows, prepared in the background
+    as soon as the results are there (a plain link with a ``data:`` address: one click, no
+    script, no network; Solara's FileDownload renders nothing with Vuetify 3)."""
+    prepared = solara.use_thread(lambda: handout_html(results), dependencies=[results.settings])
+    style = {"font-size": "16px", "font-weight": "bold", "padding": "6px 14px",
+             "border": "1px solid #0072B2", "border-radius": "4px", "color": "#0072B2",
+             "text-decoration": "none"}
+    if prepared.value is not None and prepared.state == solara.ResultState.FINISHED:
+        solara.v.Html(tag="a", class_=HANDOUT_CLASS, style_=";".join(
+                          f"{k}:{v}" for k, v in style.items()),
+                      attributes={"href": data_url(prepared.value), "download": HANDOUT_FILE,
+                                  "title": "Two pages, print-ready: open it and print, or "
+                                           "save as PDF"},
+                      children=["⤓ Handout (2 pages, print-ready)"])
+    elif prepared.state == solara.ResultState.ERROR:
+        solara.Text(f"Handout not available: {prepared.error}")
+    else:
+        solara.Text("Preparing the handout...", style={"font-size": "16px", "color": "#555"})
 
 
 @solara.component
 def Page() -> None:
-    """Controls in the sidebar; survival views, then one replication, in the main area."""
+    """Controls in the sidebar; settings, survival views, then one replication, in the main
+    area; presenter view and handout in the app bar."""
     raw = solara.use_reactive(default_raw())
-    settings = solara.use_reactive(Settings())
+    initial = solara.use_memo(lambda: parse(raw.value), [])  # once, not on every render
+    settings = solara.use_reactive(initial)
     message = solara.use_reactive(None)
+    presenter = solara.use_reactive(False)
 
     def on_change(name: str, value: Any) -> None:
         if value is None:  # a cleared select: keep the current value
             return
-        new = {**raw.value, control_name(name): value}
+        new = {**raw.value, name: value}
         raw.value = new
         try:
             settings.value = parse(new)
@@ -156,22 +321,32 @@ def Page() -> None:
     results, failure = solara.use_memo(run, [settings.value])
 
     solara.Title(TITLE)
-    solara.Style(CSS)
+    solara.Style(CSS + PRESENTER_CSS)
+    with solara.AppBar():
+        solara.AppBarTitle(TITLE)
     with solara.Sidebar():
-        with solara.Card("Scenario"):
-            UserInputs(user_params(raw.value), on_change=on_change)
+        with solara.Card("Scenario", classes=["mutualsim-controls"]):
+            Controls(raw.value, on_change)
             if message.value:
                 ErrorMessage(f"{message.value}. Showing the last valid setting.")
-    with solara.Column():
-        solara.Markdown(f"## {TITLE}\nThe chosen setting against the baseline (current "
-                        "practice), then one replication of the chosen setting as agents.")
+    view = [PRESENTER_ON] if presenter.value else []
+    with solara.Column(classes=["mutualsim-page", *view]):
+        # Here, not in the app bar: Solara's app bar keeps the children of its first render.
+        with solara.Row(style={"align-items": "center", "gap": "12px",
+                               "flex-wrap": "wrap"}):
+            solara.Button("Show controls" if presenter.value else "Presenter view",
+                          icon_name="mdi-presentation", color="primary", outlined=True,
+                          on_click=lambda: presenter.set(not presenter.value),
+                          classes=[PRESENTER_CLASS])
+            if results is not None:
+                HandoutLink(results)
+        CurrentSettings(settings.value)
         if message.value:
             ErrorMessage(f"{message.value}. Showing the last valid setting.")
         if failure:
             ErrorMessage(failure)
         if results is not None:
-            SurvivalViews(results)
-        solara.Markdown("### One replication, year by year\nReset rebuilds it with the "
-                        "current setting; Step advances one year, ▶ plays (both in the "
-                        "sidebar's *Controls*).")
+            SurvivalViews(results).key("survival-views")
+        solara.Markdown("## One replication, year by year\nReset rebuilds it with the "
+                        "current setting; Step advances one year, ▶ plays.")
         Replication(settings.value).key(repr(settings.value.model_kwargs()))

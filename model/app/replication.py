@@ -7,27 +7,41 @@ bidders in a row above, sized by the contracts they hold.
 
 from __future__ import annotations
 
+import io
 import math
 
 import solara
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from mesa.visualization.utils import update_counter
 
 from ..agents import Council, Mutual, PrivateBidder
 from ..market import MutualMarket
+from ..survival.plots import PALETTE
 
 #: Stage -> (colour, legend label); stages a service passes through before and after trading.
+#: Okabe-Ito colours (colour-blind safe) for the stages that matter, greys for the rest.
 STAGE_STYLE: dict[str, tuple[str, str]] = {
-    "in_house": ("#d9d9d9", "in house"),
-    "proposed": ("#fdd49e", "proposed"),
-    "incubating": ("#9e6ac8", "incubating (Teckal)"),
-    "protected": ("#3182bd", "protected contract"),
-    "competing": ("#31a354", "competing"),
-    "exited": ("#de2d26", "exited"),
-    "abandoned": ("#969696", "abandoned"),
-    "taken_back": ("#636363", "taken back"),
+    "in_house": ("#DDDDDD", "in house"),
+    "proposed": ("#F0E442", "proposed"),
+    "incubating": ("#CC79A7", "incubating (Teckal)"),
+    "protected": ("#0072B2", "protected contract"),
+    "competing": ("#009E73", "competing"),
+    "exited": ("#D55E00", "exited"),
+    "abandoned": ("#999999", "abandoned"),
+    "taken_back": ("#555555", "taken back"),
 }
 BIDDER_COLOUR = "#000000"
+TRADING_COLOUR, INCUBATING_COLOUR = PALETTE[0], PALETTE[4]
+
+
+def year_label(model: MutualMarket) -> str:
+    """Where the replication stands: ``"Start: 0 of 30 years simulated (first year 2010)"``
+    before any step, then ``"2012: 3 of 30 years simulated"`` (the last simulated year)."""
+    p = model.params
+    if model.year_index == 0:
+        return f"Start: 0 of {p.years} years simulated (first year {p.start_year})"
+    return f"{model.year - 1}: {model.year_index} of {p.years} years simulated"
 
 
 class ViewMarket(MutualMarket):
@@ -48,7 +62,7 @@ def draw_market(model: MutualMarket) -> Figure:
     k = model.params.services_per_council
     cols = _grid(len(councils))
     rows = math.ceil(len(councils) / cols)
-    fig = Figure(figsize=(7.5, 5.2), layout="constrained")
+    fig = Figure(figsize=(6.4, 5.0), layout="constrained")
     ax = fig.add_subplot()
     stage_of = {m.index: m.stage for m in mutuals}
     xs: list[float] = []
@@ -72,14 +86,13 @@ def draw_market(model: MutualMarket) -> Figure:
     ax.set_ylim(-0.7, rows + 1.3)
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.set_title(f"{model.year - 1 if model.year_index else model.params.start_year - 1}: "
-                 f"{len(councils)} councils (cells), services by stage; "
-                 "private bidders on top (size = contracts)", fontsize=10)
+    ax.set_title(f"{len(councils)} councils (cells), services by stage;\n"
+                 "private bidders on top (size = contracts won)", fontsize=12)
     handles = [Line2D([], [], marker="s", ls="", color=colour, label=label)
                for colour, label in STAGE_STYLE.values()]
     handles.append(Line2D([], [], marker="D", ls="", color=BIDDER_COLOUR,
                           label="private bidder"))
-    fig.legend(handles=handles, loc="outside lower center", ncols=5, fontsize=8,
+    fig.legend(handles=handles, loc="outside lower center", ncols=3, fontsize=11,
                frameon=False)
     return fig
 
@@ -88,26 +101,41 @@ def draw_trading(model: MutualMarket) -> Figure:
     """Mutuals trading by year so far (the panel's ``mutuals_trading``; step 0 is the year
     before the first simulated one)."""
     frame = model.datacollector.get_model_vars_dataframe()
-    fig = Figure(figsize=(6.0, 4.0), layout="constrained")
+    fig = Figure(figsize=(4.4, 3.8), layout="constrained")
     ax = fig.add_subplot()
     if len(frame):
-        ax.plot(frame["year"], frame["mutuals_trading"], marker="o", lw=2)
-        ax.plot(frame["year"], frame["mutuals_incubating"], lw=1.5, ls="--",
-                label="incubating")
+        ax.plot(frame["year"], frame["mutuals_trading"], marker="o", lw=2.5,
+                color=TRADING_COLOUR, label="trading")
+        ax.plot(frame["year"], frame["mutuals_incubating"], lw=2, ls="--",
+                color=INCUBATING_COLOUR, label="incubating")
+        ax.legend(fontsize=11, frameon=False)
     ax.set_xlim(model.params.start_year - 1.5, model.params.end_year + 0.5)
     ax.set_ylim(bottom=0)
-    ax.set_xlabel("Year")
-    ax.set_ylabel("Mutuals trading")
-    ax.set_title("Mutuals trading in this replication")
+    ax.set_xlabel("Year", fontsize=13)
+    ax.set_ylabel("Mutuals (count)", fontsize=13)
+    ax.tick_params(labelsize=12)
+    ax.set_title("Mutuals trading in this replication", fontsize=13)
     ax.grid(True, alpha=0.3)
     return fig
 
 
+def _png(fig: Figure, dpi: int = 100) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
+
+
+@solara.component
 def MarketView(model: MutualMarket) -> solara.Element:
-    """SolaraViz component: the agents picture (re-rendered after every step)."""
-    return solara.FigureMatplotlib(draw_market(model), format="png", dpi=100)
+    """SolaraViz component: the agents picture, drawn again only after a step or reset."""
+    step = update_counter.get()
+    image = solara.use_memo(lambda: _png(draw_market(model)), [model, model.year_index, step])
+    return solara.Image(image)
 
 
+@solara.component
 def TradingView(model: MutualMarket) -> solara.Element:
-    """SolaraViz component: the ``mutuals_trading`` plot."""
-    return solara.FigureMatplotlib(draw_trading(model), format="png", dpi=100)
+    """SolaraViz component: the ``mutuals_trading`` plot, drawn again only after a step."""
+    step = update_counter.get()
+    image = solara.use_memo(lambda: _png(draw_trading(model)), [model, model.year_index, step])
+    return solara.Image(image)

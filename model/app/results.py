@@ -19,8 +19,8 @@ from ..survival import Estimate
 from .settings import Settings
 
 CACHE_SIZE = 32
-BASELINE_LABEL = "Baseline (current practice)"
-CHOSEN_LABEL = "Chosen setting"
+BASELINE_LABEL = "Baseline"  # current practice
+CHOSEN_LABEL = "Chosen"
 
 
 @lru_cache(maxsize=CACHE_SIZE)
@@ -65,7 +65,7 @@ def compute(settings: Settings) -> PageResults:
     comparison = Comparison(factor="setting", groups=[base, chosen],
                             scenario=settings.scenario(), replications=settings.replications,
                             seed=settings.seed,
-                            meta={"title": "Chosen setting against the baseline"})
+                            meta={"title": "setting"})
     return PageResults(settings=settings, comparison=comparison)
 
 

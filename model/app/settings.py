@@ -1,4 +1,4 @@
-"""What a facilitator can set on the page, as Mesa user parameters, and its validation.
+"""What a facilitator can set on the page (:data:`CONTROLS`), and its validation.
 
 Controls hold raw values (typed fields hold text); :func:`parse` turns them into a frozen
 :class:`Settings` or raises :class:`~mutualsim.errors.InputError`, so a bad value becomes a
@@ -11,16 +11,12 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from mesa.visualization import Slider
-
 from ..errors import InputError
 from ..params import STYLE_PRESETS, Scenario, check_value
 
 #: Scenario fields the page exposes as policy levers.
 LEVERS = ("protection_years", "incubation_years", "commissioning_style", "support_level",
           "mentoring_clauses", "lots", "austerity_rate")
-#: Protection lengths a workshop compares most (seed 000 §5: three to five years).
-PROTECTION_PRESETS = (0, 3, 5, 7, 15)
 COUNCIL_CHOICES = (30, 75, 150, 300)
 #: Bounds that keep one recomputation within seconds, so no input can stall the server.
 MIN_REPLICATIONS, MAX_REPLICATIONS = 10, 1000
@@ -100,34 +96,72 @@ def parse(raw: Mapping[str, Any]) -> Settings:
     return Settings(**levers, councils=councils, replications=replications, seed=seed)
 
 
-def user_params(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """Mesa user parameters showing the current values (rebuilt on every render)."""
-    protection = raw["protection_years"]
-    return {
-        "protection_preset": {
-            "type": "Select", "label": "Protection: common choices (years)",
-            "value": protection if protection in PROTECTION_PRESETS else None,
-            "values": list(PROTECTION_PRESETS)},
-        "protection_years": Slider("Protected initial contract (years)", protection, 0, 15, 1),
-        "incubation_years": Slider("Teckal incubation (years)", raw["incubation_years"], 0, 3, 1),
-        "commissioning_style": {
-            "type": "Select", "label": "Commissioning style",
-            "value": raw["commissioning_style"], "values": ["mixed", *STYLE_PRESETS]},
-        "support_level": Slider("Council support level", raw["support_level"], 0.0, 1.0, 0.05),
-        "mentoring_clauses": {"type": "Checkbox", "label": "Mentoring clauses",
-                              "value": raw["mentoring_clauses"]},
-        "lots": Slider("Lots per contract", raw["lots"], 1, 10, 1),
-        "austerity_rate": Slider("Austerity (budget cut a year)", raw["austerity_rate"],
-                                 0.0, 0.2, 0.005),
-        "councils": {"type": "Select", "label": "Councils per replication",
-                     "value": raw["councils"], "values": list(COUNCIL_CHOICES)},
-        "replications": {"type": "InputText",
-                         "label": f"Replications ({MIN_REPLICATIONS}-{MAX_REPLICATIONS})",
-                         "value": raw["replications"]},
-        "seed": {"type": "InputText", "label": "Seed", "value": raw["seed"]},
-    }
+@dataclass(frozen=True)
+class Control:
+    """One control of the page: a slider (``lo``..``hi`` by ``step``), a choice among
+    ``choices``, a switch, or a text field; ``unit`` is shown after its value."""
+
+    name: str
+    label: str
+    kind: str  # "slider", "select", "switch" or "text"
+    lo: float = 0
+    hi: float = 0
+    step: float = 1
+    choices: tuple[Any, ...] = ()
+    unit: str = ""
 
 
-def control_name(name: str) -> str:
-    """The raw field a control writes to (the protection presets write protection_years)."""
-    return "protection_years" if name == "protection_preset" else name
+#: The page's controls, in order (levers first, then the run size).
+CONTROLS: tuple[Control, ...] = (
+    Control("protection_years", "Protected initial contract", "slider", 0, 15, 1,
+            unit="years"),
+    Control("incubation_years", "Teckal incubation", "slider", 0, 3, 1, unit="years"),
+    Control("commissioning_style", "Commissioning style", "select",
+            choices=("mixed", *STYLE_PRESETS)),
+    Control("support_level", "Council support", "slider", 0.0, 1.0, 0.05,
+            unit="(0 none - 1 full)"),
+    Control("mentoring_clauses", "Mentoring clauses", "switch"),
+    Control("lots", "Lots per contract", "slider", 1, 10, 1),
+    Control("austerity_rate", "Austerity: budget cut", "slider", 0.0, 0.2, 0.005,
+            unit="a year"),
+    Control("councils", "Councils per replication", "select", choices=COUNCIL_CHOICES),
+    Control("replications", f"Replications ({MIN_REPLICATIONS}-{MAX_REPLICATIONS})", "text"),
+    Control("seed", "Seed", "text"),
+)
+
+
+def value_text(control: Control, value: Any) -> str:
+    """The value a control shows beside its label, with its unit: ``"3 years"``,
+    ``"2.0% a year"``, ``"0.20 (0 none - 1 full)"``, ``"on"``."""
+    if control.kind == "switch":
+        return "on" if value else "off"
+    if control.name == "austerity_rate":
+        try:
+            return f"{100 * float(value):.1f}% {control.unit}"
+        except (TypeError, ValueError):
+            return str(value)
+    if control.name == "commissioning_style":
+        return str(value).replace("_", "-")
+    if isinstance(value, float) and control.step < 1:
+        text = f"{value:.2f}"
+    else:
+        text = str(value)
+    if control.name == "lots":
+        return f"{text} (whole contract)" if str(value) == "1" else text
+    return f"{text} {control.unit}".strip()
+
+
+def describe(settings: Settings, against: Settings | None = None) -> str:
+    """The levers in words; with ``against``, only those that differ from it."""
+    parts = []
+    for c in CONTROLS:
+        if c.name not in LEVERS:
+            continue
+        value = getattr(settings, c.name)
+        if against is not None and value == getattr(against, c.name):
+            continue
+        name = c.label if c.label.startswith("Teckal") else c.label[0].lower() + c.label[1:]
+        parts.append(f"{name} {value_text(c, value)}")
+    if against is not None and not parts:
+        return "same as the baseline"
+    return "; ".join(parts)

@@ -4,7 +4,8 @@ Each function takes the frames produced by this package and an optional ``ax``, 
 returns the :class:`~matplotlib.figure.Figure`. Without ``ax`` a new figure is built
 with :class:`matplotlib.figure.Figure` directly, so nothing is registered with pyplot,
 no GUI backend is needed and figures are freed like any other object. Fonts are at
-least 11 pt so the plots stay readable when projected.
+least 11 pt so the plots stay readable when projected, and every series takes its colour
+from :data:`PALETTE` (Okabe and Ito's colour-blind-safe set), in order.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 __all__ = [
+    "PALETTE",
+    "colour",
     "plot_km",
     "plot_hazard",
     "plot_cumulative_incidence",
@@ -30,6 +33,17 @@ SHARE_TRADING = "Share still trading"
 LABEL_SIZE = 13
 TICK_SIZE = 12
 SMALL_SIZE = 11
+#: Okabe & Ito (2008), "Color Universal Design": distinguishable with every common form of
+#: colour blindness. Ordered for lines on white (the pale yellow #F0E442 last).
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
+           "#F0E442")
+#: Exit causes (insolvency, wound down, taken over) as stacked areas, in cause order.
+CAUSE_PALETTE = ("#D55E00", "#E69F00", "#56B4E9", "#CC79A7", "#009E73")
+
+
+def colour(i: int) -> str:
+    """Colour of the ``i``-th series (cycling through :data:`PALETTE`)."""
+    return PALETTE[i % len(PALETTE)]
 
 
 def _axes(ax: Axes | None, figsize=(8.0, 5.0)) -> tuple[Figure, Axes]:
@@ -63,9 +77,12 @@ def _share_axis(ax: Axes) -> None:
 
 
 def _compact(n: int) -> str:
-    """Format a count for the at-risk table in at most about six characters."""
-    if n < 100_000:
+    """Format a count for the at-risk table in at most five characters, so that the numbers
+    of neighbouring years do not run into each other on a narrow (projected) figure."""
+    if n < 10_000:
         return f"{n:,}"
+    if n < 100_000:
+        return f"{n / 1e3:.1f}k"
     if n < 10_000_000:
         return f"{n / 1e3:,.0f}k"
     return f"{n / 1e6:,.1f}M"
@@ -116,11 +133,12 @@ def plot_km(
             table_ax = ax.inset_axes([0.0, -0.24 - height, 1.0, height], sharex=ax)
     t_max = 0
     colors = {}
-    for label, frame in curves.items():
+    for i, (label, frame) in enumerate(curves.items()):
         t = frame["time"].to_numpy()
         t_step = np.append(t, t[-1] + 1)
         s = frame["survival"].to_numpy(dtype=float)
-        (line,) = ax.step(t_step, np.append(s, s[-1]), where="post", lw=2, label=str(label))
+        (line,) = ax.step(t_step, np.append(s, s[-1]), where="post", lw=2.5, label=str(label),
+                          color=colour(i))
         lo, hi = _band(frame, "survival", "ci_low", "ci_high")
         ax.fill_between(
             t_step,
@@ -184,9 +202,10 @@ def plot_hazard(
     matplotlib.figure.Figure
     """
     fig, ax = _axes(ax)
-    for label, frame in hazards.items():
+    for i, (label, frame) in enumerate(hazards.items()):
         t = frame["time"].to_numpy()
-        (line,) = ax.plot(t, frame["hazard"], marker="o", lw=2, label=str(label))
+        (line,) = ax.plot(t, frame["hazard"], marker="o", lw=2, label=str(label),
+                          color=colour(i))
         ax.fill_between(
             t, frame["ci_low"], frame["ci_high"], alpha=0.2, color=line.get_color(), lw=0
         )
@@ -248,7 +267,8 @@ def plot_cumulative_incidence(
         else:
             name = label
         top = base + ci_frame[label].to_numpy(dtype=float)
-        ax.fill_between(t, base, top, step="post", alpha=0.75, label=str(name), lw=0)
+        ax.fill_between(t, base, top, step="post", alpha=0.85, label=str(name), lw=0,
+                        color=CAUSE_PALETTE[i % len(CAUSE_PALETTE)])
         base = top
     km = km_frame if km_frame is not None else ci_frame
     ax.step(
@@ -268,6 +288,16 @@ def plot_cumulative_incidence(
     return fig
 
 
+def _income_series(panel: pd.DataFrame | Mapping[str, pd.DataFrame],
+                   label_column: str) -> list[tuple[str | None, pd.DataFrame]]:
+    if isinstance(panel, Mapping):
+        return [(str(k), g.sort_values("year")) for k, g in panel.items()]
+    if label_column in panel.columns:
+        return [(str(k), g.sort_values("year"))
+                for k, g in panel.groupby(label_column, sort=False)]
+    return [(None, panel.sort_values("year"))]
+
+
 def plot_income_share(
     panel: pd.DataFrame | Mapping[str, pd.DataFrame],
     *,
@@ -277,8 +307,15 @@ def plot_income_share(
     ylabel: str = "Share of income",
     title: str | None = None,
     as_percent: bool = True,
+    max_columns: int = 3,
 ) -> Figure:
-    """Mean income share over time with its interval, one line per label.
+    """Mean income share over time with its interval: one small panel per label.
+
+    Overlapping shaded intervals of several series blend into an unreadable mix, so each
+    series gets its own panel (shared axes) with its band shaded in its own colour and
+    the other series' means as thin grey lines for comparison. A single series, or any
+    series drawn on a given ``ax``, is drawn on one axes: with ``ax`` and several series
+    the intervals are drawn as thin dashed lines (lines only), not shaded.
 
     Parameters
     ----------
@@ -286,36 +323,60 @@ def plot_income_share(
         Columns ``year, mean, low, high``; a single frame may hold several series in a
         ``label_column`` column.
     ax : matplotlib.axes.Axes, optional
+        Draw every series here (lines only) instead of in small panels.
     label_column : str
         Column that distinguishes series in a single frame.
     xlabel, ylabel, title : str
         Axis text; the defaults assume years since spin-out and a share in [0, 1].
     as_percent : bool
         Format the y axis as a percentage of 1.
+    max_columns : int
+        Panels per row.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
-    fig, ax = _axes(ax)
-    if isinstance(panel, Mapping):
-        series = list(panel.items())
-    elif label_column in panel.columns:
-        series = [(k, g) for k, g in panel.groupby(label_column, sort=False)]
-    else:
-        series = [(None, panel)]
-    for label, frame in series:
-        frame = frame.sort_values("year")
-        (line,) = ax.plot(
-            frame["year"], frame["mean"], lw=2, label=None if label is None else str(label)
-        )
-        ax.fill_between(
-            frame["year"], frame["low"], frame["high"], alpha=0.2, color=line.get_color(), lw=0
-        )
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    if as_percent:
-        _share_axis(ax)
-    _style(ax, xlabel, ylabel, title)
+    series = _income_series(panel, label_column)
+    if ax is not None or len(series) == 1:
+        fig, ax = _axes(ax)
+        shade = len(series) == 1
+        for i, (label, frame) in enumerate(series):
+            (line,) = ax.plot(frame["year"], frame["mean"], lw=2.5, color=colour(i),
+                              label=label)
+            if shade:
+                ax.fill_between(frame["year"], frame["low"], frame["high"], alpha=0.25,
+                                color=line.get_color(), lw=0)
+            else:
+                for edge in ("low", "high"):
+                    ax.plot(frame["year"], frame[edge], lw=1, ls="--", color=line.get_color())
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if as_percent:
+            _share_axis(ax)
+        _style(ax, xlabel, ylabel, title)
+        return fig
+    ncols = min(max_columns, len(series))
+    nrows = -(-len(series) // ncols)
+    fig = Figure(figsize=(4.6 * ncols, 3.9 * nrows + 0.7), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, sharex=True, sharey=True,
+                                      squeeze=False)).ravel()
+    for i, (label, frame) in enumerate(series):
+        panel_ax = axes[i]
+        for j, (_, other) in enumerate(series):
+            if j != i:
+                panel_ax.plot(other["year"], other["mean"], lw=1.2, color="#999999")
+        panel_ax.fill_between(frame["year"], frame["low"], frame["high"], alpha=0.3,
+                              color=colour(i), lw=0)
+        panel_ax.plot(frame["year"], frame["mean"], lw=2.5, color=colour(i))
+        panel_ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
+        if as_percent:
+            _share_axis(panel_ax)
+        _style(panel_ax, xlabel, ylabel, label, legend=False)
+        panel_ax.title.set_color(colour(i))
+    for extra in axes[len(series):]:
+        extra.set_visible(False)
+    if title:
+        fig.suptitle(f"{title}\n(grey: the other settings' means)", fontsize=LABEL_SIZE + 1)
     return fig
 
 
@@ -343,7 +404,7 @@ def plot_survival_at(
     matplotlib.figure.Figure
     """
     fig, ax = _axes(ax)
-    for t, group in table.groupby("t", sort=True):
+    for i, (t, group) in enumerate(table.groupby("t", sort=True)):
         group = group.sort_values("value")
         s = group["survival"].to_numpy(dtype=float)
         lo, hi = _band(group, "survival", "ci_low", "ci_high")
@@ -354,6 +415,7 @@ def plot_survival_at(
             marker="o",
             lw=2,
             capsize=4,
+            color=colour(i),
             label=f"after {t:g} years",
         )
     ax.set_ylim(0, 1.02)
