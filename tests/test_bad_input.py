@@ -299,7 +299,9 @@ def test_file_size_limit_is_one_line_and_leaves_nothing(tmp_path):
     proc = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True,
                           text=True, timeout=300)
     assert proc.returncode == 2, proc.stderr
-    lines = proc.stderr.strip().splitlines()
+    # The first run after a kernel edit says it is compiling (a notice, not an error).
+    lines = [line for line in proc.stderr.strip().splitlines()
+             if not line.startswith("mutualsim: compiling")]
     assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
     assert "file too large" in lines[0] and "--out res" in lines[0]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.toml"]
