@@ -68,8 +68,11 @@ def test_keeps_summaries_not_histories(comparison):
     assert set(g.income_share.columns) >= {"year", "mean", "low", "high"}
     assert len(g.income_share) == SMALL.years
     band = g.income_share.dropna()
-    assert (band["low"] <= band["mean"] + 1e-12).all()
-    assert (band["mean"] <= band["high"] + 1e-12).all()
+    # A 10% quantile can exceed the mean when a few replications sit far below the rest
+    # (a mutual that lost its council contract has a parent share near 0), so the band is
+    # checked for order and range, not against the mean.
+    assert (band["low"] <= band["high"] + 1e-12).all()
+    assert ((band[["low", "mean", "high"]] >= 0) & (band[["low", "mean", "high"]] <= 1)).all().all()
     assert g.counts.events_by_cause is not None
 
 

@@ -70,7 +70,7 @@ def _terms(sc: Scenario, R: int = 8):
     return np.array(protection), np.array(contracts)
 
 
-NO_EXTRAS = dict(max_extensions=0, break_clause_prob=0.0, councils=60, years=25)
+NO_EXTRAS = dict(max_extensions=0, break_clause_prob=0.0, councils=90, years=25)
 
 
 def test_contract_lengths_have_the_stated_spread():

@@ -66,7 +66,7 @@ def test_salib_sample_maps_to_valid_scenarios_with_switches_and_presets():
     shares = np.bincount(lots, minlength=5)[1:] / len(lots)
     assert np.allclose(shares, 0.25, atol=0.03)     # 1536 quasi-random rows: within 3 points
     styles = {p["commissioning_style"] for p in points}
-    assert styles == {"cost_led", "strategic", "cooperative"}
+    assert styles == {"mixed", "cost_led", "strategic", "cooperative"}
     assert {p["mentoring_clauses"] for p in points} == {False, True}
     with pytest.raises(InputError, match="columns"):
         mutualsim.salib_points(problem, x[:, :2])

@@ -196,7 +196,8 @@ def _gain(sc: Scenario, years_since_spinout: int, provider: bool = False
 
 
 def test_business_support_acts_only_while_paid_for(tiny):
-    sc = tiny.replace(support_level=1.0, business_support_years=3, volume_shock_sd=0.0)
+    sc = tiny.replace(support_level=1.0, support_level_sd=0.0, business_support_years=3,
+                      volume_shock_sd=0.0)
     early, early_spend = _gain(sc, 1)
     late, late_spend = _gain(sc, 3)
     assert early - late == pytest.approx(0.7 * sc.support_effect)   # (1 - 0.3) x effect

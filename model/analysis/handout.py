@@ -30,9 +30,17 @@ from matplotlib.figure import Figure
 from .. import __version__
 from ..errors import InputError
 from ..io import write_bytes_atomic
-from .compare import CAUSE_LABELS, CAUSES, HORIZONS, Comparison, axis_label
+from .compare import CAUSES, HORIZONS, Comparison, axis_label
 from .figures import fig_hazard, fig_km
 
+#: The handout's plain-words exit causes: every insolvency (structural or after a shock or
+#: a lost contract) together, wound down, taken over, and (survival from the start of
+#: incubation) taken back in-house.
+CAUSE_GROUPS: dict[str, tuple[str, ...]] = {
+    "insolvency": tuple(c for c in CAUSES if c.startswith("insolvency")),
+    "wind_down": ("wind_down",), "takeover": ("takeover",), "taken_back": ("taken_back",)}
+GROUP_LABELS = {"insolvency": "insolvency", "wind_down": "mutuals wound down",
+                "takeover": "takeovers", "taken_back": "services taken back in-house"}
 __all__ = ["CAVEATS", "MARK", "MAX_GROUPS", "check_handout_path", "drivers", "in_ten",
            "is_handout", "plain_words", "render_handout", "write_handout"]
 
@@ -145,8 +153,9 @@ def drivers(comparison: Comparison) -> pd.DataFrame:
         else:
             row |= {"peak_year": None, "peak_hazard": float("nan")}
         cif = g.incidence()
-        for cause in CAUSES:
-            row[cause] = _at(cif, cause, CAUSE_YEAR) if cause in cif.columns else float("nan")
+        for group, causes in CAUSE_GROUPS.items():
+            row[group] = sum((_at(cif, c, CAUSE_YEAR) for c in causes if c in cif.columns),
+                             0.0) if any(c in cif.columns for c in causes) else float("nan")
         row["trading"] = g.survival_at(CAUSE_YEAR).estimate
         share = (g.income_share.dropna(subset=["mean"])
                  if g.income_share is not None else pd.DataFrame())
@@ -176,7 +185,8 @@ def _difference_sentences(table: pd.DataFrame) -> list[str]:
             out.append(f"<b>{html.escape(row['label'])}</b>: no visible difference from "
                        f"{html.escape(ref['label'])} after {CAUSE_YEAR} years.")
             continue
-        changes = {c: row[c] - ref[c] for c in CAUSES if not math.isnan(row[c] - ref[c])}
+        changes = {c: row[c] - ref[c] for c in CAUSE_GROUPS
+                   if not math.isnan(row[c] - ref[c])}
         text = (f"<b>{html.escape(row['label'])}</b>: {abs(100 * d):.0f} "
                 f"{'more' if d > 0 else 'fewer'} in every 100 still trading after "
                 f"{CAUSE_YEAR} years than {html.escape(ref['label'])}")
@@ -184,7 +194,7 @@ def _difference_sentences(table: pd.DataFrame) -> list[str]:
             cause = max(changes, key=lambda c: abs(changes[c]))
             delta = changes[cause]
             if abs(delta) >= 0.005:
-                text += (f"; the biggest change is in {CAUSE_LABELS[cause].lower()} "
+                text += (f"; the biggest change is in {GROUP_LABELS[cause]} "
                          f"({abs(100 * delta):.0f} {'more' if delta > 0 else 'fewer'} in 100)")
         out.append(text + ".")
     return out
@@ -237,7 +247,10 @@ def _drivers_table(table: pd.DataFrame) -> str:
             else f"year {int(y)} ({h:.0%} close)"
             for y, h in zip(table["peak_year"], table["peak_hazard"], strict=True)],
         f"Of 100 spun out, by year {CAUSE_YEAR}: closed insolvent / wound down / taken over":
-            [" / ".join(_per100(r[c]) for c in CAUSES) for _, r in table.iterrows()],
+            [" / ".join(_per100(r[c]) for c in ("insolvency", "wind_down", "takeover"))
+             + ("" if math.isnan(r["taken_back"]) or r["taken_back"] == 0
+                else f" (+{_per100(r['taken_back'])} taken back)")
+             for _, r in table.iterrows()],
         "Council's share of their income": [
             "n/a" if math.isnan(s) else f"{s:.0%} in {int(y)}"
             for y, s in zip(table["income_year"], table["income_share"], strict=True)],
