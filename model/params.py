@@ -507,6 +507,11 @@ class Scenario:
     private_social_value: float = _p(0.30, 0.0, 1.0, "score", "tender",
                                      f"{SEED_RSA} §4.1 (firms' only advantage is cost)",
                                      "Mean social value of private firms.")
+    inhouse_social_value: float = _p(0.45, 0.0, 1.0, "score", "tender",
+                                     "assumption: between private firms (0.30) and a "
+                                     "reactive mutual at proposal (0.50)",
+                                     "Social value of a service the council still provides "
+                                     "itself (observation only: the panel's social_value).")
     private_financial: float = _p(0.90, 0.0, 1.0, "score", "tender",
                                   f"{SEED_RSA} §1 ('strong financial track records')",
                                   "Mean financial standing of private firms.")
@@ -538,7 +543,16 @@ class Scenario:
                                  "find a way to cost the extraction of a small service'); "
                                  "size assumption",
                                  "Spread of the unit-cost factor each mutual starts with "
-                                 "(1 = average; kept in 0.5 to 1.5).")
+                                 "(1 = average; kept in cost_position_min to "
+                                 "cost_position_max).")
+    cost_position_min: float = _p(0.5, 0.0, 1.0, "unit-cost factor", "mutual",
+                                  "assumption: no mutual starts at less than half the "
+                                  "average unit cost",
+                                  "Lowest unit-cost factor a mutual starts with.")
+    cost_position_max: float = _p(1.5, 1.0, 5.0, "unit-cost factor", "mutual",
+                                  "assumption: no mutual starts at more than 1.5 times the "
+                                  "average unit cost",
+                                  "Highest unit-cost factor a mutual starts with.")
     pay_drift_sd: float = _p(0.01, 0.0, 0.5, "s.d. per year", "mutual",
                              f"{SEED_RSA} §4.3 (staff T&C); assumption: local pay settlements "
                              "and grade drift of about a point a year",

@@ -19,8 +19,6 @@ from ..state import (
 )
 from .context import FLOWS, Context, Flow, delivers_service, is_trading, mean, total
 
-INHOUSE_SOCIAL_VALUE = 0.45  # assumption: social value of in-house provision
-
 
 class Stock(IntEnum):
     """End-of-year stocks: the first panel columns (then the ledger's flows)."""
@@ -91,7 +89,7 @@ def record(st: Arrays, r: int, k: Context, led: np.ndarray, t: int,
         elif st.private_value[r, m] > 0:
             social[m] = k.private_social_value * v0[m]
         else:
-            social[m] = INHOUSE_SOCIAL_VALUE * v0[m]
+            social[m] = k.inhouse_social_value * v0[m]
     led[Flow.council_spend] += total(spend)
 
     column = panel[:, r, t]

@@ -88,8 +88,8 @@ def initial_state(k: Context, gens: list[np.random.Generator]) -> State:
     uniforms (C, 3) and normals (C, 5) for each council's policy (:func:`council_policies`).
     v0 is lognormal around ``contract_value`` (GBP m/yr); drawn shares are kept in
     [score_min, score_max]; the cost position (the unit-cost factor a mutual starts with,
-    ``cost_position_sd``) in [0.5, 1.5]; the back-office overhead starts at
-    ``backoffice_overhead`` x v0.
+    ``cost_position_sd``) in [``cost_position_min``, ``cost_position_max``]; the back-office
+    overhead starts at ``backoffice_overhead`` x v0.
     ODD 'Initialisation'.
     """
     R, C, M, B, K = len(gens), k.C, k.M, k.B, k.K
@@ -156,7 +156,8 @@ def initial_state(k: Context, gens: list[np.random.Generator]) -> State:
         parent_share=zeros_m.copy(),
         income=zeros_m.copy(),
         costs=zeros_m.copy(),
-        cost_position=np.clip(1.0 + k.cost_position_sd * z_cost, 0.5, 1.5),
+        cost_position=np.clip(1.0 + k.cost_position_sd * z_cost, k.cost_position_min,
+                              k.cost_position_max),
         cost_drift=zeros_m.copy(),
         overhead=k.backoffice_overhead * v0,
         cost_shock_loss=zeros_m.copy(),

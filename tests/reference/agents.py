@@ -38,7 +38,6 @@ PRESETS = {
 WEIGHT_NAMES = ("price_weight", "quality_weight", "social_weight", "financial_weight")
 
 # Fixed constants of the rules (kept here, not imported, so a change in the kernel shows up).
-INHOUSE_SOCIAL_VALUE = 0.45
 
 
 def clip(x: float, lo: float, hi: float) -> float:

@@ -21,7 +21,6 @@ from .agents import (
     EXITED,
     IN_HOUSE,
     INCUBATING,
-    INHOUSE_SOCIAL_VALUE,
     PROPOSED,
     PROTECTED,
     REACTIVE,
@@ -65,7 +64,8 @@ class Mutual(mesa.Agent):
         self.tenders = self.tender_wins = 0
         self.parent_share = self.income = self.costs = 0.0
         p = model.params
-        self.cost_position = clip(1.0 + p.cost_position_sd * z_cost, 0.5, 1.5)
+        self.cost_position = clip(1.0 + p.cost_position_sd * z_cost, p.cost_position_min,
+                                  p.cost_position_max)
         self.cost_drift = 0.0
         self.back_office = p.backoffice_overhead * v0
         self.cost_shock_loss = self.income_shock_loss = 0.0
@@ -620,4 +620,4 @@ class Mutual(mesa.Agent):
             return self.social_value
         if self.private_value > 0:
             return p.private_social_value
-        return INHOUSE_SOCIAL_VALUE
+        return p.inhouse_social_value
