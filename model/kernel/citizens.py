@@ -13,7 +13,7 @@ import numpy as np
 from ..jit import kernel_inline, kernel_jit
 from ..rng import Draws
 from ..state import Arrays
-from .context import Context, delivers_service, is_trading, mean, mean_of_row
+from .context import Context, delivers_service, is_trading, mean, segment_mean
 
 
 @kernel_inline
@@ -72,7 +72,8 @@ def council_means(st: Arrays, r: int, k: Context) -> tuple[np.ndarray, np.ndarra
     (C,) each, in [0, 1]."""
     engagement = np.empty(k.C)
     citizen_support = np.empty(k.C)
+    eng, sup = st.engagement[r].ravel(), st.citizen_support[r].ravel()   # (C*K,) each
     for c in range(k.C):
-        engagement[c] = mean_of_row(st.engagement, r, c)
-        citizen_support[c] = mean_of_row(st.citizen_support, r, c)
+        engagement[c] = segment_mean(eng, c * k.K, k.K)
+        citizen_support[c] = segment_mean(sup, c * k.K, k.K)
     return engagement, citizen_support

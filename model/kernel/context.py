@@ -228,34 +228,9 @@ def mean(a: np.ndarray) -> float:
 
 
 @kernel_inline
-def mean_of_row(a: np.ndarray, r: int, c: int) -> float:
-    """``a[r, c].mean()`` of a 3-D float array (e.g. one council's citizens, (R, C, K)), in
-    numpy's order, without making the view ``a[r, c]``: a view costs two atomic reference
-    count updates (about 30 ns), more than averaging a handful of numbers. Rows longer than
-    numpy's pairwise block fall back to ``mean(a[r, c])``."""
-    n = a.shape[2]
-    if n > PAIRWISE_BLOCK:
-        return mean(a[r, c])
-    if n < 8:
-        res = -0.0
-        for i in range(n):
-            res += a[r, c, i]
-        return (0.0 + res) / n
-    r0, r1, r2, r3 = a[r, c, 0], a[r, c, 1], a[r, c, 2], a[r, c, 3]
-    r4, r5, r6, r7 = a[r, c, 4], a[r, c, 5], a[r, c, 6], a[r, c, 7]
-    i = 8
-    while i < n - n % 8:
-        r0 += a[r, c, i]
-        r1 += a[r, c, i + 1]
-        r2 += a[r, c, i + 2]
-        r3 += a[r, c, i + 3]
-        r4 += a[r, c, i + 4]
-        r5 += a[r, c, i + 5]
-        r6 += a[r, c, i + 6]
-        r7 += a[r, c, i + 7]
-        i += 8
-    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-    while i < n:
-        res += a[r, c, i]
-        i += 1
-    return (0.0 + res) / n
+def segment_mean(a: np.ndarray, lo: int, n: int) -> float:
+    """``a[lo:lo + n].mean()`` of a 1-D float array (n > 0), in numpy's order (the same
+    pairwise sum as :func:`total`), without making a view of the segment: a view costs two
+    atomic reference-count updates (about 30 ns), more than averaging a handful of
+    numbers. E.g. council c's citizens in a flat (C*K,) row: ``segment_mean(row, c*K, K)``."""
+    return (0.0 + _pairwise(a, lo, n)) / n
