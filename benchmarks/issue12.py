@@ -28,7 +28,7 @@ from mutualsim import Scenario, simulate
 from . import ROOT
 from .common import Plan, Section, mutual_years, timed
 from .processes import run_measured
-from .sweeps import CLI, overrides_of
+from .sweeps import CLI, experiment_toml
 
 ROWS = ("reference", "bandwidth", "compare", "run", "workers", "startup", "compile", "rss")
 MIB = 2**20
@@ -202,15 +202,6 @@ def worker_startup() -> dict:
         raise RuntimeError(done.stderr[-2000:])
     out = json.loads(done.stdout.strip().splitlines()[-1])
     return {**out, "process_wall": wall, "process_cpu": cpu}
-
-
-def experiment_toml(scenario: Scenario, replications: int, block: int) -> str:
-    lines = ['name = "benchmark"', "seed = 0", f"replications = {replications}",
-             f"block_size = {block}", "", "[base_overrides]"]
-    lines += [f"{k} = {json.dumps(v)}" for k, v in overrides_of(scenario).items()]
-    lines += ["", "[design]", 'kind = "grid"', "", "[factors]",
-              f"protection_years = [{scenario.protection_years}]", ""]
-    return "\n".join(lines)
 
 
 def one_sweep(scenario: Scenario, replications: int, block: int, workers: int) -> dict:
