@@ -135,11 +135,18 @@ def delivers_service(stage: int, core_volume: float) -> bool:
 
 
 @kernel_inline
+def council_supports(st: Arrays, r: int, c: int) -> bool:
+    """Council ``c`` backs spin-outs (its propensity is positive); staff of a council that
+    does not can only use the Right to Challenge. ODD 'Councils'."""
+    return st.council_propensity[r, c] > 0.0
+
+
+@kernel_inline
 def business_support(st: Arrays, r: int, c: int) -> float:
     """Council ``c``'s business-support capability for its spin-outs, in [0, 1]: its own
     ``council_support`` if it backs spin-outs (positive propensity), else 0 (staff who used
     the Right to Challenge get no help). ODD 'Councils'."""
-    return st.council_support[r, c] if st.council_propensity[r, c] > 0.0 else 0.0
+    return st.council_support[r, c] if council_supports(st, r, c) else 0.0
 
 
 # --- sums in numpy's order ----------------------------------------------------------------

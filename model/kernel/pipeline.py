@@ -33,7 +33,7 @@ from ..state import (
     Arrays,
 )
 from .citizens import service_quality
-from .context import Context, Flow, business_support, total
+from .context import Context, Flow, business_support, council_supports, total
 from .tendering import drawn_length
 
 
@@ -42,13 +42,6 @@ def programme_funded(k: Context, year: int) -> bool:
     """The national support programme acts this year (seed 004 para 61, 83: the Mutuals
     Support Programme and DCLG's GBP 11.5m programme, funded until March 2015)."""
     return k.programme_start_year <= year <= k.programme_end_year
-
-
-@kernel_inline
-def council_supports(st: Arrays, r: int, c: int) -> bool:
-    """The council backs spin-outs (its propensity is positive); staff of a council that
-    does not can only use the Right to Challenge."""
-    return st.council_propensity[r, c] > 0.0
 
 
 @kernel_jit
