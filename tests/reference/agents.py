@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import mesa
 
+from mutualsim.params import STYLE_PRESETS
+
 if TYPE_CHECKING:
     from .model import ReferenceMarket
     from .mutual import Mutual
@@ -25,19 +27,8 @@ TRADING = (PROTECTED, COMPETING)
 ACTIVE = (PROTECTED, COMPETING, INCUBATING)
 REACTIVE, STRATEGIC = "reactive", "strategic"
 
-# Council styles, in the kernel's order, and their presets (written out again here).
-STYLES = ("cost_led", "strategic", "cooperative")
-PRESETS = {
-    "cost_led": dict(price_weight=0.65, quality_weight=0.20, social_weight=0.00,
-                     financial_weight=0.15, coproduction=0.10, risk_aversion=0.80),
-    "strategic": dict(price_weight=0.45, quality_weight=0.25, social_weight=0.15,
-                      financial_weight=0.10, coproduction=0.40, risk_aversion=0.60),
-    "cooperative": dict(price_weight=0.35, quality_weight=0.25, social_weight=0.30,
-                        financial_weight=0.10, coproduction=0.80, risk_aversion=0.30),
-}
+# The tender weights, in the order of Scenario.tender_weights (presets: mutualsim.params).
 WEIGHT_NAMES = ("price_weight", "quality_weight", "social_weight", "financial_weight")
-
-# Fixed constants of the rules (kept here, not imported, so a change in the kernel shows up).
 
 
 def clip(x: float, lo: float, hi: float) -> float:
@@ -77,7 +68,7 @@ class Council(mesa.Agent):
             spread = p.council_policy_sd
         else:
             self.style, spread = p.commissioning_style, 0.0
-        preset = PRESETS[self.style]
+        preset = STYLE_PRESETS[self.style]
         raw = [preset[n] if getattr(p, n) is None else getattr(p, n) for n in WEIGHT_NAMES]
         total = raw[0] + raw[1] + raw[2] + raw[3]
         self.weights = tuple(w / total for w in raw)
