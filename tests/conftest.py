@@ -10,6 +10,7 @@ import pytest
 from processes import command_line, descendants, is_resource_tracker, wait_gone
 
 from mutualsim.kernel import Recorder, context, initial_state, step
+from mutualsim.kernel.context import FLOWS
 from mutualsim.params import Scenario
 from mutualsim.rng import Draws, Layout, generators
 
@@ -27,6 +28,11 @@ def tiny() -> Scenario:
 IMPOSED = dict(commissioning_style="strategic", support_level_sd=0.0, austerity_rate_sd=0.0,
                unsupportive_council_share=0.0, spinout_propensity_sdlog=0.0,
                lot_split_share=0.0)
+
+
+def ledger() -> np.ndarray:
+    """An empty ledger for calling a rule from a test: one entry per flow (``led[Flow.x]``)."""
+    return np.zeros(len(FLOWS))
 
 
 def make_draws(sc: Scenario, u: float = 0.5, n: float = 0.0,

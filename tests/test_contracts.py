@@ -13,11 +13,11 @@ import pytest
 from mutualsim import Scenario, simulate
 from mutualsim.jit import python_callable
 from mutualsim.kernel import Recorder, context, initial_state, step, tendering
-from mutualsim.kernel.context import FLOWS, Flow
+from mutualsim.kernel.context import Flow
 from mutualsim.rng import generators
 from mutualsim.state import COMPETING, PROTECTED, STRATEGIC
 
-from conftest import fresh, make_draws
+from conftest import fresh, ledger, make_draws
 
 run_tenders = python_callable(tendering.run_tenders)
 charge_lot_overheads = python_callable(tendering.charge_lot_overheads)
@@ -27,10 +27,6 @@ NO_CITIZENS = np.zeros(2)
 def plain(func):
     """An inlined kernel helper as the Python function it is compiled from."""
     return getattr(func, "py_func", func)
-
-
-def ledger():
-    return np.zeros(len(FLOWS))
 
 
 def _mutual(st, m=0, stage=PROTECTED, quality=0.6, social=0.6):

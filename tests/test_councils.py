@@ -10,10 +10,10 @@ import pytest
 from mutualsim import Scenario
 from mutualsim.jit import python_callable
 from mutualsim.kernel import economy, pipeline
-from mutualsim.kernel.context import FLOWS, Flow
+from mutualsim.kernel.context import Flow
 from mutualsim.state import EXITED, NONE, PROPOSED, PROTECTED, STRATEGIC
 
-from conftest import IMPOSED, fresh, make_draws, run_years
+from conftest import IMPOSED, fresh, ledger, make_draws, run_years
 
 deterrence = python_callable(pipeline.deterrence)
 propose = python_callable(pipeline.propose)
@@ -23,10 +23,6 @@ stranded_costs = python_callable(economy.stranded_costs)
 COUNCIL_ARRAYS = ("council_style", "council_w_price", "council_w_quality", "council_w_social",
                   "council_w_financial", "council_coproduction", "council_risk_aversion",
                   "council_support", "council_austerity", "council_propensity", "council_lots")
-
-
-def ledger():
-    return np.zeros(len(FLOWS))
 
 
 # --- councils differ --------------------------------------------------------------------------

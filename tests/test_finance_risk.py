@@ -14,7 +14,7 @@ from mutualsim import Scenario, simulate
 from mutualsim.errors import InputError
 from mutualsim.jit import python_callable
 from mutualsim.kernel import capability, exits, finance
-from mutualsim.kernel.context import FLOWS, Flow
+from mutualsim.kernel.context import Flow
 from mutualsim.state import (
     CAUSE_NAMES,
     COMPETING,
@@ -27,16 +27,12 @@ from mutualsim.state import (
     STRATEGIC,
 )
 
-from conftest import fresh, make_draws
+from conftest import fresh, ledger, make_draws
 
 learn = python_callable(capability.learn)
 apply_exits = python_callable(exits.apply_exits)
 settle_accounts = python_callable(finance.settle_accounts)
 NO_CITIZENS = np.zeros(2)
-
-
-def ledger() -> np.ndarray:
-    return np.zeros(len(FLOWS))
 
 
 def mutual(st, m=0, r=0, stage=COMPETING, volume=None, reserves=0.0, trading=0.0):

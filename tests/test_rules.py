@@ -7,7 +7,7 @@ import pytest
 
 from mutualsim.jit import python_callable
 from mutualsim.kernel import capability, economy, exits, finance, pipeline, tendering
-from mutualsim.kernel.context import FLOWS, Flow
+from mutualsim.kernel.context import Flow
 from mutualsim.state import (
     ABANDONED,
     COMPETING,
@@ -25,7 +25,7 @@ from mutualsim.state import (
     WIND_DOWN,
 )
 
-from conftest import fresh, make_draws
+from conftest import fresh, ledger, make_draws
 
 # The rules are compiled for calls from compiled code only; these call them from Python.
 learn = python_callable(capability.learn)
@@ -37,11 +37,6 @@ decide_incubation = python_callable(pipeline.decide_incubation)
 prepare = python_callable(pipeline.prepare)
 propose = python_callable(pipeline.propose)
 run_tenders = python_callable(tendering.run_tenders)
-
-
-def ledger(st):
-    """An empty ledger: one entry per flow (``led[Flow.x]``)."""
-    return np.zeros(len(FLOWS))
 
 
 NO_CITIZENS = np.zeros(2)   # councils' mean support / engagement (tiny has 2 councils)
@@ -97,7 +92,7 @@ def test_proposals_reactive_below_strategic_above(tiny):
     p_r = 0.2 * (1 - 0.5 * k.coproduction)
     p_s = 0.5 * (0.5 + k.coproduction)
     u = np.array([p_r - 0.01, p_r + 0.01, p_r + p_s + 0.01, 0.0])
-    led = ledger(st)
+    led = ledger()
     propose(st.arrays(), 0, k, make_draws(sc, propose=u), st.year, engagement, led)
     assert st.stage[0].tolist() == [PROPOSED, PROPOSED, NONE, PROTECTED]
     assert st.origin[0, :2].tolist() == [REACTIVE, STRATEGIC]
@@ -111,7 +106,7 @@ def test_preparation_abandons_completes_or_waits(tiny):
     st.origin[0, :3] = REACTIVE
     preparing = st.stage[0] == PROPOSED
     prepare(st.arrays(), 0, k, make_draws(tiny, prep=np.array([0.0, 0.999, 0.5, 0.0])),
-            st.year, preparing, ledger(st))
+            st.year, preparing, ledger())
     assert st.stage[0].tolist() == [ABANDONED, PROTECTED, PROPOSED, NONE]
     assert st.spinout_year[0, 1] == st.year
     # The protected term is drawn within protection_years +/- protection_years_spread.
@@ -126,7 +121,7 @@ def test_any_protection_length_sets_the_first_tender(tiny, protection):
     st.stage[0, 0] = PROPOSED
     st.origin[0, 0] = STRATEGIC
     prepare(st.arrays(), 0, k, make_draws(sc, prep=0.9999), st.year, st.stage[0] == PROPOSED,
-            ledger(st))
+            ledger())
     assert st.next_tender[0, 0] == st.year + protection
     assert st.stage[0, 0] == (PROTECTED if protection else COMPETING)
 
@@ -137,14 +132,14 @@ def test_teckal_incubation_then_decision(tiny):
     st.stage[0, :2] = PROPOSED
     st.origin[0, :2] = STRATEGIC
     prepare(st.arrays(), 0, k, make_draws(sc, prep=0.9999), st.year, st.stage[0] == PROPOSED,
-            ledger(st))
+            ledger())
     assert (st.stage[0, :2] == INCUBATING).all()
     assert (st.teckal_end[0, :2] == st.year + 2).all()
     st.year += 2
     st.capability[0, :2] = [0.9, 0.05]              # one viable, one not
     st.quality[0, :2] = [0.7, 0.3]
     st.reserves[0, :2] = [1.0, -1.0]
-    decide_incubation(st.arrays(), 0, k, make_draws(sc), st.year, led := ledger(st))
+    decide_incubation(st.arrays(), 0, k, make_draws(sc), st.year, led := ledger())
     assert led[Flow.taken_back] == 1
     assert st.stage[0, 0] == PROTECTED and st.incubation_outcome[0, 0] == INC_SPUN_OUT
     assert st.stage[0, 1] == TAKEN_BACK and st.spinout_year[0, 1] == -1
@@ -171,12 +166,12 @@ def test_appraisal_compares_with_the_best_option_and_its_noise_decides_near_the_
                          (0.52, 1.0, True), (0.54, -1.0, False)):
         k, st = _incubation_ending(sc, cap)
         decide_incubation(st.arrays(), 0, k, make_draws(sc, appraisal=z), st.year,
-                          ledger(st))
+                          ledger())
         assert bool(st.stage[0, 0] == PROTECTED) == spun, (cap, z)
     # A better market option raises the bar: the same company is taken back.
     better_market = sc.replace(appraisal_market_capability=0.9)
     k, st = _incubation_ending(better_market, 0.54)
-    decide_incubation(st.arrays(), 0, k, make_draws(sc), st.year, ledger(st))
+    decide_incubation(st.arrays(), 0, k, make_draws(sc), st.year, ledger())
     assert st.stage[0, 0] == TAKEN_BACK
 
 
@@ -197,7 +192,7 @@ def tender_now(st, k, d, led):
 def test_uncontested_tender_is_kept(tiny):
     sc = tiny.replace(private_bid_prob=0.0)
     k, st = _tender_ready(sc)
-    led = ledger(st)
+    led = ledger()
     tender_now(st, k, make_draws(sc), led)
     assert led[Flow.tenders] == 1 and led[Flow.mutual_tender_wins] == 1
     assert st.stage[0, 0] == COMPETING
@@ -211,7 +206,7 @@ def test_cheap_private_bidder_wins_price_led_tender(tiny):
                       quality_weight=0.0, social_weight=0.0, financial_weight=0.0,
                       incumbency_bonus=0.0, eval_noise=0.0)
     k, st = _tender_ready(sc)
-    led = ledger(st)
+    led = ledger()
     tender_now(st, k, make_draws(sc), led)
     assert led[Flow.tenders] == 1 and led[Flow.mutual_tender_wins] == 0
     assert st.core_volume[0, 0] == 0 and st.next_tender[0, 0] == -1
@@ -225,7 +220,7 @@ def test_lots_can_be_shared(tiny):
     noise = np.zeros((sc.councils * sc.services_per_council, sc.private_bidders + 1, 2))
     noise[0, 0, :] = [5.0, -5.0]                    # mutual wins lot 0, loses lot 1
     volume = st.v0[0, 0] * st.budget[0, 0]
-    tender_now(st, k, make_draws(sc, score=noise), ledger(st))
+    tender_now(st, k, make_draws(sc, score=noise), ledger())
     assert st.core_volume[0, 0] == pytest.approx(volume / 2)
     assert st.tender_wins[0, 0] == 1 and st.private_value[0, 0] > 0
 
@@ -239,7 +234,7 @@ def test_social_value_weight_helps_the_mutual(tiny):
         sc = base.replace(price_weight=1.0 - social, social_weight=social)
         k, st = _tender_ready(sc)
         st.social_value[0, 0] = 0.9
-        tender_now(st, k, make_draws(sc), ledger(st))
+        tender_now(st, k, make_draws(sc), ledger())
         outcomes.append(st.core_volume[0, 0] > 0)
     assert outcomes == [False, True]
 
@@ -252,7 +247,7 @@ def test_reserves_change_by_income_minus_costs(tiny):
     st.recession[:] = False            # no recession cut of trading income this year
     before = st.reserves.copy()
     settle_accounts(st.arrays(), 0, k, make_draws(tiny, grant=0.0), st.year, NO_CITIZENS,
-                    NO_CITIZENS, ledger(st))
+                    NO_CITIZENS, ledger())
     assert st.reserves[0, 0] - before[0, 0] == pytest.approx(st.income[0, 0] - st.costs[0, 0])
     grant = tiny.grant_size * st.v0[0, 0]
     core = st.core_price[0, 0] * st.core_volume[0, 0]
@@ -264,7 +259,7 @@ def test_no_grants_while_incubating(tiny):
     k, _, st = fresh(tiny)
     trading_mutual(st, 0, stage=INCUBATING)
     settle_accounts(st.arrays(), 0, k, make_draws(tiny, grant=0.0), st.year, NO_CITIZENS,
-                    NO_CITIZENS, led := ledger(st))
+                    NO_CITIZENS, led := ledger())
     assert led[Flow.grant_income] == 0.0 and led[Flow.council_spend] > 0
 
 
@@ -272,7 +267,7 @@ def test_teckal_caps_outside_income(tiny):
     k, _, st = fresh(tiny)
     trading_mutual(st, 0, stage=INCUBATING)
     st.trading_income[0, 0] = 5.0 * st.v0[0, 0]
-    grow_income(st.arrays(), 0, k, make_draws(tiny), NO_CITIZENS, led := ledger(st))
+    grow_income(st.arrays(), 0, k, make_draws(tiny), NO_CITIZENS, led := ledger())
     core = st.core_price[0, 0] * st.core_volume[0, 0]
     outside = st.trading_income[0, 0] + st.external[0, 0]
     assert core / (core + outside) == pytest.approx(tiny.teckal_activity_limit)
@@ -288,7 +283,7 @@ def test_teckal_company_wins_outside_contracts_up_to_the_limit(tiny):
         trading_mutual(st, 0, stage=INCUBATING)
         st.trading_income[0, 0] = 0.01 * st.v0[0, 0]
         grow_income(st.arrays(), 0, k, make_draws(sc, external=0.0), NO_CITIZENS,
-                    led := ledger(st))
+                    led := ledger())
         won = sc.external_size * st.v0[0, 0]
         assert bool(st.external[0, 0] < won) == capped
         assert led[Flow.teckal_capped] == int(capped)
@@ -305,7 +300,7 @@ def test_recession_depresses_trading(tiny):
         st.v0[r, 0] = st.v0[0, 0]
     st.recession[:] = [False, True]
     for r in range(2):
-        grow_income(st.arrays(), r, k, make_draws(tiny), NO_CITIZENS, ledger(st))
+        grow_income(st.arrays(), r, k, make_draws(tiny), NO_CITIZENS, ledger())
     assert st.trading_income[1, 0] < st.trading_income[0, 0]
 
 
@@ -332,7 +327,7 @@ def test_exit_causes_and_aftermath(tiny):
     trading_mutual(st, 2, reserves=-0.01)                    # weak: taken over
     trading_mutual(st, 3, reserves=0.5)                      # fine
     st.income[0, 2] = 10.0
-    led = ledger(st)
+    led = ledger()
     apply_exits(st.arrays(), 0, k, make_draws(sc, takeover=0.0), st.year, led)
     assert st.exit_cause[0].tolist() == [INSOLVENCY, WIND_DOWN, TAKEOVER, 0]
     assert st.stage[0].tolist() == [EXITED, EXITED, EXITED, PROTECTED]
@@ -350,7 +345,7 @@ def test_asset_lock_preserves_assets_and_deters_takeover(tiny):
     st.assets[0, 0] = 0.2
     trading_mutual(st, 1, reserves=-0.01)
     st.income[0, 1] = 10.0
-    led = ledger(st)
+    led = ledger()
     apply_exits(st.arrays(), 0, k, make_draws(sc, takeover=0.0), st.year, led)
     assert st.exit_cause[0, 0] == WIND_DOWN and st.stage[0, 1] == PROTECTED
     assert led[Flow.assets_preserved] == pytest.approx(0.7)
@@ -362,7 +357,7 @@ def test_teckal_cap_uses_this_years_contract_after_a_budget_cut(tiny):
     trading_mutual(st, 0, stage=INCUBATING)          # last year's volume: v0
     st.trading_income[0, 0] = 5.0 * st.v0[0, 0]
     st.budget[0, 0] = 0.7                            # this year's contract is 30% smaller
-    grow_income(st.arrays(), 0, k, make_draws(tiny), NO_CITIZENS, led := ledger(st))
+    grow_income(st.arrays(), 0, k, make_draws(tiny), NO_CITIZENS, led := ledger())
     assert led[Flow.teckal_capped] == 1
     core = st.core_price[0, 0] * st.v0[0, 0] * 0.7
     outside = st.trading_income[0, 0] + st.external[0, 0]
