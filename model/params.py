@@ -78,7 +78,7 @@ class Scenario:
                                             "spending cuts); assumption",
                                             "Relative rise of the reactive rate per unit of "
                                             "budget cut.")
-    strategic_prob: float = _p(0.057, 0.0, 1.0, "1/service/year", "pipeline",
+    strategic_prob: float = _p(0.059, 0.0, 1.0, "1/service/year", "pipeline",
                                f"{SEED_RSA} §5 (need expressed by staff and citizens)"
                                "; calibrated: ABC posterior median (docs/CALIBRATION.md)",
                                "Chance a service is proposed bottom-up in a year at full "
@@ -87,7 +87,7 @@ class Scenario:
                                 f"{SEED_RSA} §4.3 'the sheer amount of work it takes'"
                                 "; calibrated: ABC posterior median (docs/CALIBRATION.md)",
                                 "Chance a proposal in preparation completes in a year.")
-    abandon_reactive_prob: float = _p(0.27, 0.0, 1.0, "1/year", "pipeline",
+    abandon_reactive_prob: float = _p(0.25, 0.0, 1.0, "1/year", "pipeline",
                                  f"{SEED_RSA} §4.2 'long, drawn-out ... unsuccessful projects'"
                                  "; calibrated: ABC posterior median (docs/CALIBRATION.md)",
                                  "Chance a reactive proposal is abandoned in a year.")
@@ -266,10 +266,12 @@ class Scenario:
                                "years'; PCR 2015 reg. 77 (3 years)",
                                "Length of the uncontested initial contract (0 = open "
                                "competition at spin-out).")
-    protection_years_spread: int = _p(1, 0, 10, "years", "protection",
+    protection_years_spread: int = _p(2, 0, 10, "years", "protection",
                                       f"{SEED_RSA} §5 (initial contracts 'of three to five "
-                                      "years': lengths differ between mutuals); uniform "
-                                      "shape an assumption",
+                                      "years', other contracts 'five to seven' and '15 "
+                                      "years': lengths differ between councils and mutuals by "
+                                      "two years and more); ±2 and the uniform shape an "
+                                      "assumption",
                                       "Half-width of each protected contract's length: "
                                       "protection_years + a whole number drawn uniformly "
                                       "from -spread..spread, at least 1 year (0 = every "
@@ -465,7 +467,11 @@ class Scenario:
                                 f"{SEED_RSA} §1 (large firms' 'strong financial track "
                                 "records'); assumption",
                                 "Financial standing of local SMEs.")
-    track_record_years: float = _p(10.0, 0.5, 50.0, "years", "tender", "assumption",
+    track_record_years: float = _p(3.0, 0.5, 50.0, "years", "tender",
+                                   "assumption informed by pre-qualification practice before "
+                                   "2014: the standard questionnaires (OGC model PQQ; BSI PAS "
+                                   "91:2010) ask a bidder for its last three years' accounts, "
+                                   "so three years of trading give a full record",
                                    "Years of trading for a full track record in a council's "
                                    "rating of a mutual's financial standing.")
     reserve_cushion: float = _p(0.15, 0.001, 5.0, "share of V0", "tender", "assumption",
@@ -486,7 +492,7 @@ class Scenario:
     eval_noise: float = _p(0.071, 0.0, 1.0, "score s.d.", "tender",
                            "assumption; calibrated: ABC posterior median (docs/CALIBRATION.md)",
                            "Noise in a council's evaluation of each bid.")
-    incumbency_bonus: float = _p(0.081, 0.0, 1.0, "score", "tender",
+    incumbency_bonus: float = _p(0.079, 0.0, 1.0, "score", "tender",
                                  "assumption; calibrated: ABC posterior median "
                                  "(docs/CALIBRATION.md)",
                                  "Score advantage of the incumbent (continuity, knowledge).")
@@ -569,7 +575,7 @@ class Scenario:
                                    "two-thirds of unit cost",
                                    "Permanent rise of the unit-cost factor at a pension "
                                    "revaluation.")
-    backoffice_overhead: float = _p(0.056, 0.0, 1.0, "share of V0 per year", "mutual",
+    backoffice_overhead: float = _p(0.059, 0.0, 1.0, "share of V0 per year", "mutual",
                                     f"{SEED_RSA} §4.3 (back-office functions)"
                                     "; calibrated: ABC posterior median (docs/CALIBRATION.md)",
                                     "Annual overhead of an independent back office for "
@@ -664,7 +670,7 @@ class Scenario:
     trading_start: float = _p(0.03, 0.0, 5.0, "share of V0 per year", "income",
                               f"{SEED_RSA} §4.3 (Lambeth Resource Centre business plan)",
                               "Trading income at spin-out.")
-    trading_growth: float = _p(0.14, 0.0, 2.0, "1/year", "income",
+    trading_growth: float = _p(0.13, 0.0, 2.0, "1/year", "income",
                                f"{SEED_RSA} §4.1 (diversifying revenue streams)"
                                "; calibrated: ABC posterior median (docs/CALIBRATION.md)",
                                "Trading growth rate at full capability.")

@@ -32,10 +32,6 @@ NOT_DURING_PROTECTION: dict[str, str] = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 13 target not met yet: after the mechanisms and the recalibration the hazard "
-    "is no longer a comb (max/median 126 -> 3.7) but still peaks at the first tender "
-    "(years 3-5, about 0.09 a year, against a median of 0.024); docs/VALIDATION.md"))
 def test_hazard_by_year_since_spinout_is_not_a_comb():
     res = simulate(Scenario(), REPLICATIONS, seed=SEED)
     shape = hazard_shape(res.histories, years=15)
