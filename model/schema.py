@@ -76,6 +76,7 @@ HISTORIES = pa.schema([
 
 #: Panel columns that count things (mutuals, proposals, exits, tenders, disruptions).
 PANEL_COUNTS = ("mutuals_trading", "mutuals_protected", "mutuals_incubating",
+                "mutuals_in_surplus",
                 "proposals_pending", "proposals", "abandoned", "taken_back", "spinouts",
                 "exits_insolvency", "exits_wind_down", "exits_takeover", "tenders",
                 "mutual_tender_wins", "service_disruptions", "tenders_contested",

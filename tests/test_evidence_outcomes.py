@@ -59,7 +59,34 @@ def test_validation_helpers_on_a_tiny_run():
     assert lo <= s <= hi
     h = hazard_by_year(res.histories, top=8)
     assert len(h) == 8 and all(0 <= v <= 1 for v in h)
-    assert h[3] > max(h[:3])  # the first tender (end of 3-year protection) is the cliff
     spun = res.spun_out
     d, exited = spun["duration_years"].to_numpy(int), ~spun["censored"].to_numpy(bool)
-    assert h[3] == pytest.approx(exited[d == 4].sum() / (d >= 4).sum())
+    # h(t) = exits after t years of trading / mutuals trading at the start of year t.
+    for t in range(1, 9):
+        assert h[t - 1] == pytest.approx(exited[d == t].sum() / (d >= t).sum()), t
+    assert max(h) > 0
+
+
+def test_surplus_and_income_growth_follow_the_mutuals_accounts():
+    # The panel's mutuals_in_surplus and mean_income_growth recomputed from a replication's
+    # own accounts (state income, costs, v0) at the last year, and the 2017 outcomes
+    # pooled over trading mutuals as documented.
+    import numpy as np
+
+    from mutualsim.params import Scenario
+    from mutualsim.simulate import run_block
+    from mutualsim.state import TRADING
+    sc = Scenario(councils=20, years=8)
+    block = run_block(sc, 3, np.arange(4))
+    st, last = block.state, sc.years - 1
+    for r in range(4):
+        trading = np.isin(st.stage[r], TRADING)
+        assert trading.any()
+        assert block.panel["mutuals_in_surplus"][r, last] == int(
+            (st.income[r, trading] > st.costs[r, trading]).sum())
+        assert block.panel["mean_income_growth"][r, last] == pytest.approx(
+            float(np.mean(st.income[r, trading] / st.v0[r, trading])), rel=1e-12)
+    out = run_model(seed=3, replications=4, councils=20, years=8)
+    assert 0 < out["surplus_share_2017"] < 1 and out["income_growth_2017"] > 0
+    cheaper = run_model(seed=3, replications=4, councils=20, years=8, initial_price=1.1)
+    assert cheaper["surplus_share_2017"] > out["surplus_share_2017"]

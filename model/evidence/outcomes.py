@@ -22,6 +22,7 @@ OUTCOMES = (
     "spinouts_2010", "trading_2010", "trading_2011", "trading_2012", "trading_2014",
     "trading_2018", "councils_exploring_2012", "spinouts_per_replication", "reactive_share",
     "parent_income_share", "council_spend", "step_in_cost", "tender_win_rate",
+    "surplus_share_2017", "income_growth_2017",
 )
 OUTCOME_UNITS = {
     "S5": "share", "S10": "share", "S15": "share",
@@ -32,6 +33,8 @@ OUTCOME_UNITS = {
     "spinouts_per_replication": "mutuals", "reactive_share": "share",
     "parent_income_share": "share of income", "council_spend": "GBP m/year",
     "step_in_cost": "GBP m/year", "tender_win_rate": "share of tenders",
+    "surplus_share_2017": "share of trading mutuals",
+    "income_growth_2017": "x baseline value at spin-out",
 }
 
 
@@ -57,6 +60,18 @@ def outcomes_from(histories: pd.DataFrame, panel: pd.DataFrame,
     share = last["mean_parent_income_share"].to_numpy(float)
     ok = trading > 0
     tenders = float(panel["tenders"].sum())
+
+    def over_trading(column: str, year: int, *, is_mean: bool) -> float:
+        # Pooled over every trading mutual of the year's replications: a count column is
+        # summed, a per-replication mean is weighted by its count; nan with none trading.
+        rows = panel[panel["year"] == year]
+        n = rows["mutuals_trading"].to_numpy(float)
+        v = rows[column].to_numpy(float)
+        ok = n > 0
+        if not ok.any():
+            return float("nan")
+        return float((v[ok] * n[ok] if is_mean else v[ok]).sum() / n[ok].sum())
+
     return {
         "S5": s5, "S10": s10, "S15": s15,
         "spinouts_2010": year_mean("spinouts", y0),
@@ -75,6 +90,9 @@ def outcomes_from(histories: pd.DataFrame, panel: pd.DataFrame,
         "step_in_cost": float(panel["step_in_cost"].mean()),
         "tender_win_rate": float(panel["mutual_tender_wins"].sum()) / tenders
         if tenders else float("nan"),
+        # Out-of-time test only (docs/VALIDATION.md): SEUK's 2018 survey of the sector.
+        "surplus_share_2017": over_trading("mutuals_in_surplus", y0 + 7, is_mean=False),
+        "income_growth_2017": over_trading("mean_income_growth", y0 + 7, is_mean=True),
     }
 
 

@@ -174,7 +174,7 @@ def posterior_spread(posterior: pd.DataFrame, factors: list[str], replications: 
         rows.append(outcomes_from(res.histories, res.panel, sc))
     frame = pd.DataFrame(rows)
     columns = ("S5", "S10", "trading_2010", "trading_2012", "councils_exploring_2012",
-               "trading_2014", "trading_2018")
+               "trading_2014", "trading_2018", "surplus_share_2017", "income_growth_2017")
     out: dict[str, Any] = {c: [float(frame[c].median()), float(frame[c].quantile(0.05)),
                                float(frame[c].quantile(0.95))] for c in columns}
     # Missing values (e.g. no 10-year follow-up) are left out of those numbers, and counted.

@@ -35,6 +35,8 @@ class Stock(IntEnum):
     citizen_engagement = 9
     mean_budget = 10
     recession = 11
+    mutuals_in_surplus = 12
+    mean_income_growth = 13
 
 
 STOCKS = tuple(s.name for s in Stock)
@@ -65,9 +67,14 @@ def record(st: Arrays, r: int, k: Context, led: np.ndarray, t: int,
     """Write year ``t`` of replication ``r`` into ``panel`` (columns, R, T): stocks at the
     end of the year, then the ledger's flows, after adding the council's spending on
     services it provides itself or buys privately (GBP m) to ``council_spend``.
-    Means over trading mutuals are nan when there are none. ODD 'Observation'."""
+    Means over trading mutuals are nan when there are none. A trading mutual is in surplus
+    when its year's income exceeds its costs (lot overheads included); its income growth is
+    its year's income over its service's baseline value ``v0`` at spin-out (both GBP m/yr).
+    ODD 'Observation'."""
     M = k.M
     parent, capability, reserves = np.zeros(M), np.zeros(M), np.zeros(M)
+    growth = np.zeros(M)
+    n_surplus = 0
     spend, social, v0 = np.empty(M), np.empty(M), np.empty(M)
     n_trading = n_protected = n_incubating = n_pending = 0
     for m in range(M):
@@ -77,6 +84,8 @@ def record(st: Arrays, r: int, k: Context, led: np.ndarray, t: int,
             parent[m] = st.parent_share[r, m]
             capability[m] = st.capability[r, m]
             reserves[m] = st.reserves[r, m]
+            growth[m] = st.income[r, m] / st.v0[r, m]
+            n_surplus += st.income[r, m] > st.costs[r, m]
         n_protected += stage == PROTECTED
         n_incubating += stage == INCUBATING
         n_pending += stage == PROPOSED
@@ -105,5 +114,7 @@ def record(st: Arrays, r: int, k: Context, led: np.ndarray, t: int,
     column[Stock.citizen_engagement] = mean(st.engagement[r].ravel())
     column[Stock.mean_budget] = mean(st.budget[r])
     column[Stock.recession] = 1.0 if st.recession[r] else 0.0
+    column[Stock.mutuals_in_surplus] = n_surplus
+    column[Stock.mean_income_growth] = total(growth) / n_trading
     for i in range(len(led)):
         column[N_STOCKS + i] = led[i]

@@ -25,7 +25,8 @@ from .mutual import Mutual
 # Panel columns: end-of-year stocks, then the year's flows (the kernel's output schema).
 STOCKS = ("mutuals_trading", "mutuals_protected", "mutuals_incubating", "proposals_pending",
           "mean_parent_income_share", "mean_capability", "total_reserves", "social_value",
-          "citizen_satisfaction", "citizen_engagement", "mean_budget", "recession")
+          "citizen_satisfaction", "citizen_engagement", "mean_budget", "recession",
+          "mutuals_in_surplus", "mean_income_growth")
 FLOWS = ("proposals", "abandoned", "taken_back", "spinouts", "exits_insolvency",
          "exits_wind_down", "exits_takeover", "tenders", "mutual_tender_wins", "core_income",
          "external_income", "trading_income", "grant_income", "council_spend", "step_in_cost",
@@ -202,6 +203,8 @@ class ReferenceMarket(mesa.Model):
             "mean_budget": (sum(c.budget for c in self.councils_in_order)
                             / len(self.councils_in_order)),
             "recession": float(self.recession),
+            "mutuals_in_surplus": sum(s.income > s.costs for s in trading),
+            "mean_income_growth": sum(s.income / s.v0 for s in trading) / n if n else nan,
             **self.ledger,
         }
         self.rows.append(self.row)
