@@ -29,9 +29,14 @@ futures' effect, not different luck.
 
 Outcomes per (policy, future), pooled over the R replications:
 
-* ``S10``: Kaplan-Meier share of mutuals still trading 10 years after spin-out;
-* ``RMST15``: restricted mean survival time over 15 years (expected years trading out of
-  the first 15 after spin-out, :func:`mutualsim.survival.rmst`);
+* ``S10``: Kaplan-Meier share of ventures still trading 10 years after the start of their
+  risk: spin-out, or the start of Teckal incubation for an incubated service, whose
+  take-back at the end of incubation counts as a failure (``origin="incubation"`` of
+  :meth:`~mutualsim.survival.SurvivalCounts.from_histories`; without incubation this is
+  survival from spin-out), so incubation is not credited with years its ventures could
+  not fail in;
+* ``RMST15``: restricted mean survival time over 15 years on the same clock (expected years
+  trading out of the first 15, :func:`mutualsim.survival.rmst`);
 * ``council_spend``: mean council spend on the services, GBP m a year (lower is better).
 
 Regret (Savage 1951, *J. Am. Stat. Assoc.* 46:55): in future ``f`` the regret of policy
@@ -73,7 +78,7 @@ from .prim import Box, prim
 RMST_TAU = 15
 #: The outcomes reported for every policy, whether higher is better, and their units.
 REPORTED: dict[str, tuple[bool, str]] = {
-    "S10": (True, "share surviving 10 years"),
+    "S10": (True, "share surviving 10 years from start of risk"),
     "RMST15": (True, f"years trading out of the first {RMST_TAU}"),
     "council_spend": (False, "GBP m/year"),
 }
@@ -311,19 +316,22 @@ def load_robust(path: str | Path, replications: int | None = None,
 
 # ---------------------------------------------------------------------------- analysis
 def point_table(spec: RobustExperiment, outcomes: pd.DataFrame,
-                rmst: dict[str, float]) -> pd.DataFrame:
+                survival: dict[str, dict[str, float]]) -> pd.DataFrame:
     """One row per (policy, future): names, uncertainty values and outcomes.
 
     ``outcomes`` is :func:`mutualsim.evidence.sweeps.point_outcomes` of the sweep
-    (``design_index`` = future * n_policies + policy); ``rmst`` maps scenario id to RMST15.
-    Points whose tasks did not finish are absent.
+    (``design_index`` = future * n_policies + policy); ``survival`` maps scenario id to its
+    S10 and RMST15 from the start of risk (:func:`survival_by_scenario`), which replace
+    ``point_outcomes``' S10 from spin-out. Points whose tasks did not finish are absent.
     """
     n = len(spec.policies)
     frame = outcomes.copy()
     frame["future"] = frame["design_index"] // n
     frame["policy"] = pd.Categorical([spec.policy_names[i % n] for i in frame["design_index"]],
                                      categories=spec.policy_names)
-    frame["RMST15"] = frame["scenario_id"].map(rmst).astype(float)
+    for name in ("S10", "RMST15"):
+        frame[name] = frame["scenario_id"].map(
+            lambda sid, name=name: survival.get(sid, {}).get(name, np.nan)).astype(float)
     keep = ["policy", "future", *spec.uncertainties, *REPORTED,
             *[c.outcome for c in spec.threshold if c.outcome not in REPORTED]]
     return frame[keep].sort_values(["future", "policy"]).reset_index(drop=True)
@@ -512,18 +520,34 @@ def check_robust(spec: RobustExperiment, out: Path, force: bool,
     return root
 
 
-def rmst_by_scenario(root: Path) -> dict[str, float]:
-    """RMST over ``RMST_TAU`` years of every finished scenario (NaN: nothing to follow)."""
+SURVIVAL_COLUMNS = ["scenario_id", "duration_years", "censored", "exit_cause", "exit_year",
+                    "at_risk_duration_years", "incubation_outcome"]
+
+
+def survival_by_scenario(root: Path, spec: RobustExperiment) -> dict[str, dict[str, float]]:
+    """S10 and RMST15 of every finished scenario, time counted from the start of each
+    venture's risk (``origin="incubation"``: the start of Teckal incubation if the service
+    was incubated, else spin-out; a take-back at the end of incubation is a failure), so an
+    incubation policy is not credited with the years its ventures could not fail in
+    (immortal-time bias). Without incubation this is survival from spin-out. NaN where
+    nothing spun out or follow-up is shorter than the horizon: missing, never guessed."""
+    from ..survival import SurvivalCounts, survival_at
     from ..survival.rmst import rmst_parts
     from ..sweep import open_sweep
-    sweep = open_sweep(root)
-    out = {}
-    for sid in sweep.scenarios["scenario_id"]:
-        counts = sweep.counts(sid)
-        try:
-            out[sid] = rmst_parts(counts, RMST_TAU)[0] if counts.n > 0 else float("nan")
-        except ValueError:  # follow-up shorter than the horizon: missing, not guessed
-            out[sid] = float("nan")
+    hist = open_sweep(root).histories(columns=SURVIVAL_COLUMNS)
+    years = {p.scenario_id: p.scenario.years for p in spec.experiment.points}
+    out: dict[str, dict[str, float]] = {}
+    for sid, h in hist.groupby("scenario_id", observed=True):
+        counts = SurvivalCounts.from_histories(h, max_time=years[str(sid)],
+                                               origin="incubation")
+        row = {"S10": float("nan"), "RMST15": float("nan")}
+        if counts.n > 0:
+            row["S10"] = float(survival_at(counts, [10])[10])
+            try:
+                row["RMST15"] = rmst_parts(counts, RMST_TAU)[0]
+            except ValueError:
+                pass
+        out[str(sid)] = row
     return out
 
 
@@ -531,7 +555,7 @@ def analyse(spec: RobustExperiment, root: Path) -> dict[str, Any]:
     """Tables of a finished sweep: points, summary, regrets, boxes."""
     from .sweeps import point_outcomes
     outcomes = point_outcomes(root, spec.experiment)
-    table = point_table(spec, outcomes, rmst_by_scenario(root))
+    table = point_table(spec, outcomes, survival_by_scenario(root, spec))
     summary, regrets, boxes, left_out = summary_table(table, spec)
     return {"table": table, "summary": summary, "regrets": regrets, "boxes": boxes,
             "left_out": left_out}
