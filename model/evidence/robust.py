@@ -23,7 +23,7 @@ sweep layer (one ``kind = "points"`` sweep, resumable, local processes or Dask).
 and replication have the same random numbers under every policy** (common random numbers:
 policy differences within a future are not blurred by independent noise). Levers or
 uncertainties that change how many numbers a replication draws per year (councils, services
-per council, private bidders, citizens per council) are refused, because they would break
+per council, citizens per council) are refused, because they would break
 that pairing. Futures share the streams as well, so the spread across futures is the
 futures' effect, not different luck.
 
@@ -86,8 +86,7 @@ REPORTED: dict[str, tuple[bool, str]] = {
 THRESHOLD_OUTCOMES = tuple(dict.fromkeys([*REPORTED, *OUTCOMES]))
 BOUNDS = {"at_least": ">=", "at_most": "<="}
 #: Fields that set how many random numbers a replication draws a year (rng.Layout).
-LAYOUT_FIELDS = ("councils", "services_per_council", "private_bidders",
-                 "citizens_per_council")
+LAYOUT_FIELDS = ("councils", "services_per_council", "citizens_per_council")
 ROBUST_KEYS = ("futures", "threshold", "policy_names")
 PRIM_ALPHA = 0.05          # share peeled per step
 PRIM_MIN_SUPPORT = 0.05    # smallest box, as a share of the futures
