@@ -53,7 +53,9 @@ counted, never filled in.
 Failure boxes: for each policy, the futures where it misses the threshold are the "cases of
 interest" for PRIM (:mod:`mutualsim.evidence.prim`, Friedman & Fisher 1999) over the
 uncertainties; the box is reported with its coverage (share of the policy's failing futures
-inside the box) and density (share of the futures inside the box where it fails).
+inside the box) and density (share of the futures inside the box where it fails). A policy
+failing in fewer than ``PRIM_MIN_CASES`` futures gets no box (a box around one or two
+points describes noise, not a region).
 """
 
 from __future__ import annotations
@@ -91,6 +93,7 @@ ROBUST_KEYS = ("futures", "threshold", "policy_names")
 PRIM_ALPHA = 0.05          # share peeled per step
 PRIM_MIN_SUPPORT = 0.05    # smallest box, as a share of the futures
 PRIM_MIN_COVERAGE = 0.5    # the box chosen is the densest that keeps half the failures
+PRIM_MIN_CASES = 3         # fewer failing futures than this: listed, no box (noise-level)
 
 
 @dataclass(frozen=True)
@@ -136,7 +139,7 @@ class RobustExperiment:
         """What identifies one robust run: the model runs and the threshold."""
         spec = {"experiment": self.experiment.hash, "policies": self.policy_names,
                 "threshold": [[c.outcome, c.side, c.value] for c in self.threshold],
-                "prim": [PRIM_ALPHA, PRIM_MIN_SUPPORT, PRIM_MIN_COVERAGE]}
+                "prim": [PRIM_ALPHA, PRIM_MIN_SUPPORT, PRIM_MIN_COVERAGE, PRIM_MIN_CASES]}
         return hashlib.sha256(canonical_json(spec).encode()).hexdigest()[:12]
 
     @property
@@ -392,6 +395,9 @@ class FailureBox:
             return "never fails"
         if self.always:
             return "fails in every future"
+        if self.failing < PRIM_MIN_CASES:
+            return (f"fails in {self.failing} future{'s' if self.failing > 1 else ''} "
+                    f"(too few for a box)")
         if self.box is None or not self.limits:
             return "no box: failures spread over the whole space"
         parts = []
@@ -416,7 +422,7 @@ def failure_box(table: pd.DataFrame, policy: str, uncertainties: Sequence[str],
     x, y = x[known].reset_index(drop=True), y[known]
     failing = int(y.sum())
     missing = int((~known).sum())
-    if failing == 0 or failing == len(y):
+    if failing < PRIM_MIN_CASES or failing == len(y):
         return FailureBox(policy, len(y), failing, missing, None, {}, None)
     box, trajectory = prim(x, y, alpha=PRIM_ALPHA, min_support=PRIM_MIN_SUPPORT,
                            min_coverage=PRIM_MIN_COVERAGE)
@@ -591,7 +597,7 @@ def run_robust(spec: RobustExperiment, out: Path, executor: Any, capacity: Any, 
         "regret": "regret(p, f) = best outcome among policies in future f minus p's (lower "
                   "is better: p's minus the best), in the outcome's units; max over futures",
         "prim": {"alpha": PRIM_ALPHA, "min_support": PRIM_MIN_SUPPORT,
-                 "min_coverage": PRIM_MIN_COVERAGE},
+                 "min_coverage": PRIM_MIN_COVERAGE, "min_failing_futures": PRIM_MIN_CASES},
         "futures_left_out_of_regret": result["left_out"],
         "policies_summary": json.loads(summary.to_json(orient="records")),
     }

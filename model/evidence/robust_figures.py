@@ -26,6 +26,11 @@ if TYPE_CHECKING:
     from .robust import FailureBox, RobustExperiment
 
 
+#: Axis labels of the reported outcomes, with units.
+AXIS = {"S10": "S(10), share still trading", "RMST15": "RMST 15 (years trading)",
+        "council_spend": "council spend (GBP m/year)"}
+
+
 def _labels(names: Sequence[str]) -> list[str]:
     return [n if len(n) <= 22 else n[:21] + "…" for n in names]
 
@@ -52,7 +57,7 @@ def outcomes_figure(table: pd.DataFrame, policies: Sequence[str], path: Path) ->
             ax.set_xticks(range(1, len(policies) + 1), _labels(policies), rotation=25,
                           ha="right")
             ax.set_xlabel("policy")
-            ax.set_ylabel(f"{outcome} ({unit})")
+            ax.set_ylabel(AXIS.get(outcome, f"{outcome} ({unit})"))
             ax.set_title(f"{outcome} across futures ({'higher' if higher else 'lower'} "
                          "is better)")
         _save(fig, path)
@@ -71,22 +76,22 @@ def regret_figure(regrets: dict[str, pd.DataFrame], path: Path) -> None:
                 ax.boxplot(data, whis=(5, 95), showfliers=False, widths=0.5)
                 ax.scatter(range(1, len(names) + 1), [d.max() for d in data], marker="*",
                            s=120, color="tab:red", label="maximum regret", zorder=3)
-                ax.legend(loc="upper right")
+                ax.legend(loc="best")
             ax.set_xticks(range(1, len(names) + 1), _labels(names), rotation=25, ha="right")
             ax.set_xlabel("policy")
-            ax.set_ylabel(f"regret in {outcome} ({REPORTED[outcome][1]})")
+            ax.set_ylabel("regret: " + AXIS.get(outcome, f"{outcome} "
+                                                f"({REPORTED[outcome][1]})"))
             ax.set_title(f"Regret vs best policy per future: {outcome}")
         _save(fig, path)
 
 
-def _two_dims(fb: FailureBox, uncertainties: Sequence[str]) -> list[str]:
-    dims = list(fb.limits)[:2]
-    for u in uncertainties:
-        if len(dims) >= 2:
-            break
-        if u not in dims:
-            dims.append(u)
-    return dims
+def _two_dims(fb: FailureBox, uncertainties: Sequence[str], table: pd.DataFrame) -> list[str]:
+    """The two uncertainties the box restricts most (share of their range cut off)."""
+    def cut(name: str) -> float:
+        lo, hi = fb.limits.get(name, (np.nan, np.nan))
+        full = float(table[name].max() - table[name].min())
+        return 0.0 if name not in fb.limits or full <= 0 else 1 - (hi - lo) / full
+    return sorted(uncertainties, key=lambda u: (-cut(u), uncertainties.index(u)))[:2]
 
 
 def prim_figure(table: pd.DataFrame, boxes: Sequence[FailureBox], spec: RobustExperiment,
@@ -117,7 +122,7 @@ def prim_figure(table: pd.DataFrame, boxes: Sequence[FailureBox], spec: RobustEx
 
             ax = fig.add_subplot(rows, 2, 2 * r + 2)
             sub = table[table["policy"] == fb.policy]
-            dims = _two_dims(fb, spec.uncertainties)
+            dims = _two_dims(fb, list(spec.uncertainties), sub)
             failed = _failed(sub, spec)
             xs = sub[dims[0]].to_numpy(float)
             ys = sub[dims[1]].to_numpy(float) if len(dims) > 1 else np.zeros(len(sub))
