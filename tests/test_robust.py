@@ -234,3 +234,36 @@ def test_rerun_resumes_and_a_stranger_folder_is_refused(tiny_run, tmp_path, caps
     assert "mutualsim robust: error: --out" in capsys.readouterr().err
     assert (stranger / "notes.txt").read_text() == "mine"
     assert sorted(p.name for p in stranger.iterdir()) == ["notes.txt"]
+
+
+class _Flaky(ThreadPoolExecutor):
+    """A pool whose ``fail``-th submissions fail as a dead worker would."""
+
+    def __init__(self, fail: set[int]) -> None:
+        super().__init__(2)
+        self.fail, self.count = fail, 0
+
+    def submit(self, fn, /, *args, **kwargs):
+        from concurrent.futures import Future
+        self.count += 1
+        if self.count in self.fail:
+            future: Future = Future()
+            future.set_exception(RuntimeError("worker died"))
+            return future
+        return super().submit(fn, *args, **kwargs)
+
+
+def test_failed_tasks_publish_nothing_and_the_next_run_resumes(tmp_path):
+    from mutualsim.evidence.robust import Incomplete
+    spec = load_robust(write(tmp_path, TINY.replace("samples = 4", "samples = 2")))
+    out = tmp_path / "out"
+    with _Flaky({2, 5}) as pool, pytest.raises(Incomplete, match="2 tasks failed"):
+        run_robust(spec, out, pool, 2)
+    assert not out.exists()                                 # no half result
+    with ThreadPoolExecutor(2) as pool:
+        run_robust(spec, out, pool, 2)
+    assert (out / "robustness.md").is_file()
+    log = [json.loads(line) for line in
+           (sweeps_dir(spec, out) / "log.jsonl").read_text().splitlines() if line.strip()]
+    starts = [e for e in log if e["event"] == "start"]
+    assert [s["pending"] for s in starts] == [6, 2]         # only the failed two re-ran
