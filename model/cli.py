@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "mutualsim.analysis.cli",    # compare, plot
     "mutualsim.app.cli",         # app
     "mutualsim.evidence.cli",    # calibrate, sensitivity
+    "mutualsim.evidence.robust_cli",  # robust
 )
 
 

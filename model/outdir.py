@@ -33,7 +33,7 @@ from .versions import library_versions
 
 TMP_PREFIX = ".tmp-"
 MANIFEST = "manifest.json"
-COMMANDS = ("run", "compare", "plot", "sweep", "calibrate", "sensitivity")
+COMMANDS = ("run", "compare", "plot", "sweep", "calibrate", "sensitivity", "robust")
 SWEEP_FORMAT = "mutualsim-sweep/1"
 SWEEP_LOCK = ".lock"
 NAME_MAX = 200  # bytes: the work folder's name adds ".tmp-", a pid and a counter (255 max)

@@ -76,6 +76,8 @@ SKIPPED_COMMANDS = [
      "minutes of simulation; tests/test_evidence_calibrate.py runs calibrate small"),
     (r"^mutualsim sensitivity\b",
      "minutes of simulation; tests/test_evidence_sensitivity.py runs it small"),
+    (r"^mutualsim robust\b(?!.*--help)",
+     "minutes of simulation; tests/test_robust.py runs it small"),
     (r"^python3 -m mutualsim\.evidence\.validation\b",
      "needs calibrate's posterior and runs 1,000 replications"),
     (r"^cp ", "copies figures into docs/"),
@@ -239,6 +241,9 @@ class DocRun:
                 path.write_text(block.text)
                 try:
                     load_experiment(path)
+                    if "futures" in data:  # a robustness file (mutualsim robust) too
+                        from mutualsim.evidence.robust import load_robust
+                        load_robust(path)
                 finally:
                     path.unlink()
         elif block.lang not in ("text", "sql"):

@@ -1,9 +1,12 @@
 """PRIM (Friedman and Fisher 1999): find a box in input space where an outcome of interest
 is dense, by peeling and then pasting.
 
-Why our own: it is ~100 lines, has no dependency (EMA Workbench is not installed), and the
-coverage/density trajectory is what a policy reader needs: how much of the good cases a
+Why our own: it is ~100 lines, has no dependency (EMA Workbench is only a test extra), and
+the coverage/density trajectory is what a policy reader needs: how much of the good cases a
 simple rule on the levers keeps (coverage) against how reliably the rule gives them (density).
+Its peeling is EMA Workbench's ``prim`` with the original objective: on one dataset the two
+trajectories and chosen boxes agree within 0.01 (tests/test_robust_prim_ema.py). Used by
+``mutualsim sensitivity`` and ``mutualsim robust``.
 """
 
 from __future__ import annotations

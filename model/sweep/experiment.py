@@ -36,9 +36,12 @@ from .designs import KINDS, Range
 
 DEFAULT_BLOCK_SIZE = 250
 # ``targets`` (published figures a calibration fits) is read by ``mutualsim calibrate``
-# (mutualsim.evidence.calibrate.parse_targets); a sweep ignores it.
+# (mutualsim.evidence.calibrate.parse_targets); a sweep ignores it. ``futures``,
+# ``threshold`` and ``policy_names`` are read by ``mutualsim robust``
+# (mutualsim.evidence.robust); a sweep runs the policies of such a file at the base future.
 TOP_KEYS = ("name", "description", "base", "base_overrides", "design", "factors",
-            "replications", "seed", "block_size", "targets")
+            "replications", "seed", "block_size", "targets", "futures", "threshold",
+            "policy_names")
 # Keys of [design] per kind besides ``kind``, with their defaults (None: required; the
 # design seed defaults to the experiment seed).
 DESIGN_KEYS: dict[str, dict[str, Any]] = {
