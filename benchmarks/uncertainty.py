@@ -31,7 +31,7 @@ def _load() -> str:
         return "n/a"
 
 
-def _time(args: list[str], plan: Plan, tmp: Path, name: str) -> tuple[float, str]:
+def _time(args: list[str], plan: Plan, tmp: Path, name: str) -> tuple[float, str, str]:
     cmd = [sys.executable, "-c", CLI, "compare", "--quiet", "--out", str(tmp / name), *args]
     if overrides_of(plan.scenario):
         path = tmp / "scenario.toml"
@@ -42,7 +42,7 @@ def _time(args: list[str], plan: Plan, tmp: Path, name: str) -> tuple[float, str
     run = run_measured(cmd, cwd=ROOT)
     if run.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd[3:])} failed: {run.stderr[-2000:]}")
-    return run.seconds, load
+    return run.seconds, load, run.stdout
 
 
 def uncertainty(plan: Plan, shared: dict) -> Section:
@@ -52,8 +52,8 @@ def uncertainty(plan: Plan, shared: dict) -> Section:
         single_args += ["-n", "20"]
         posterior_args += ["-n", "2", "--draws", "4"]
     with tempfile.TemporaryDirectory(prefix="mutualsim-bench-") as tmp:
-        single_s, single_load = _time(single_args, plan, Path(tmp), "single")
-        post_s, post_load = _time(posterior_args, plan, Path(tmp), "posterior")
+        single_s, single_load, _ = _time(single_args, plan, Path(tmp), "single")
+        post_s, post_load, printed = _time(posterior_args, plan, Path(tmp), "posterior")
     ratio = post_s / single_s
     shared["uncertainty_ratio"] = ratio
     met = "met" if ratio <= TARGET_RATIO else "NOT met"
@@ -71,6 +71,7 @@ def uncertainty(plan: Plan, shared: dict) -> Section:
     notes = [f"Scenario: {plan.scenario.councils} councils, {plan.scenario.years} years, "
              "protection 0/3/5/7/15, seed 0; each command a subprocess, wall time including "
              "start-up, figures and report.html, measured one after the other in this run."
-             + (" **--quick: sizes shrunk; not the issue's figure.**" if plan.quick else "")]
+             + (" **--quick: sizes shrunk; not the issue's figure.**" if plan.quick else ""),
+             "The posterior run printed:\n\n" + printed.strip()]
     return Section("Posterior-predictive compare vs single-parameter compare (issue 14)",
                    rows, notes)
