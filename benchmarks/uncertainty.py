@@ -5,7 +5,8 @@ the report), at their default sizes, one after the other in this run: ``mutualsi
 --uncertainty none`` (5 values x 1,000 replications) and ``mutualsim compare`` (default
 ``--uncertainty posterior``: 5 values x 40 posterior draws x 50 replications, plus the 50
 single-parameter replications shown beside it). Target: the posterior run within 3x.
-``--quick`` shrinks both (tiny scenario, few replications) to check that it works.
+``--quick`` shrinks both (tiny scenario, few replications, in process without the report)
+to check that it works.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ import tempfile
 from pathlib import Path
 
 from . import ROOT
-from .common import Plan, Section
+from .common import Plan, Section, timed
 from .processes import run_measured
 from .sweeps import CLI, overrides_of
 
 TARGET_RATIO = 3.0
+VALUES = (0, 3, 5, 7, 15)
 
 
 def _load() -> str:
@@ -37,12 +39,25 @@ def _time(args: list[str], plan: Plan, tmp: Path, name: str) -> tuple[float, str
         path = tmp / "scenario.toml"
         path.write_text("".join(f"{k} = {json.dumps(v)}\n"
                                 for k, v in overrides_of(plan.scenario).items()))
-        cmd.insert(3, str(path))
+        cmd.insert(4, str(path))  # after "compare"
     load = _load()
     run = run_measured(cmd, cwd=ROOT)
     if run.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd[3:])} failed: {run.stderr[-2000:]}")
     return run.seconds, load, run.stdout
+
+
+def _quick(plan: Plan) -> tuple[float, str, float, str, str]:
+    """In process, tiny: ``compare`` one parameter set vs over 4 posterior draws."""
+    from mutualsim.analysis import compare
+    from mutualsim.analysis.uncertainty_report import markdown
+
+    single_load = _load()
+    single = timed(lambda: compare(plan.scenario, "protection", VALUES, 20, 0), 1)
+    post_load = _load()
+    post = timed(lambda: compare(plan.scenario, "protection", VALUES, 2, 0,
+                                 uncertainty="posterior", draws=4), 1)
+    return single.seconds, single_load, post.seconds, post_load, markdown(post.result)
 
 
 def uncertainty(plan: Plan, shared: dict) -> Section:
@@ -51,9 +66,11 @@ def uncertainty(plan: Plan, shared: dict) -> Section:
     if plan.quick:
         single_args += ["-n", "20"]
         posterior_args += ["-n", "2", "--draws", "4"]
-    with tempfile.TemporaryDirectory(prefix="mutualsim-bench-") as tmp:
-        single_s, single_load, _ = _time(single_args, plan, Path(tmp), "single")
-        post_s, post_load, printed = _time(posterior_args, plan, Path(tmp), "posterior")
+        single_s, single_load, post_s, post_load, printed = _quick(plan)
+    else:
+        with tempfile.TemporaryDirectory(prefix="mutualsim-bench-") as tmp:
+            single_s, single_load, _ = _time(single_args, plan, Path(tmp), "single")
+            post_s, post_load, printed = _time(posterior_args, plan, Path(tmp), "posterior")
     ratio = post_s / single_s
     shared["uncertainty_ratio"] = ratio
     met = "met" if ratio <= TARGET_RATIO else "NOT met"
@@ -71,7 +88,8 @@ def uncertainty(plan: Plan, shared: dict) -> Section:
     notes = [f"Scenario: {plan.scenario.councils} councils, {plan.scenario.years} years, "
              "protection 0/3/5/7/15, seed 0; each command a subprocess, wall time including "
              "start-up, figures and report.html, measured one after the other in this run."
-             + (" **--quick: sizes shrunk; not the issue's figure.**" if plan.quick else ""),
+             + (" **--quick: sizes shrunk, in process without the report; not the issue's "
+                "figure.**" if plan.quick else ""),
              "The posterior run printed:\n\n" + printed.strip()]
     return Section("Posterior-predictive compare vs single-parameter compare (issue 14)",
                    rows, notes)
