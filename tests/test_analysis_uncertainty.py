@@ -218,3 +218,42 @@ def test_api_rejects_bad_counts():
             compare_posterior(SMALL, "protection", (0, 5), **kwargs)
     assert DEFAULT_DRAWS >= 20
     assert isinstance(load_posterior(), Posterior)
+
+
+TINY_CALIBRATION = """name = "tiny_calibration"
+replications = 2
+seed = 5
+block_size = 2
+[base_overrides]
+councils = 8
+years = 8
+[design]
+kind = "lhs"
+samples = 6
+[factors]
+reactive_prob = { low = 0.02, high = 0.10 }
+"""
+
+
+def test_calibrate_publish_posterior(tmp_path, capsys):
+    exp = tmp_path / "tiny.toml"
+    exp.write_text(TINY_CALIBRATION)
+    target = tmp_path / "post.csv"
+    base = ["calibrate", str(exp), "--out", str(tmp_path / "cal"), "--workers", "1",
+            "--quiet", "--accept", "0.5"]
+    # A file that is not a posterior: refused before any work, untouched.
+    target.write_text("mine\n")
+    assert main([*base, "--publish-posterior", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert "not a previous posterior file" in err and err.count("\n") == 1
+    assert target.read_text() == "mine\n" and not (tmp_path / "cal").exists()
+    assert main([*base, "--publish-posterior", str(tmp_path / "p.txt")]) == 2
+    target.unlink()
+    assert main([*base, "--publish-posterior", str(target)]) == 0
+    post = load_posterior(target)
+    accepted = pd.read_parquet(tmp_path / "cal" / "posterior.parquet")
+    assert post.names == ["reactive_prob"] and len(post) == len(accepted) == 3
+    assert np.allclose(post.params["reactive_prob"], accepted["reactive_prob"])
+    assert "tiny_calibration" in post.label
+    # a previous posterior file is replaced by a re-run
+    assert main([*base, "--publish-posterior", str(target)]) == 0
