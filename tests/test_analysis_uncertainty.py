@@ -70,6 +70,10 @@ def test_round_trip_normalises_weights_and_keeps_label(tmp_path):
     drawn = post.draw(200, seed=5)
     assert set(drawn) <= {0, 1} and (drawn == post.draw(200, seed=5)).all()
     assert 0.6 < (drawn == 1).mean() < 0.9
+    # weighted summary: the zero-weight row never counts
+    summary = post.summary()
+    assert summary.loc["reactive_prob", "mean"] == pytest.approx(0.25 * 0.05 + 0.75 * 0.1)
+    assert summary.loc["reactive_prob", "q95"] == 0.1
 
 
 def test_shipped_posterior_loads_with_scenario_columns():
@@ -150,6 +154,15 @@ def test_p_better_and_differences(toy):
     assert other["drmst15"] == pytest.approx(np.median(d))
     # five years of protection cannot shorten the average time traded by much
     assert other["drmst15_low"] > -0.5
+
+
+def test_single_parameter_column_is_compare_without_uncertainty(toy):
+    from mutualsim.analysis.compare import compare
+    direct = compare(SMALL, "protection", (0, 5), replications=REPS, seed=3).table()
+    table = toy.table()
+    for m in MEASURES:
+        assert table[f"single_{m}"].tolist() == direct[m].tolist()
+        assert table[f"single_{m}_low"].tolist() == direct[f"{m}_low"].tolist()
 
 
 def test_same_seed_same_report(toy, toy_file):
