@@ -1,6 +1,6 @@
-"""``python -m benchmarks [--quick] [--only issue12] [--skip ROWS] [--small]
-[--out BENCHMARKS.md]``: run the benchmarks of issues 6 and 12, print the tables and write
-the Markdown report."""
+"""``python -m benchmarks [--quick] [--only issue12|uncertainty] [--skip ROWS] [--small]
+[--out BENCHMARKS.md]``: run the benchmarks of issues 6, 12 and 14, print the tables and
+write the Markdown report."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ def sections(skip: frozenset[str] = frozenset(), small: bool = False
     from .survival import survival
     from .sweeps import memory_and_workers
     from .throughput import by_councils, by_replications
+    from .uncertainty import uncertainty
     from .versus_reference import kernel_vs_reference
     from .workshop import workshop
     return [("throughput vs replications", by_replications),
@@ -34,6 +35,7 @@ def sections(skip: frozenset[str] = frozenset(), small: bool = False
             ("workshop comparison", workshop),
             ("sweep memory and workers", memory_and_workers),
             ("profile", profile),
+            ("posterior-predictive compare", uncertainty),
             ("issue 12 targets", lambda plan, shared: issue12(plan, shared, skip, small))]
 
 
@@ -50,8 +52,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="smoke run of a few seconds with tiny sizes (what CI runs)")
     parser.add_argument("--out", type=Path, default=None,
                         help="write the Markdown report here (e.g. BENCHMARKS.md)")
-    parser.add_argument("--only", choices=["issue12"], default=None,
-                        help="run only the issue-12 target table")
+    parser.add_argument("--only", choices=["issue12", "uncertainty"], default=None,
+                        help="run only the issue-12 target table, or only the issue-14 "
+                             "row (posterior-predictive compare beside compare "
+                             "--uncertainty none)")
     parser.add_argument("--skip", default="",
                         help="comma-separated issue-12 rows to skip: "
                              "reference,bandwidth,compare,run,workers,startup,compile,rss")
@@ -77,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     chosen = sections(skip, args.small)
     if args.only == "issue12":
         chosen = chosen[-1:]
+    elif args.only == "uncertainty":
+        chosen = [c for c in chosen if c[0] == "posterior-predictive compare"]
     for name, run in chosen:
         t = time.perf_counter()
         print(f"[{time.perf_counter() - t0:6.1f} s] {name} ...", file=sys.stderr, flush=True)

@@ -25,7 +25,7 @@ def small(tmp_path):
 def test_compare_writes_outputs_and_prints_table(small, tmp_path, capsys):
     out = tmp_path / "cmp"
     status = main(["compare", str(small), "--values", "0,5", "-n", "8", "--out", str(out),
-                   "--quiet"])
+                   "--quiet", "--uncertainty", "none"])
     assert status == 0
     printed = capsys.readouterr().out
     assert "| 0 years |" in printed and "| 5 years |" in printed

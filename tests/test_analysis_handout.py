@@ -125,7 +125,7 @@ def test_cli_handout_option(tmp_path, capsys, monkeypatch):
     assert analysis_cli.HANDOUT_MAX == MAX_GROUPS
     mine = tmp_path / "mine.html"
     mine.write_text("mine")
-    base = ["compare", "--values", "3,7", "-n", "3", "--quiet"]
+    base = ["compare", "--values", "3,7", "-n", "3", "--quiet", "--uncertainty", "none"]
     # A user's file: one line, exit 2, nothing written.
     assert main([*base, "--handout", "mine.html", "--out", "o1"]) == 2
     err = capsys.readouterr().err.strip().splitlines()

@@ -209,6 +209,15 @@ CASES: dict[str, tuple[dict, list[str], list[str]]] = {
     "compare 2,000 values": ({}, ["compare", "--factor", "reactive_prob", "--values",
                                   ",".join(f"{i / 2000:.4f}" for i in range(2000))],
                              ["values", "--no-size-check"]),
+    "compare --uncertainty foo": ({}, ["compare", "--uncertainty", "foo"],
+                                  ["--uncertainty", "posterior"]),
+    "compare --draws 0": ({}, ["compare", "--draws", "0"], ["--draws", ">= 1"]),
+    "compare --posterior with an unknown column": (
+        {"p.csv": "reactive_prob,colour,weight\n0.1,1,1\n"},
+        ["compare", "--posterior", "p.csv"], ["p.csv", "unknown column 'colour'"]),
+    "compare --posterior out of range": (
+        {"p.csv": "reactive_prob,weight\n7,1\n"},
+        ["compare", "--posterior", "p.csv"], ["p.csv", "reactive_prob"]),
     # ---- the page's server
     "app --host 'bad host'": ({}, ["app", "--host", "bad host"], ["--host"]),
     "app --host 999.1.1.1": ({}, ["app", "--host", "999.1.1.1", "--port", "18765"],

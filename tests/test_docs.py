@@ -101,6 +101,7 @@ XFAIL_BLOCKS: dict[str, str] = {}
 #: Substitutions that make a block tiny: (block marker, pattern, replacement).
 SHRINK = [
     ("", r"replications=\d+", f"replications={TINY}"),
+    ("", r"draws=\d+", "draws=2"),
     ("sobol_sample.sample", r"sample\(problem, \d+", "sample(problem, 4"),
     ("perform_experiments", r"scenarios=\d+, policies=\d+", "scenarios=2, policies=2"),
 ]
@@ -177,13 +178,15 @@ def tiny_argv(command: str) -> list[str]:
     for word in words:
         if skip:
             skip = False
-        elif word in ("--replications", "-n", "--workers"):
+        elif word in ("--replications", "-n", "--workers", "--draws"):
             skip = True
         else:
             argv.append(word)
     if "--help" in argv or argv[0] not in ("run", "sweep", "compare"):
         return argv
     argv += ["--replications", TINY, "--quiet"]
+    if argv[0] == "compare" and "none" not in argv and "--draws" not in argv:
+        argv += ["--draws", "2"]  # the default run is posterior-predictive: few draws
     if argv[0] == "sweep":
         argv += ["--workers", "1"]
     return argv
@@ -325,7 +328,9 @@ def test_doc_helpers_classify_and_shrink():
     assert commands(block.text) == ["mutualsim compare --factor style -n 500 --values a,b",
                                     "mutualsim run --help", "python3 -m pytest -q"]
     assert tiny_argv(commands(block.text)[0]) == [
-        "compare", "--factor", "style", "--values", "a,b", "--replications", "2", "--quiet"]
+        "compare", "--factor", "style", "--values", "a,b", "--replications", "2", "--quiet",
+        "--draws", "2"]
+    assert tiny_argv("mutualsim compare --uncertainty none -n 9")[-1] == "--quiet"
     assert tiny_argv("mutualsim sweep e.toml --workers 2")[-2:] == ["--workers", "1"]
     assert tiny_argv("mutualsim plot out/x") == ["plot", "out/x"]
     with pytest.raises(AssertionError, match="unclassified command"):

@@ -156,7 +156,7 @@ def test_compare_cli_says_which_origin(tmp_path, capsys):
     for extra, said in (([], "start of incubation"), (["--origin", "spinout"], "spin-out")):
         out = tmp_path / f"cmp{len(extra)}"
         status = main(["compare", str(path), "--factor", "incubation", "--values", "0,2",
-                       "-n", "3", "--out", str(out), "--quiet", *extra])
+                       "-n", "3", "--draws", "3", "--out", str(out), "--quiet", *extra])
         printed = capsys.readouterr().out
         assert status == 0
         assert "Survival from" in printed and f"| {said} |" in printed

@@ -377,10 +377,16 @@ def simulate_group(scenario: Scenario, value: Any, label: str, replications: int
 
 
 def compare(scenario: Scenario | None = None, factor: str = "protection_years",
-            values: Sequence[Any] = (0, 3, 5, 7, 15), replications: int = 1000,
+            values: Sequence[Any] = (0, 3, 5, 7, 15), replications: int | None = None,
             seed: int = 0, *, progress: bool = False,
-            origin: str | None = None) -> Comparison:
+            origin: str | None = None, uncertainty: str = "none", draws: int | None = None,
+            posterior: Any = None) -> Any:
     """Simulate ``scenario`` once per value of ``factor`` with the same seed.
+
+    With ``uncertainty="posterior"`` this is
+    :func:`mutualsim.analysis.uncertainty.compare_posterior` (every value over ``draws``
+    posterior draws x ``replications`` per draw, paired across values) and returns its
+    ``PosteriorComparison``; the default ``"none"`` runs the one parameter set below.
 
     Parameters
     ----------
@@ -391,8 +397,9 @@ def compare(scenario: Scenario | None = None, factor: str = "protection_years",
         austerity) or any Scenario field name.
     values : sequence
         Values of the factor; the first is the reference for differences.
-    replications : int
-        Replications per value.
+    replications : int, optional
+        Replications per value (default 1,000; with ``uncertainty="posterior"`` per draw
+        and value, default 50).
     seed : int
         Experiment seed, shared by every value (common random numbers).
     progress : bool
@@ -402,15 +409,37 @@ def compare(scenario: Scenario | None = None, factor: str = "protection_years",
         incubation for the incubation factor, so that incubation years count as time at
         risk and a take-back as a failure; spin-out otherwise).
 
+    uncertainty : {"none", "posterior"}
+        ``"posterior"``: run over the calibrated posterior (see above).
+    draws, posterior
+        Only with ``uncertainty="posterior"``: posterior draws (default 40) and the
+        posterior (a ``Posterior``, a file, or None for the shipped one).
+
     Returns
     -------
-    Comparison
+    Comparison (or PosteriorComparison with ``uncertainty="posterior"``)
 
     Raises
     ------
     InputError
         For an unknown factor, a bad value, or a bad replication count or seed.
     """
+    from .uncertainty import (
+        DEFAULT_DRAW_REPLICATIONS,
+        DEFAULT_DRAWS,
+        check_uncertainty,
+        compare_posterior,
+    )
+    if check_uncertainty(uncertainty, "uncertainty") == "posterior":
+        return compare_posterior(
+            scenario, factor, values,
+            DEFAULT_DRAW_REPLICATIONS if replications is None else replications, seed,
+            draws=DEFAULT_DRAWS if draws is None else draws, posterior=posterior,
+            progress=progress, origin=origin)
+    if draws is not None or posterior is not None:
+        raise InputError("draws and posterior apply only with uncertainty='posterior'",
+                         source="uncertainty")
+    replications = 1000 if replications is None else replications
     scenario = scenario if scenario is not None else Scenario()
     name = resolve_factor(factor, source="factor")
     origin = check_origin(default_origin(name) if origin is None else origin, "origin")

@@ -205,6 +205,7 @@ def render_html(comparison: Comparison, figures: dict[str, Figure],
 <style>{CSS}</style></head><body>
 <h1>{html.escape(title)}</h1>
 <h2>How to read this</h2><p>{html.escape(HOW_TO_READ)}</p>
+{comparison.meta.get("posterior_html", "")}
 <h2>Summary table</h2>{table_html}<p class="note">{html.escape(FOOTNOTE)}</p>
 <h2>Figures</h2>{imgs}
 <h2>Run details</h2><table>{detail_rows}</table>{_scenario_rows(comparison)}

@@ -18,6 +18,7 @@ from ..sweep.cli import add_executor_options
 
 DEFAULT_SENSITIVITY_OUT = Path("out/sensitivity")
 DEFAULT_OAT_OUT = Path("out/sensitivity_oat")
+SHIPPED = "<shipped>"  # --publish-posterior without a file: the package's posterior.csv
 
 
 def _fraction(text: str) -> float:
@@ -56,6 +57,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="override the file's number of LHS points")
     cal.add_argument("--accept", type=_fraction, default=None,
                      help="share of prior points accepted (default 0.05)")
+    cal.add_argument("--publish-posterior", nargs="?", const=SHIPPED, default=None,
+                     metavar="FILE",
+                     help="also write the accepted parameter sets as a posterior file "
+                          "(Scenario columns + weight; what 'compare --uncertainty "
+                          "posterior' draws from): to FILE (a new .csv or a previous "
+                          "posterior file), or without FILE to the shipped "
+                          "mutualsim/data/posterior.csv")
     _executor_args(cal)
     cal.set_defaults(func=cmd_calibrate)
 
@@ -129,6 +137,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         require("distributed", "--scheduler" if args.scheduler else "--cluster local")
     root = check_calibration(experiment, out, fraction, args.force,
                              inputs=(path, *_base_file(experiment)), targets=targets)
+    publish_to = _posterior_target(args.publish_posterior, args.force)
     workers = _workers(args)
     check_estimate(estimate_sweep([p.scenario for p in experiment.scenarios],
                                   experiment.replications, experiment.block_size,
@@ -163,7 +172,35 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     print("targets: " + "; ".join(f"{t.outcome} {bound[t.side]} {t.value:g} (scale "
                                   f"{t.scale:g})" for t in targets))
     print(f"results in {out}/ (prior sweep in {root}/)")
+    if publish_to is not None:
+        from .posterior import publish_posterior
+        print(f"posterior: {publish_posterior(out, publish_to)}")
     return 0
+
+
+def _posterior_target(given: str | None, force: bool) -> Path | None:
+    """Where ``--publish-posterior`` writes, checked before any work: a new ``.csv`` file
+    or a previous posterior file (one with a ``weight`` column), unless ``--force``."""
+    from ..errors import InputError
+    from .posterior import DEFAULT_PATH, WEIGHT
+    if given is None:
+        return None
+    path = DEFAULT_PATH if given == SHIPPED else Path(given)
+    source = f"--publish-posterior {given}"
+    if path.suffix != ".csv":
+        raise InputError("give a .csv file name", source=source)
+    if path.exists() and not force:
+        try:
+            lines = [ln for ln in path.read_text(encoding="utf-8").splitlines()
+                     if not ln.startswith("#")]
+        except (OSError, UnicodeDecodeError):
+            lines = []
+        if not path.is_file() or not lines or WEIGHT not in lines[0].split(","):
+            raise InputError("exists and is not a previous posterior file; give a new file "
+                             "or --force", source=source)
+    if not path.parent.is_dir():
+        raise InputError(f"folder {path.parent} does not exist", source=source)
+    return path
 
 
 def cmd_oat(args: argparse.Namespace) -> int:
