@@ -75,3 +75,30 @@ def prim_figure(trajectory: pd.DataFrame, box: Box, path: Path) -> None:
         ax.set_title("PRIM trade-off")
         ax.legend(loc="lower left")
         _save(fig, path)
+
+
+def predictive_figure(ppd: pd.DataFrame, checks: pd.DataFrame, path: Path) -> None:
+    """One panel per calibration target: the posterior-predictive distribution of the
+    outcome in one simulated world (histogram), its 5-95% band and the published value."""
+    from .outcomes import OUTCOME_UNITS
+    n = len(checks)
+    with matplotlib.rc_context(STYLE):
+        fig = Figure(figsize=(4.2 * n, 3.8))
+        for k, (name, row) in enumerate(checks.iterrows()):
+            ax = fig.add_subplot(1, n, k + 1)
+            x = ppd[name].to_numpy(float)
+            x = x[~np.isnan(x)]
+            if len(x):
+                ax.hist(x, bins=min(30, max(5, len(np.unique(x)))), density=False,
+                        weights=np.full(len(x), 1 / len(x)), color="tab:blue", alpha=0.6,
+                        label="posterior predictive")
+                ax.axvspan(row["q05"], row["q95"], color="tab:blue", alpha=0.12,
+                           label="5-95%")
+            side = {"both": "", "at_least": " (lower bound)", "at_most": " (upper bound)"}
+            ax.axvline(row["published"], color="black", lw=2,
+                       label=f"published {row['published']:g}{side[row['side']]}")
+            ax.set_xlabel(f"{name} ({OUTCOME_UNITS.get(name, 'outcome units')})")
+            ax.set_ylabel("share of simulated worlds")
+            ax.set_title(name)
+            ax.legend(loc="upper right", fontsize=9)
+        _save(fig, path)

@@ -35,10 +35,10 @@ from . import designs
 from .designs import KINDS, Range
 
 DEFAULT_BLOCK_SIZE = 250
-# ``targets`` (published figures a calibration fits) is read by ``mutualsim calibrate``
-# (mutualsim.evidence.calibrate.parse_targets); a sweep ignores it.
+# ``targets`` (published figures a calibration fits) and ``abc`` (ABC-SMC sizes) are read by
+# ``mutualsim calibrate`` (mutualsim.evidence.calibrate); a sweep ignores them.
 TOP_KEYS = ("name", "description", "base", "base_overrides", "design", "factors",
-            "replications", "seed", "block_size", "targets")
+            "replications", "seed", "block_size", "targets", "abc")
 # Keys of [design] per kind besides ``kind``, with their defaults (None: required; the
 # design seed defaults to the experiment seed).
 DESIGN_KEYS: dict[str, dict[str, Any]] = {
