@@ -12,7 +12,9 @@ and is the ABC-SMC of Toni et al. (2009), J. R. Soc. Interface 6:187-202, with:
   weight, Sigma the weighted covariance of generation t-1 (Beaumont et al.'s kernel),
   proposals outside the (uniform, box) prior redrawn before any simulation; proposals are
   simulated in batches of ``batch`` until ``particles`` have distance <= epsilon_t (the
-  first ``particles`` in proposal order are kept);
+  first ``particles`` in proposal order are kept). A batch holds 1.2 x the proposals still
+  needed at the acceptance rate seen so far in the generation (at first ``quantile``),
+  at most ``batch``;
 * weights w_i proportional to prior(theta_i) / sum_j w_j K(theta_i | theta_j); the prior is
   uniform on a box, so only the kernel mixture varies.
 
@@ -290,7 +292,10 @@ def run_smc(simulate: Simulator, prior: Prior, settings: SmcSettings,
         b = 0
         pending: list[pd.DataFrame] = []
         while sum(len(x) for x in thetas) < len(prev.weights):
-            n = min(s.batch, s.max_simulations - used)
+            have = sum(len(x) for x in thetas)
+            rate = have / proposed if proposed else s.quantile
+            n = math.ceil(1.2 * (len(prev.weights) - have) / max(rate, 0.05))
+            n = min(n, s.batch, s.max_simulations - used)
             if n <= 0:
                 break
             theta = propose(prev, chol, prior, n, np.random.default_rng([s.seed, t, b]))

@@ -244,15 +244,16 @@ def load_calibration_experiment(path: str | Path | None, replications: int | Non
 
 
 def load_settings(path: str | Path | None, experiment: Experiment,
-                  particles: int | None = None, generations: int | None = None
-                  ) -> SmcSettings:
+                  particles: int | None = None, generations: int | None = None,
+                  max_simulations: int | None = None) -> SmcSettings:
     """The file's ``[abc]`` table with the command line's overrides; the prior sample
     (generation 0) is the experiment's Latin hypercube and the seed is its seed."""
     path = experiment_path(path)
     data = read_toml(path, "experiment")
     return parse_settings(data.get("abc"), f"{path} [abc]" if "abc" in data else str(path),
                           particles=particles, generations=generations,
-                          initial=len(experiment.points), seed=experiment.seed)
+                          max_simulations=max_simulations, initial=len(experiment.points),
+                          seed=experiment.seed)
 
 
 def load_targets(path: str | Path | None) -> tuple[Target, ...]:

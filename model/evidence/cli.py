@@ -53,6 +53,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="override [abc] particles (accepted per generation)")
     cal.add_argument("--generations", type=positive_int, default=None,
                      help="override [abc] generations (at most, generation 0 included)")
+    cal.add_argument("--max-simulations", type=positive_int, default=None,
+                     help="override [abc] max_simulations (the budget of points, prior "
+                          "sample included, before the posterior-predictive draws)")
     _executor_args(cal)
     cal.set_defaults(func=cmd_calibrate)
 
@@ -120,7 +123,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     experiment = load_calibration_experiment(path, args.replications, args.samples,
                                              size_check=not args.no_size_check)
     targets = load_targets(path)
-    settings = load_settings(path, experiment, args.particles, args.generations)
+    settings = load_settings(path, experiment, args.particles, args.generations,
+                             args.max_simulations)
     out = args.out if args.out is not None else Path("out/calibration") / path.stem
     if args.scheduler is not None or args.cluster is not None:
         require("distributed", "--scheduler" if args.scheduler else "--cluster local")
