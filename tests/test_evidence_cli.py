@@ -201,7 +201,7 @@ def test_documented_experiment_paths_work_from_any_folder(tmp_path, monkeypatch)
             "protection_periods.toml"
         experiment = load_experiment(text)                   # its base file resolves too
         assert experiment.base_file is not None and Path(experiment.base_file).is_file()
-    assert len(load_calibration_experiment(None).points) == 400   # the default
+    assert len(load_calibration_experiment(None).points) == 300   # the default prior sample
     # A file that exists is used as given, and a missing path that names nothing shipped
     # stays missing.
     (tmp_path / "calibration.toml").write_text(TINY)

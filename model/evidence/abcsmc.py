@@ -104,7 +104,7 @@ class SmcSettings:
     quantile: float = 0.5
     min_acceptance: float = 0.02
     max_simulations: int = 2000
-    predictive: int = 50
+    predictive: int = 10  # replications per particle in the posterior-predictive stage
     seed: int = 0
 
     WHOLE = ("particles", "initial", "batch", "generations", "max_simulations", "predictive",

@@ -46,7 +46,6 @@ from .abcsmc import (
     identification,
     parse_settings,
     run_smc,
-    systematic_resample,
     weighted_quantile,
 )
 from .publish import check_target, publish, sweeps_root
@@ -348,22 +347,26 @@ def _stage(experiment: Experiment, root: Path, executor: Any, capacity: Any, pro
 
 def predictive_checks(ppd: pd.DataFrame, targets: Sequence[Target]) -> pd.DataFrame:
     """Each target's posterior-predictive 5/50/95% in one simulated world against its
-    published value; ``p_below`` is the share of worlds below it (a two-sided target is
-    reproduced when it lies inside the 5-95% band; a bound when most worlds meet it)."""
+    published value (worlds weighted by column ``weight``, equal if absent); ``p_below`` is
+    the weighted share of worlds below it. A two-sided target is reproduced when it lies
+    inside the 5-95% band; for a bound, the share of worlds that meet it is given."""
+    w_all = (ppd["weight"].to_numpy(float) if "weight" in ppd else np.ones(len(ppd)))
     rows = []
     for t in targets:
         x = ppd[t.outcome].to_numpy(float)
-        ok = x[~np.isnan(x)]
-        q05, q50, q95 = np.quantile(ok, [0.05, 0.5, 0.95]) if len(ok) else (np.nan,) * 3
-        below = float(np.mean(ok < t.value)) if len(ok) else np.nan
+        ok = ~np.isnan(x)
+        x, w = x[ok], w_all[ok] / w_all[ok].sum() if ok.any() else w_all[ok]
+        q05, q50, q95 = (weighted_quantile(x, w, np.array([0.05, 0.5, 0.95])) if len(x)
+                         else (np.nan,) * 3)
+        below = float(w @ (x < t.value)) if len(x) else np.nan
         if t.side == "both":
             verdict = "inside 5-95%" if q05 <= t.value <= q95 else "outside 5-95%"
         else:
-            meets = 1 - below if t.side == "at_least" else float(np.mean(ok <= t.value))
+            meets = 1 - below if t.side == "at_least" else float(w @ (x <= t.value))
             verdict = f"bound met in {meets:.0%} of worlds"
         rows.append({"target": t.outcome, "published": t.value, "side": t.side,
                      "q05": q05, "median": q50, "q95": q95, "p_below": below,
-                     "worlds": len(ok), "missing": int(np.isnan(x).sum()),
+                     "worlds": int(ok.sum()), "missing": int((~ok).sum()),
                      "verdict": verdict})
     return pd.DataFrame(rows).set_index("target")
 
@@ -410,13 +413,15 @@ def calibrate(experiment: Experiment, out: Path, executor: Any, capacity: Any = 
     try:
         smc = run_smc(simulate, prior, settings, initial=initial)
         g = smc.final
-        rng = np.random.default_rng([settings.seed, 99])
-        draws = g.theta[systematic_resample(g.weights, settings.predictive, rng)]
-        pexp = points_like(experiment, f"{experiment.name}-predictive", names, draws,
+        pexp = points_like(dataclasses.replace(experiment, replications=settings.predictive),
+                           f"{experiment.name}-predictive", names, g.theta,
                            seed=experiment.seed + 1)
-        _say(progress, f"posterior predictive: {len(draws)} draws")
+        _say(progress, f"posterior predictive: {len(g.theta)} particles x "
+                       f"{settings.predictive} fresh replications")
         ppd = _stage(pexp, root / "predictive", executor, capacity, progress, description,
-                     blocks=experiment.replications)
+                     blocks=settings.predictive)
+        # One row per simulated world; its weight: the particle's over its replications.
+        ppd["weight"] = g.weights[ppd["design_index"].to_numpy()] / settings.predictive
     except StageIncomplete as err:
         empty = pd.DataFrame()
         return Calibration(empty, empty, empty, {}, False, report=err.report, sweep=err.root)
@@ -443,7 +448,9 @@ def calibrate(experiment: Experiment, out: Path, executor: Any, capacity: Any = 
             "dropped_missing": dropped, "generations": len(smc.generations),
             "stopped": smc.stopped, "final_epsilon": g.epsilon,
             "accepted": len(posterior), "ess": g.ess, "sweep": str(root),
-            "predictive_draws": len(draws), "predictive_seed": experiment.seed + 1,
+            "predictive_particles": len(g.theta),
+            "predictive_replications": settings.predictive,
+            "predictive_seed": experiment.seed + 1,
             "not_identified": [n for n in names if ident.loc[n, "verdict"].startswith("not")],
             "targets": [t.to_dict() for t in targets]}
     from .figures import predictive_figure
@@ -492,10 +499,11 @@ def report_text(info: dict[str, Any], table: pd.DataFrame, summary: pd.DataFrame
         "## Generations", "", _md(table.set_index("generation")), "",
         "## Posterior (weighted particles)", "", _md(summary), "",
         "## Posterior-predictive checks", "",
-        f"{info['predictive_draws']} draws from the posterior (systematic resampling by "
-        f"weight), each simulated on fresh random numbers (seed {info['predictive_seed']}); "
-        "quantiles are over single simulated worlds (one replication each), the scale of "
-        "the one published value.", "", _md(checks), "",
+        f"Every particle of the posterior ({info['predictive_particles']}) simulated "
+        f"{info['predictive_replications']} times on fresh random numbers (seed "
+        f"{info['predictive_seed']}); quantiles are over single simulated worlds (one "
+        "replication each, weighted by the particle's weight), the scale of the one "
+        "published value.", "", _md(checks), "",
         "## What the targets identify", "",
         "sd_ratio = posterior s.d. / prior s.d. (uniform prior); below 0.5 identified, "
         "0.5-0.8 weakly, above 0.8 not identified.", "",

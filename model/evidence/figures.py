@@ -87,10 +87,12 @@ def predictive_figure(ppd: pd.DataFrame, checks: pd.DataFrame, path: Path) -> No
         for k, (name, row) in enumerate(checks.iterrows()):
             ax = fig.add_subplot(1, n, k + 1)
             x = ppd[name].to_numpy(float)
-            x = x[~np.isnan(x)]
+            w = ppd["weight"].to_numpy(float) if "weight" in ppd else np.ones(len(x))
+            ok = ~np.isnan(x)
+            x, w = x[ok], w[ok]
             if len(x):
                 ax.hist(x, bins=min(30, max(5, len(np.unique(x)))), density=False,
-                        weights=np.full(len(x), 1 / len(x)), color="tab:blue", alpha=0.6,
+                        weights=w / w.sum(), color="tab:blue", alpha=0.6,
                         label="posterior predictive")
                 ax.axvspan(row["q05"], row["q95"], color="tab:blue", alpha=0.12,
                            label="5-95%")
