@@ -124,12 +124,21 @@ def test_an_interrupted_run_resumes_with_the_same_result():
     assert resumed.proposals.equals(once.proposals)
 
 
-def test_budget_stops_and_drops_the_unfinished_generation():
+@pytest.mark.parametrize("budget, kept", [(260, False), (300, True), (400, False)])
+def test_budget_stops_and_keeps_a_last_generation_only_if_half_full(budget, kept):
     settings = SmcSettings(particles=50, initial=200, batch=40, generations=10,
-                           max_simulations=300, seed=2)
+                           max_simulations=budget, seed=2)
     result = run_smc(normal_mean(1), PRIOR, settings)
-    assert result.stopped == "budget" and result.simulations <= 300
-    assert len(result.final.weights) == 50
+    assert result.stopped == "budget" and result.simulations <= budget
+    last = result.proposals["generation"].max()
+    accepted_last = int(result.proposals.loc[result.proposals["generation"] == last,
+                                             "accepted"].sum())
+    assert (result.final.index == last) == kept
+    if kept:
+        assert 25 <= len(result.final.weights) == accepted_last <= 50
+    else:
+        assert accepted_last == 0 and len(result.final.weights) == 50
+    assert result.final.weights.sum() == pytest.approx(1)
     assert result.proposals.groupby("generation")["accepted"].sum().le(50).all()
 
 

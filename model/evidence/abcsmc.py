@@ -20,8 +20,9 @@ and is the ABC-SMC of Toni et al. (2009), J. R. Soc. Interface 6:187-202, with:
 
 It stops after ``generations`` generations, when a generation's acceptance rate falls below
 ``min_acceptance`` (epsilon no longer buys precision), or when the simulation budget
-``max_simulations`` would be exceeded (the unfinished generation is dropped: the last
-complete generation is the posterior).
+``max_simulations`` is spent: an unfinished last generation is kept, with fewer particles,
+if it has at least half of them (its accepted proposals are independent draws of its
+importance sampler), and dropped otherwise.
 
 **Resumable.** Every random number comes from a generator seeded by (seed, generation,
 batch), and the proposals of a batch depend only on the finished generations before it.
@@ -312,11 +313,16 @@ def run_smc(simulate: Simulator, prior: Prior, settings: SmcSettings,
         need = len(prev.weights)
         theta_t = np.concatenate(thetas) if thetas else np.empty((0, len(prior.names)))
         if len(theta_t) < need:
-            rows.extend(pending)  # simulated, but the generation is incomplete
-            for frame in pending:
-                frame["accepted"] = False
+            # The budget ran out. The particles accepted so far are still independent draws
+            # of this generation's importance sampler: kept if at least half the population
+            # (with fewer particles), dropped otherwise.
             stopped = "budget"
-            break
+            if len(theta_t) < math.ceil(need / 2):
+                for frame in pending:
+                    frame["accepted"] = False
+                rows.extend(pending)
+                break
+            need = len(theta_t)
         # The first ``need`` accepted in proposal order: later acceptances are not used, and
         # the proposals after the last one used still count (they were simulated).
         theta_t, d_t, keys = theta_t[:need], np.concatenate(dists)[:need], keys[:need]
@@ -327,7 +333,7 @@ def run_smc(simulate: Simulator, prior: Prior, settings: SmcSettings,
         rows.extend(pending)
         gens.append(Generation(t, eps, theta_t, new_weights(theta_t, prev, chol), d_t,
                                proposed, missing, keys))
-        if s.max_simulations - used < 1:
+        if stopped == "budget" or s.max_simulations - used < 1:
             stopped = "budget"
             break
     proposals = pd.concat(rows, ignore_index=True)

@@ -407,7 +407,9 @@ def calibrate(experiment: Experiment, out: Path, executor: Any, capacity: Any = 
         frame.insert(0, "generation", t)
         frame.insert(1, "batch", b)
         frames[(t, b)] = frame
-        return frame["distance"].to_numpy(float)
+        # Ten significant figures: a resumed stage that sums the same runs in another order
+        # must give the same acceptances and weights, hence the same next proposals.
+        return np.array([float(f"{d:.10g}") for d in frame["distance"]])
 
     initial = np.array([[p.values[n] for n in names] for p in experiment.points])
     try:

@@ -131,7 +131,6 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     root = check_calibration(experiment, out, settings, args.force,
                              inputs=(path, *_base_file(experiment)), targets=targets)
     workers = _workers(args)
-    budget = settings.max_simulations + settings.predictive
     check_estimate(estimate_sweep([p.scenario for p in experiment.scenarios],
                                   experiment.replications, experiment.block_size,
                                   workers or 1),
@@ -144,8 +143,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             if not args.quiet:
                 sys.stderr.write(f"{experiment.name}: ABC-SMC, {settings.particles} particles, "
                                  f"prior sample {len(experiment.points)} points, at most "
-                                 f"{budget} points x {experiment.replications} replications "
-                                 f"on {pool.description}; resumable in {root}/\n")
+                                 f"{settings.max_simulations} points x "
+                                 f"{experiment.replications} replications, then "
+                                 f"{settings.particles} x {settings.predictive} predictive "
+                                 f"replications on {pool.description}; resumable in "
+                                 f"{root}/\n")
             result = calibrate(experiment, out, pool.executor, pool.capacity, settings,
                                progress=not args.quiet, force=args.force,
                                description=pool.description, targets=targets)
