@@ -420,8 +420,8 @@ def calibrate(experiment: Experiment, out: Path, executor: Any, capacity: Any = 
                            seed=experiment.seed + 1)
         _say(progress, f"posterior predictive: {len(g.theta)} particles x "
                        f"{settings.predictive} fresh replications")
-        ppd = _stage(pexp, root / "predictive", executor, capacity, progress, description,
-                     blocks=settings.predictive)
+        ppd = _stage(pexp, root / f"predictive-g{g.index:02d}", executor, capacity,
+                     progress, description, blocks=settings.predictive)
         # One row per simulated world; its weight: the particle's over its replications.
         ppd["weight"] = g.weights[ppd["design_index"].to_numpy()] / settings.predictive
     except StageIncomplete as err:

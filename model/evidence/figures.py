@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 import numpy as np
@@ -91,7 +92,11 @@ def predictive_figure(ppd: pd.DataFrame, checks: pd.DataFrame, path: Path) -> No
             ok = ~np.isnan(x)
             x, w = x[ok], w[ok]
             if len(x):
-                ax.hist(x, bins=min(30, max(5, len(np.unique(x)))), density=False,
+                bins: Any = min(30, max(5, len(np.unique(x))))
+                if np.all(x == np.round(x)):  # counts: bins centred on whole numbers
+                    step = max(1, int(np.ceil((x.max() - x.min() + 1) / 30)))
+                    bins = np.arange(x.min() - 0.5, x.max() + step + 0.5, step)
+                ax.hist(x, bins=bins, density=False,
                         weights=w / w.sum(), color="tab:blue", alpha=0.6,
                         label="posterior predictive")
                 ax.axvspan(row["q05"], row["q95"], color="tab:blue", alpha=0.12,
