@@ -55,7 +55,9 @@ def test_calibrate_end_to_end_and_resumes(tmp_path, capsys):
     args = ["calibrate", str(exp), "--out", str(out), "--workers", "1", "--quiet"]
     assert main(args) == 0
     posterior = pd.read_parquet(out / "posterior.parquet")
-    assert len(posterior) == 3 and {"reactive_prob", "distance", "S5", "weight"} <= set(posterior)
+    # 3 particles, or at least 2 if the budget cut the last generation (kept if half full)
+    assert 2 <= len(posterior) <= 3
+    assert {"reactive_prob", "distance", "S5", "weight"} <= set(posterior)
     # The package-posterior format: calibrated factors + a non-negative weight column.
     table = pd.read_csv(out / "posterior.csv")
     assert list(table.columns) == ["reactive_prob", "prep_completion_prob", "weight"]
@@ -70,7 +72,8 @@ def test_calibrate_end_to_end_and_resumes(tmp_path, capsys):
                                  "S5"}
     assert (checks["q05"] <= checks["median"]).all() and (checks["median"] <=
                                                          checks["q95"]).all()
-    assert (checks["worlds"] + checks["missing"] == 3 * 3).all()  # 3 draws x 3 replications
+    # every particle x 3 fresh replications
+    assert (checks["worlds"] + checks["missing"] == len(posterior) * 3).all()
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["command"] == "calibrate" and manifest["run"]["dropped_missing"] == 0
     assert manifest["run"]["simulations"] <= 20
