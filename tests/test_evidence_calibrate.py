@@ -1,4 +1,4 @@
-"""ABC rejection: distance, acceptance, and the calibrate command end to end."""
+"""Calibration: distance, targets, and the ABC-SMC calibrate command end to end."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ import pandas as pd
 import pytest
 
 from mutualsim.cli import main
-from mutualsim.errors import InputError
-from mutualsim.evidence.calibrate import Target, accept, distance, round_sensibly
+from mutualsim.evidence.calibrate import Target, distance, round_sensibly
 
 TINY = textwrap.dedent("""
     name = "tiny_calibration"
@@ -28,31 +27,20 @@ TINY = textwrap.dedent("""
     [factors]
     reactive_prob = { low = 0.02, high = 0.10 }
     prep_completion_prob = { low = 0.2, high = 0.6 }
+    [abc]
+    particles = 3
+    batch = 5
+    generations = 3
+    max_simulations = 20
+    predictive = 3
 """)
 
 
-def test_accept_picks_the_closest_points_on_a_synthetic_distance():
-    rng = np.random.default_rng(0)
-    theta = rng.random(200)
-    frame = pd.DataFrame({"y": 3 * theta})          # a model with y = 3 * theta
-    d = distance(frame, [Target("y", 1.5, 0.1, "synthetic")])
-    chosen = accept(d, 0.05)
-    assert len(chosen) == 10
-    assert set(chosen) == set(np.argsort(np.abs(theta - 0.5))[:10])
-    assert np.abs(theta[chosen] - 0.5).max() < 0.05
-
-
-def test_nan_outcomes_are_dropped_not_filled_and_fraction_is_of_the_rest():
+def test_nan_outcomes_have_no_distance():
     frame = pd.DataFrame({"y": [np.nan, 1.0, 5.0, 0.5]})
     d = distance(frame, [Target("y", 0.0, 1.0, "s")])
     assert np.isnan(d[0]) and d.isna().sum() == 1      # no distance: not "infinitely far"
-    # 3 points have a distance; the closest ceil(0.5 * 3) = 2 of them, closest first.
-    assert list(accept(d, 0.5)) == [3, 1]
-    assert list(accept(d, 1.0)) == [3, 1, 2]           # the NaN point is never accepted
-    with pytest.raises(InputError):
-        accept(d, 0.0)
-    with pytest.raises(InputError, match="all distances missing"):
-        accept(pd.Series([np.nan, np.nan]), 0.5)
+    assert d[1:].tolist() == [1.0, 25.0, 0.25]
 
 
 def test_round_sensibly():
@@ -64,32 +52,44 @@ def test_calibrate_end_to_end_and_resumes(tmp_path, capsys):
     exp = tmp_path / "tiny.toml"
     exp.write_text(TINY)
     out = tmp_path / "cal"
-    args = ["calibrate", str(exp), "--out", str(out), "--workers", "1", "--quiet",
-            "--accept", "0.2"]
+    args = ["calibrate", str(exp), "--out", str(out), "--workers", "1", "--quiet"]
     assert main(args) == 0
     posterior = pd.read_parquet(out / "posterior.parquet")
-    assert len(posterior) == 2 and {"reactive_prob", "distance", "S5"} <= set(posterior)
-    assert (out / "posterior_summary.csv").is_file() and (out / "calibrated.csv").is_file()
+    # 3 particles, or at least 2 if the budget cut the last generation (kept if half full)
+    assert 2 <= len(posterior) <= 3
+    assert {"reactive_prob", "distance", "S5", "weight"} <= set(posterior)
+    # The package-posterior format: calibrated factors + a non-negative weight column.
+    table = pd.read_csv(out / "posterior.csv")
+    assert list(table.columns) == ["reactive_prob", "prep_completion_prob", "weight"]
+    assert (table["weight"] >= 0).all() and table["weight"].sum() == pytest.approx(1, abs=1e-5)
+    assert table["reactive_prob"].between(0.02, 0.10).all()
+    for name in ("posterior_summary.csv", "calibrated.csv", "generations.csv",
+                 "identification.csv", "predictive_checks.csv", "predictive_checks.png",
+                 "report.md", "simulations.parquet", "prior_outcomes.parquet"):
+        assert (out / name).is_file(), name
+    checks = pd.read_csv(out / "predictive_checks.csv", index_col="target")
+    assert set(checks.index) == {"trading_2012", "councils_exploring_2012", "trading_2010",
+                                 "S5"}
+    assert (checks["q05"] <= checks["median"]).all() and (checks["median"] <=
+                                                         checks["q95"]).all()
+    # every particle x 3 fresh replications
+    assert (checks["worlds"] + checks["missing"] == len(posterior) * 3).all()
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["command"] == "calibrate" and manifest["run"]["dropped_missing"] == 0
+    assert manifest["run"]["simulations"] <= 20
     sweep = Path(manifest["run"]["sweep"])
     assert sweep.parent == tmp_path / "cal.sweeps"
+    stages = sorted(p.name for p in sweep.iterdir())
+    assert stages[0] == "g00b00" and stages[-1].startswith("predictive-g")
+    capsys.readouterr()
     assert main(args) == 0                          # resumes: every task already done
-    ends = [json.loads(line) for line in (sweep / "log.jsonl").read_text().splitlines()
-            if '"end"' in line]
-    assert ends[-1]["finished"] == 0
+    for stage in stages:
+        ends = [json.loads(line) for line in (sweep / stage / "log.jsonl").read_text()
+                .splitlines() if '"end"' in line]
+        assert ends[-1]["finished"] == 0, stage
     assert pd.read_parquet(out / "posterior.parquet").equals(posterior)
 
 
-@pytest.mark.parametrize("extra, toml", [
-    (["--samples", "0"], TINY),
-    ([], "not = [valid"),
-    ([], TINY.replace('kind = "lhs"\nsamples = 10', 'kind = "grid"').replace(
-        "{ low = 0.02, high = 0.10 }", "[0.02, 0.1]").replace(
-        "{ low = 0.2, high = 0.6 }", "[0.2]")),
-    ([], TINY.replace("reactive_prob", "no_such_parameter")),
-    (["--accept", "1.5"], TINY),
-])
 def _status(args: list[str]) -> int:
     try:
         return main(args)
@@ -104,7 +104,11 @@ def _status(args: list[str]) -> int:
         "{ low = 0.02, high = 0.10 }", "[0.02, 0.1]").replace(
         "{ low = 0.2, high = 0.6 }", "[0.2]")),
     ([], TINY.replace("reactive_prob", "no_such_parameter")),
-    (["--accept", "1.5"], TINY),
+    (["--particles", "0"], TINY),
+    (["--particles", "50"], TINY),                         # more than the prior sample
+    ([], TINY.replace("particles = 3", "particles = 3\n    tolerance = 2")),
+    ([], TINY.replace("batch = 5", "batch = 0")),
+    ([], TINY.replace("[factors]", "[factors]\n    private_bidders = { low = 4, high = 9 }")),
 ])
 def test_bad_input_is_one_line_status_2_nothing_written(tmp_path, capsys, extra, toml):
     exp = tmp_path / "bad.toml"
@@ -167,6 +171,7 @@ def test_file_targets_replace_the_default_ones_and_enter_the_run_key(tmp_path):
     from mutualsim.evidence.calibrate import (
         TARGETS,
         load_calibration_experiment,
+        load_settings,
         load_targets,
         run_key,
     )
@@ -175,4 +180,7 @@ def test_file_targets_replace_the_default_ones_and_enter_the_run_key(tmp_path):
     targets = load_targets(path)
     assert targets == (Target("trading_2012", 5.0, 2.0, "mine"),)
     experiment = load_calibration_experiment(path)      # the [targets] table is not a factor
-    assert run_key(experiment, 0.05, targets) != run_key(experiment, 0.05, TARGETS)
+    settings = load_settings(path, experiment)
+    assert run_key(experiment, settings, targets) != run_key(experiment, settings, TARGETS)
+    other = load_settings(path, experiment, particles=2)
+    assert run_key(experiment, other, targets) != run_key(experiment, settings, targets)

@@ -36,7 +36,21 @@ TINY = textwrap.dedent("""
     samples = 6
     [factors]
     reactive_prob = { low = 0.02, high = 0.10 }
+    [abc]
+    particles = 2
+    batch = 3
+    generations = 2
+    max_simulations = 12
+    predictive = 2
 """)
+
+
+def _prior_stage(exp: Path, out: Path) -> Path:
+    """The sweep stage of a calibration's generation 0 (the prior sample)."""
+    from mutualsim.evidence.calibrate import load_settings, run_key, stage_name
+    experiment = load_calibration_experiment(exp)
+    key = run_key(experiment, load_settings(exp, experiment))
+    return sweeps_root(out, key) / stage_name(0, 0)
 
 
 def _status(args: list[str]) -> int:
@@ -113,17 +127,17 @@ def test_another_run_needs_force_and_the_same_run_is_replaced(tmp_path, capsys):
     exp = _tiny(tmp_path)
     out = tmp_path / "cal"
     base = ["calibrate", str(exp), "--out", str(out), "--workers", "1", "--quiet"]
-    assert _status([*base, "--accept", "0.2"]) == 0
+    assert _status([*base, "--particles", "2"]) == 0
     first = json.loads((out / "manifest.json").read_text())
     capsys.readouterr()
-    assert _status([*base, "--accept", "0.5"]) == 2            # a different run: refused
+    assert _status([*base, "--particles", "3"]) == 2            # a different run: refused
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--force" in err[0], err
     assert json.loads((out / "manifest.json").read_text()) == first
-    assert _status([*base, "--accept", "0.5", "--force"]) == 0
-    assert json.loads((out / "manifest.json").read_text())["run"]["accept"] == 0.5
+    assert _status([*base, "--particles", "3", "--force"]) == 0
+    assert json.loads((out / "manifest.json").read_text())["run"]["settings"]["particles"] == 3
     assert len(pd.read_parquet(out / "posterior.parquet")) == 3
-    assert _status([*base, "--accept", "0.5"]) == 0             # the same run again: fine
+    assert _status([*base, "--particles", "3"]) == 0             # the same run again: fine
     # Never a .tmp-* folder left beside the result.
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cal", "cal.sweeps", "tiny.toml"]
 
@@ -132,7 +146,7 @@ def test_interrupted_prior_resumes_and_the_result_appears_only_at_the_end(tmp_pa
     exp = _tiny(tmp_path)
     out = tmp_path / "cal"
     experiment = load_calibration_experiment(exp)
-    root = sweeps_root(out, experiment.hash)
+    root = _prior_stage(exp, out)
     tasks = plan_tasks(experiment)
     # A run killed after half its tasks: the prior sweep holds 3 finished tasks, no result.
     with ThreadPoolExecutor(1) as pool:
@@ -187,7 +201,7 @@ def test_documented_experiment_paths_work_from_any_folder(tmp_path, monkeypatch)
             "protection_periods.toml"
         experiment = load_experiment(text)                   # its base file resolves too
         assert experiment.base_file is not None and Path(experiment.base_file).is_file()
-    assert len(load_calibration_experiment(None).points) == 400   # the default
+    assert len(load_calibration_experiment(None).points) == 300   # the default prior sample
     # A file that exists is used as given, and a missing path that names nothing shipped
     # stays missing.
     (tmp_path / "calibration.toml").write_text(TINY)
@@ -200,7 +214,7 @@ def test_calibrate_with_no_arguments_runs_the_shipped_experiment_anywhere(tmp_pa
                                                                           monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["calibrate", "--samples", "2", "-n", "1", "--workers", "1", "--quiet",
-                 "--accept", "0.5"]) == 0
+                 "--particles", "1", "--generations", "1"]) == 0
     out = tmp_path / "out" / "calibration" / "calibration"
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["run"]["prior_points"] == 2
@@ -211,10 +225,11 @@ def test_calibrate_with_no_arguments_runs_the_shipped_experiment_anywhere(tmp_pa
 @pytest.mark.slow  # a calibration killed half-way, then resumed: worker start-up, ~20 s
 def test_sigkilled_calibration_leaves_no_result_and_resumes(tmp_path, capsys):
     exp = tmp_path / "long.toml"
-    exp.write_text(TINY.replace("samples = 6", "samples = 30"))
+    exp.write_text(TINY.replace("samples = 6", "samples = 30").replace(
+        "max_simulations = 12", "max_simulations = 40"))
     out = tmp_path / "cal"
     experiment = load_calibration_experiment(exp)
-    root = sweeps_root(out, experiment.hash)
+    root = _prior_stage(exp, out)
     tasks = plan_tasks(experiment)
     command = [sys.executable, "-m", "mutualsim.cli", "calibrate", str(exp), "--out",
                str(out), "--workers", "1", "--quiet"]

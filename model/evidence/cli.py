@@ -21,16 +21,6 @@ DEFAULT_OAT_OUT = Path("out/sensitivity_oat")
 SHIPPED = "<shipped>"  # --publish-posterior without a file: the package's posterior.csv
 
 
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number in (0, 1], got {text!r}") from None
-    if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"must be a number in (0, 1], got {text!r}")
-    return value
-
-
 def _executor_args(parser: argparse.ArgumentParser) -> None:
     add_executor_options(parser)  # as for sweep
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -39,13 +29,18 @@ def _executor_args(parser: argparse.ArgumentParser) -> None:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     cal = subparsers.add_parser(
-        "calibrate", help="ABC rejection calibration against published figures (resumable)",
-        description="Run the Latin-hypercube prior of an experiment file as a sweep (parallel, "
-                    "resumable), compute each point's distance to the published targets and "
-                    "keep the closest points as the posterior. Publishes prior_outcomes."
-                    "parquet, posterior.parquet, posterior_summary.csv, calibrated.csv, "
-                    "calibration.json and manifest.json into --out all at once; the prior "
-                    "sweep stays resumable in <out>.sweeps/. See docs/CALIBRATION.md.")
+        "calibrate", help="ABC-SMC calibration against published figures (resumable)",
+        description="ABC-SMC (population Monte Carlo ABC with an adaptive tolerance): "
+                    "generation 0 runs the Latin-hypercube prior of an experiment file, "
+                    "later generations perturb the accepted particles under a shrinking "
+                    "tolerance; every batch runs as a sweep (parallel, resumable), then "
+                    "posterior draws are re-simulated on fresh random numbers for "
+                    "posterior-predictive checks. Publishes posterior.csv (weighted "
+                    "particles), posterior.parquet, simulations.parquet, generations.csv, "
+                    "posterior_summary.csv, identification.csv, predictive_checks.csv/.png, "
+                    "report.md, calibrated.csv, calibration.json and manifest.json into "
+                    "--out all at once; the runs stay resumable in <out>.sweeps/. See "
+                    "docs/CALIBRATION.md.")
     cal.add_argument("experiment", nargs="?", default=None,
                      help="experiment TOML with an lhs design, or the name of a shipped one "
                           "(default: the shipped calibration)")
@@ -54,9 +49,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     cal.add_argument("--replications", "-n", type=positive_int, default=None,
                      help="override the file's replications per point")
     cal.add_argument("--samples", type=positive_int, default=None,
-                     help="override the file's number of LHS points")
-    cal.add_argument("--accept", type=_fraction, default=None,
-                     help="share of prior points accepted (default 0.05)")
+                     help="override the file's number of LHS points (generation 0)")
+    cal.add_argument("--particles", type=positive_int, default=None,
+                     help="override [abc] particles (accepted per generation)")
+    cal.add_argument("--generations", type=positive_int, default=None,
+                     help="override [abc] generations (at most, generation 0 included)")
+    cal.add_argument("--max-simulations", type=positive_int, default=None,
+                     help="override [abc] max_simulations (the budget of points, prior "
+                          "sample included, before the posterior-predictive draws)")
     cal.add_argument("--publish-posterior", nargs="?", const=SHIPPED, default=None,
                      metavar="FILE",
                      help="also write the accepted parameter sets as a posterior file "
@@ -118,24 +118,25 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from ..sweep import plan_tasks
     from ..sweep.executors import open_pool
     from .calibrate import (
-        DEFAULT_ACCEPT,
         calibrate,
         check_calibration,
         experiment_path,
         load_calibration_experiment,
+        load_settings,
         load_targets,
     )
     from .extras import require
 
-    fraction = args.accept or DEFAULT_ACCEPT
     path = experiment_path(args.experiment)
     experiment = load_calibration_experiment(path, args.replications, args.samples,
                                              size_check=not args.no_size_check)
     targets = load_targets(path)
+    settings = load_settings(path, experiment, args.particles, args.generations,
+                             args.max_simulations)
     out = args.out if args.out is not None else Path("out/calibration") / path.stem
     if args.scheduler is not None or args.cluster is not None:
         require("distributed", "--scheduler" if args.scheduler else "--cluster local")
-    root = check_calibration(experiment, out, fraction, args.force,
+    root = check_calibration(experiment, out, settings, args.force,
                              inputs=(path, *_base_file(experiment)), targets=targets)
     publish_to = _posterior_target(args.publish_posterior, args.force)
     workers = _workers(args)
@@ -149,29 +150,41 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         with open_pool(workers, args.scheduler, args.cluster,
                        tasks=len(plan_tasks(experiment))) as pool:
             if not args.quiet:
-                sys.stderr.write(f"{experiment.name}: {len(experiment.scenarios)} prior points "
-                                 f"x {experiment.replications} replications on "
-                                 f"{pool.description}; resumable in {root}/\n")
-            result = calibrate(experiment, out, pool.executor, pool.capacity, fraction,
+                sys.stderr.write(f"{experiment.name}: ABC-SMC, {settings.particles} particles, "
+                                 f"prior sample {len(experiment.points)} points, at most "
+                                 f"{settings.max_simulations} points x "
+                                 f"{experiment.replications} replications, then "
+                                 f"{settings.particles} x {settings.predictive} predictive "
+                                 f"replications on {pool.description}; resumable in "
+                                 f"{root}/\n")
+            result = calibrate(experiment, out, pool.executor, pool.capacity, settings,
                                progress=not args.quiet, force=args.force,
                                description=pool.description, targets=targets)
     except KeyboardInterrupt:
         return _interrupted(root)
     if not result.complete:
         report = result.report
-        print(f"{len(report.failed)} prior tasks failed and {report.not_run} were not run "
-              f"(details in {root}/tasks/); nothing was published; run the same command "
-              "again to retry them")
+        print(f"{len(report.failed)} tasks failed and {report.not_run} were not run "
+              f"(details in {result.sweep}/tasks/); nothing was published; run the same "
+              "command again to retry them")
         return 1
-    print(f"accepted {len(result.posterior)} of {len(result.outcomes) - result.dropped} prior "
-          f"points (closest {fraction:.0%} by normalised squared error); "
-          f"{result.dropped} of {len(result.outcomes)} points dropped for a missing target "
-          "outcome (not filled in)")
+    table = result.smc.table()
+    g = result.smc.final
+    print(f"ABC-SMC: {len(table)} generations, {len(result.outcomes)} points simulated "
+          f"(stopped: {result.smc.stopped}); final tolerance {g.epsilon:.4g}, "
+          f"{len(result.posterior)} particles (effective sample size {g.ess:.0f}); "
+          f"{result.dropped} points dropped for a missing target outcome (not filled in)")
     print(result.summary.to_string(float_format=lambda v: f"{v:.4g}"))
     bound = {"both": "=", "at_least": ">=", "at_most": "<="}
     print("targets: " + "; ".join(f"{t.outcome} {bound[t.side]} {t.value:g} (scale "
                                   f"{t.scale:g})" for t in targets))
-    print(f"results in {out}/ (prior sweep in {root}/)")
+    print("posterior-predictive checks (one simulated world per draw):")
+    print(result.checks.to_string(float_format=lambda v: f"{v:.4g}"))
+    lost = [n for n in result.identified.index
+            if result.identified.loc[n, "verdict"].startswith("not")]
+    print("not identified by the targets (posterior s.d. > 0.8 x prior s.d.): "
+          + (", ".join(lost) or "none"))
+    print(f"results in {out}/ (model runs in {root}/)")
     if publish_to is not None:
         from .posterior import publish_posterior
         print(f"posterior: {publish_posterior(out, publish_to)}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 import numpy as np
@@ -74,4 +75,37 @@ def prim_figure(trajectory: pd.DataFrame, box: Box, path: Path) -> None:
         ax.set_ylabel("density (share of box that is good)")
         ax.set_title("PRIM trade-off")
         ax.legend(loc="lower left")
+        _save(fig, path)
+
+
+def predictive_figure(ppd: pd.DataFrame, checks: pd.DataFrame, path: Path) -> None:
+    """One panel per calibration target: the posterior-predictive distribution of the
+    outcome in one simulated world (histogram), its 5-95% band and the published value."""
+    from .outcomes import OUTCOME_UNITS
+    n = len(checks)
+    with matplotlib.rc_context(STYLE):
+        fig = Figure(figsize=(4.2 * n, 3.8))
+        for k, (name, row) in enumerate(checks.iterrows()):
+            ax = fig.add_subplot(1, n, k + 1)
+            x = ppd[name].to_numpy(float)
+            w = ppd["weight"].to_numpy(float) if "weight" in ppd else np.ones(len(x))
+            ok = ~np.isnan(x)
+            x, w = x[ok], w[ok]
+            if len(x):
+                bins: Any = min(30, max(5, len(np.unique(x))))
+                if np.all(x == np.round(x)):  # counts: bins centred on whole numbers
+                    step = max(1, int(np.ceil((x.max() - x.min() + 1) / 30)))
+                    bins = np.arange(x.min() - 0.5, x.max() + step + 0.5, step)
+                ax.hist(x, bins=bins, density=False,
+                        weights=w / w.sum(), color="tab:blue", alpha=0.6,
+                        label="posterior predictive")
+                ax.axvspan(row["q05"], row["q95"], color="tab:blue", alpha=0.12,
+                           label="5-95%")
+            side = {"both": "", "at_least": " (lower bound)", "at_most": " (upper bound)"}
+            ax.axvline(row["published"], color="black", lw=2,
+                       label=f"published {row['published']:g}{side[row['side']]}")
+            ax.set_xlabel(f"{name} ({OUTCOME_UNITS.get(name, 'outcome units')})")
+            ax.set_ylabel("share of simulated worlds")
+            ax.set_title(name)
+            ax.legend(loc="upper right", fontsize=9)
         _save(fig, path)

@@ -163,7 +163,8 @@ def baseline(replications: int = 1000, seed: int = 101) -> dict[str, Any]:
 
 def posterior_spread(posterior: pd.DataFrame, factors: list[str], replications: int = 50,
                      seed: int = 202) -> dict[str, Any]:
-    """S(5), S(10) over the accepted set, re-run with a fresh seed (median, 5%, 95%), and
+    """S(5), S(10) over the accepted set, re-run with a fresh seed (median, 5%, 95%; weighted
+    by the particles' ``weight`` where the posterior has one), and
     ``missing``: how many points had no value (left out, not filled in)."""
     rows = []
     for _, p in posterior.iterrows():
@@ -175,8 +176,17 @@ def posterior_spread(posterior: pd.DataFrame, factors: list[str], replications: 
     frame = pd.DataFrame(rows)
     columns = ("S5", "S10", "trading_2010", "trading_2012", "councils_exploring_2012",
                "trading_2014", "trading_2018", "surplus_share_2017", "income_growth_2017")
-    out: dict[str, Any] = {c: [float(frame[c].median()), float(frame[c].quantile(0.05)),
-                               float(frame[c].quantile(0.95))] for c in columns}
+    # ABC-SMC particles carry importance weights (column ``weight``): weighted quantiles.
+    from .abcsmc import weighted_quantile
+    w = (posterior["weight"].to_numpy(float) if "weight" in posterior
+         else np.ones(len(posterior)))
+    out: dict[str, Any] = {}
+    for c in columns:
+        x = frame[c].to_numpy(float)
+        ok = ~np.isnan(x)
+        q = (weighted_quantile(x[ok], w[ok], np.array([0.5, 0.05, 0.95])) if ok.any()
+             else [np.nan] * 3)
+        out[c] = [float(v) for v in q]
     # Missing values (e.g. no 10-year follow-up) are left out of those numbers, and counted.
     out["missing"] = {c: int(frame[c].isna().sum()) for c in columns}
     return out

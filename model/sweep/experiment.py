@@ -35,12 +35,12 @@ from . import designs
 from .designs import KINDS, Range
 
 DEFAULT_BLOCK_SIZE = 250
-# ``targets`` (published figures a calibration fits) is read by ``mutualsim calibrate``
-# (mutualsim.evidence.calibrate.parse_targets); a sweep ignores it. ``futures``,
-# ``threshold`` and ``policy_names`` are read by ``mutualsim robust``
-# (mutualsim.evidence.robust); a sweep runs the policies of such a file at the base future.
+# ``targets`` (published figures a calibration fits) and ``abc`` (ABC-SMC sizes) are read by
+# ``mutualsim calibrate`` (mutualsim.evidence.calibrate); ``futures``, ``threshold`` and
+# ``policy_names`` by ``mutualsim robust`` (mutualsim.evidence.robust); a sweep ignores them
+# (it runs the policies of a robustness file at the base future).
 TOP_KEYS = ("name", "description", "base", "base_overrides", "design", "factors",
-            "replications", "seed", "block_size", "targets", "futures", "threshold",
+            "replications", "seed", "block_size", "targets", "abc", "futures", "threshold",
             "policy_names")
 # Keys of [design] per kind besides ``kind``, with their defaults (None: required; the
 # design seed defaults to the experiment seed).
