@@ -108,10 +108,12 @@ def test_interval_covers_both_parameter_sets(toy):
     assert set(rows) == {0, 1}  # both sets drawn
     for value in (0, 5):
         for m in ("S10", f"rmst{15}"):
-            # each set's own result, on the streams of one of its draws
+            # each set's own result: the median of its estimates over the draws that drew
+            # it (recomputed directly); a single draw can be the extreme of 12, so it need
+            # not lie inside a 5-95% interval, but each set's typical result must.
             for r in (0, 1):
-                d = int(rows[rows == r].index[0])
-                own = set_estimates(r, value, d)[m]
+                own = float(np.median([set_estimates(r, value, int(d))[m]
+                                       for d in rows[rows == r].index]))
                 assert table.loc[value, f"{m}_low"] <= own <= table.loc[value, f"{m}_high"]
     # and the two sets really differ: the posterior interval is wide, the KM one narrow
     ref = table.loc[0]
@@ -245,6 +247,12 @@ kind = "lhs"
 samples = 6
 [factors]
 reactive_prob = { low = 0.02, high = 0.10 }
+[abc]
+particles = 3
+batch = 5
+generations = 2
+max_simulations = 12
+predictive = 2
 """
 
 
@@ -253,7 +261,7 @@ def test_calibrate_publish_posterior(tmp_path, capsys):
     exp.write_text(TINY_CALIBRATION)
     target = tmp_path / "post.csv"
     base = ["calibrate", str(exp), "--out", str(tmp_path / "cal"), "--workers", "1",
-            "--quiet", "--accept", "0.5"]
+            "--quiet"]
     # A file that is not a posterior: refused before any work, untouched.
     target.write_text("mine\n")
     assert main([*base, "--publish-posterior", str(target)]) == 2
@@ -265,8 +273,10 @@ def test_calibrate_publish_posterior(tmp_path, capsys):
     assert main([*base, "--publish-posterior", str(target)]) == 0
     post = load_posterior(target)
     accepted = pd.read_parquet(tmp_path / "cal" / "posterior.parquet")
-    assert post.names == ["reactive_prob"] and len(post) == len(accepted) == 3
+    assert post.names == ["reactive_prob"] and len(post) == len(accepted) >= 2
     assert np.allclose(post.params["reactive_prob"], accepted["reactive_prob"])
+    # ABC-SMC particles carry weights: the posterior file keeps them (normalised)
+    assert np.allclose(post.weights, accepted["weight"] / accepted["weight"].sum())
     assert "tiny_calibration" in post.label
     # a previous posterior file is replaced by a re-run
     assert main([*base, "--publish-posterior", str(target)]) == 0
