@@ -184,3 +184,20 @@ def test_file_targets_replace_the_default_ones_and_enter_the_run_key(tmp_path):
     assert run_key(experiment, settings, targets) != run_key(experiment, settings, TARGETS)
     other = load_settings(path, experiment, particles=2)
     assert run_key(experiment, other, targets) != run_key(experiment, settings, targets)
+
+
+def test_weighted_summary_and_predictive_checks():
+    from mutualsim.evidence.calibrate import predictive_checks, summarise
+    post = pd.DataFrame({"a": [0.0, 1.0], "weight": [0.9, 0.1]})
+    s = summarise(post, ["a"])
+    assert s.loc["a", "mean"] == pytest.approx(0.1)      # unweighted it would be 0.5
+    assert s.loc["a", "median"] < 0.2
+    ppd = pd.DataFrame({"y": [10.0, 20.0, 30.0, np.nan], "weight": [0.25, 0.5, 0.25, 0.0]})
+    checks = predictive_checks(ppd, [Target("y", 19.0, 3.0, "s"),
+                                     Target("y", 15.0, 3.0, "s", side="at_least")])
+    two, bound = checks.iloc[0], checks.iloc[1]
+    assert two["worlds"] == 3 and two["missing"] == 1     # the NaN world is counted, not used
+    assert two["p_below"] == pytest.approx(0.25) and two["verdict"] == "inside 5-95%"
+    assert bound["verdict"] == "bound met in 75% of worlds"
+    far = predictive_checks(ppd, [Target("y", 50.0, 3.0, "s")]).iloc[0]
+    assert far["verdict"] == "outside 5-95%" and far["p_below"] == pytest.approx(1.0)
