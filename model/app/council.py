@@ -53,6 +53,11 @@ def council_results(path: str, levers: tuple[tuple[str, Any], ...], replications
     return run_council(council, replications, seed)
 
 
+def _money(x: float) -> str:
+    """``+£0.12m`` / ``-£0.70m``."""
+    return f"{'-' if x < 0 else '+'}£{abs(x):.2f}m"
+
+
 def _cell(x: float) -> str:
     return "n/a" if x != x else f"{x:.0%}"
 
@@ -99,8 +104,8 @@ def CouncilCard(settings: Settings) -> None:
             f"Expected step-in cost £{money.step_in_cost_gbp_m:.2f}m over {money.years} "
             f"years (a step-in in {money.step_in_any:.0%} of replications); spend "
             f"£{money.spend_per_year_gbp_m:.1f}m a year, "
-            f"£{money.spend_vs_in_house_gbp_m:+.2f}m in all against keeping every service "
-            f"in-house. {result.groups[0].replications:,} replications; "
+            f"{_money(money.spend_vs_in_house_gbp_m)} in all against keeping every "
+            f"service in-house. {result.groups[0].replications:,} replications; "
             + ("levers changed: " + ", ".join(f"{k} = {v}" for k, v in
                                               changed_levers(settings))
                if changed_levers(settings) else "the council's own settings") + ".",
