@@ -88,6 +88,7 @@ def server(tmp_path: Path, sync_api):
     assert left == [], f"still running after the app stopped: {[command_line(p) for p in left]}"
     text = log_path.read_text()
     assert "samesite" not in text.lower() and "Traceback" not in text, text
+    assert "validate_hooks" not in text, text  # Solara: no hook after an early return
 
 
 def _assert_controls_beside_content(page) -> None:

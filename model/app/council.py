@@ -66,10 +66,10 @@ def _cell(x: float) -> str:
 def CouncilCard(settings: Settings) -> None:
     """Per-service results of the council file for the chosen setting."""
     path = council_path()
-    if path is None:
-        return
 
     def run() -> tuple[CouncilComparison | None, str | None]:
+        if path is None:
+            return None, None
         try:
             return council_results(path, changed_levers(settings), settings.replications,
                                    settings.seed), None
@@ -78,7 +78,9 @@ def CouncilCard(settings: Settings) -> None:
         except Exception as err:  # noqa: BLE001 - the page must stay up whatever happens
             return None, f"could not compute the council: {err}"
 
-    result, failure = solara.use_memo(run, [settings])
+    result, failure = solara.use_memo(run, [settings])  # every render, before any return
+    if path is None:
+        return
     title = f"Your council: {_load(path).name}" if failure is None else "Your council"
     with solara.Card(title, classes=["mutualsim-numbers", COUNCIL_CLASS]):
         if failure is not None:
