@@ -10,6 +10,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,9 @@ from .rng import generators
 from .schema import ENUMERATIONS, PANEL_COUNTS, PANEL_FLAGS
 from .state import CAUSE_NAMES, COMPETING, INC_TAKEN_BACK, INCUBATING, PROTECTED, State
 from .survival import SurvivalCounts, survival_at
+
+if TYPE_CHECKING:
+    from .council import Services
 
 DEFAULT_BLOCK = 256
 
@@ -35,17 +39,18 @@ class BlockResult:
 
 
 def run_block(scenario: Scenario, seed: int, replications: np.ndarray,
-              on_year: Callable[[int], None] | None = None, *, threads: int = 1
-              ) -> BlockResult:
+              on_year: Callable[[int], None] | None = None, *, threads: int = 1,
+              services: Services | None = None) -> BlockResult:
     """Run a set of replications through every year, ``threads`` at a time.
 
     Replication ``i`` draws from its own stream (seed, i), so its result does not depend on
     the block it is in or on ``threads``. ``on_year(n)`` is told of ``n`` more
-    replication-years done as each replication finishes.
+    replication-years done as each replication finishes. ``services``: a council file's
+    services in the slots of a one-council ``scenario`` (:mod:`mutualsim.council`).
     """
     k = context(scenario)
     gens = generators(seed, replications)
-    st = initial_state(k, gens)
+    st = initial_state(k, gens, services)
     rec = Recorder(len(gens), scenario.years)
     run(st, k, gens, rec, threads=threads, on_done=on_year)
     return BlockResult(np.asarray(replications), st, rec.data)
@@ -79,7 +84,7 @@ def default_threads() -> int:
 
 def simulate(scenario: Scenario, replications: int | Iterable[int] = 1000, seed: int = 0,
              *, block_size: int = DEFAULT_BLOCK, progress: bool = False,
-             threads: int | None = None) -> Results:
+             threads: int | None = None, services: Services | None = None) -> Results:
     """Run ``replications`` (a count, or explicit indices) of ``scenario`` with ``seed``.
 
     Replications run in blocks of ``block_size`` (bounded memory), ``threads`` at a time
@@ -96,7 +101,7 @@ def simulate(scenario: Scenario, replications: int | Iterable[int] = 1000, seed:
     try:
         # Each block's state is dropped once its frames are built: memory holds the frames.
         for block in simulate_blocks(scenario, idx, seed, block_size=block_size,
-                                     threads=threads,
+                                     threads=threads, services=services,
                                      on_year=bar.update if bar is not None else None):
             histories.append(histories_frame(block, scenario))
             panels.append(panel_frame(block, scenario))
@@ -111,7 +116,8 @@ def simulate(scenario: Scenario, replications: int | Iterable[int] = 1000, seed:
 def simulate_blocks(scenario: Scenario, replications: int | Iterable[int] = 1000,
                     seed: int = 0, *, block_size: int = DEFAULT_BLOCK,
                     threads: int | None = None,
-                    on_year: Callable[[int], None] | None = None) -> Iterator[BlockResult]:
+                    on_year: Callable[[int], None] | None = None,
+                    services: Services | None = None) -> Iterator[BlockResult]:
     """The blocks of :func:`simulate`, one at a time, so a caller can write each to disk
     and keep memory flat however many replications run (arguments as in
     :func:`simulate`; ``on_year(n)`` hears of n more replication-years done)."""
@@ -121,7 +127,8 @@ def simulate_blocks(scenario: Scenario, replications: int | Iterable[int] = 1000
         threads = default_threads()
     blocks = [idx[start:start + block_size] for start in range(0, len(idx), block_size)]
     if len(blocks) == 1:
-        yield run_block(scenario, int(seed), blocks[0], on_year, threads=threads)
+        yield run_block(scenario, int(seed), blocks[0], on_year, threads=threads,
+                        services=services)
         return
     # One block ahead: the kernel (which releases the GIL) computes block b+1 while the
     # caller tabulates and writes block b, so writing does not leave the cores idle. Memory
@@ -129,7 +136,7 @@ def simulate_blocks(scenario: Scenario, replications: int | Iterable[int] = 1000
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mutualsim-block") as ahead:
         def submit(block: np.ndarray) -> Future[BlockResult]:
             return ahead.submit(run_block, scenario, int(seed), block, on_year,
-                                threads=threads)
+                                threads=threads, services=services)
 
         pending = submit(blocks[0])
         try:

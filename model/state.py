@@ -26,6 +26,10 @@ TRADING = (PROTECTED, COMPETING)
 COUNCIL_STYLES = ("cost_led", "strategic", "cooperative")
 
 REACTIVE, STRATEGIC = 0, 1
+
+# ``open_year`` of a service that is never a candidate for spin-out (a council file's
+# ``candidate = false``); -1 (every default slot) = open from the first year.
+NEVER = int(np.iinfo(np.int16).max)
 ORIGIN_NAMES = ("reactive", "strategic")
 
 # Exit causes (0 = none / censored), each named by the mechanism that caused it
@@ -79,6 +83,8 @@ class State:
     firm_revenue: np.ndarray        # (R, B) annual value of contracts won, GBP m
     # service slots / mutuals
     v0: np.ndarray                  # (R, M) baseline annual value, GBP m
+    staff_interest: np.ndarray      # (R, M) factor on bottom-up proposals (1 = typical)
+    open_year: np.ndarray           # (R, M) int16 first proposal year; NEVER = not a candidate
     cap0: np.ndarray                # (R, M) capability at proposal
     stage: np.ndarray               # (R, M) int8
     origin: np.ndarray              # (R, M) int8, -1 before proposal

@@ -22,6 +22,9 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 REPO = Path(__file__).resolve().parents[1]
+#: The start command of docs/WORKSHOP.md (a test below checks that the document still
+#: says it): the page with the shipped example council.
+START = ("app", "--council", "example_council")
 
 
 def _free_port() -> int:
@@ -61,7 +64,7 @@ def server(tmp_path: Path, sync_api):
     port = _free_port()
     log_path = tmp_path / "server.log"
     log = log_path.open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "mutualsim", "app", "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "mutualsim", *START, "--port", str(port)],
                             cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
                             env={**os.environ, "MPLBACKEND": "Agg"}, start_new_session=True)
     url = f"http://127.0.0.1:{port}/"
@@ -85,6 +88,7 @@ def server(tmp_path: Path, sync_api):
     assert left == [], f"still running after the app stopped: {[command_line(p) for p in left]}"
     text = log_path.read_text()
     assert "samesite" not in text.lower() and "Traceback" not in text, text
+    assert "validate_hooks" not in text, text  # Solara: no hook after an early return
 
 
 def _assert_controls_beside_content(page) -> None:
@@ -185,11 +189,17 @@ def _artifacts() -> Path:
     return out
 
 
+def test_workshop_document_starts_the_page_like_this_test() -> None:
+    """docs/WORKSHOP.md tells the facilitator the start command this test runs."""
+    assert f"mutualsim {' '.join(START)}" in (REPO / "docs" / "WORKSHOP.md").read_text()
+
+
 def test_page_for_a_room_at_1280x720(server: str, sync_api, tmp_path: Path):
-    """Every control shows its value; nothing is clipped; no badge over content; nothing is
-    fetched from outside; protection 3 -> 7 changes S(10); the year label is right from
-    step 0; presenter view hides the controls; the handout downloads and prints on two
-    pages. Screenshots go to .ci-artifacts/browser/ (printed)."""
+    """The page started as docs/WORKSHOP.md says, with the example council: its services'
+    results are shown. Every control shows its value; nothing is clipped; no badge over
+    content; nothing is fetched from outside; protection 3 -> 7 changes S(10); the year
+    label is right from step 0; presenter view hides the controls; the handout downloads
+    and prints on two pages. Screenshots go to .ci-artifacts/browser/ (printed)."""
     from test_analysis_handout import check_printed
 
     out = _artifacts()
@@ -215,6 +225,22 @@ def test_page_for_a_room_at_1280x720(server: str, sync_api, tmp_path: Path):
             _assert_nothing_clipped(page)
             _assert_no_badge_over_content(page)
             page.screenshot(path=str(out / "page_1280x720.png"))
+
+            # The example council's services, each with its chance of being run by its
+            # mutual after 5/10/15 years, and the council's money.
+            council = page.locator(".mutualsim-council").first
+            council.wait_for(timeout=180_000)
+            council.scroll_into_view_if_needed()
+            text = council.inner_text()
+            for service in ("Libraries and archives", "Youth services",
+                            "Waste collection (kept in-house)"):
+                assert service in text, text
+            assert "run by its mutual after 10 years" in text and "step-in cost" in text, text
+            assert council.locator("td.s").count() == 5 * 3
+            _assert_nothing_clipped(page)
+            page.screenshot(path=str(out / "page_council.png"))
+            page.evaluate("() => { for (const e of document.querySelectorAll('*'))"
+                          " e.scrollTop = 0; }")
 
             # The year label before any step, and after one.
             year = page.locator(".mutualsim-year").first

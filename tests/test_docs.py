@@ -67,6 +67,8 @@ TINY = "2"  # replications for every documented run
 SKIPPED_COMMANDS = [
     (r"^python3 -m pip install\b", "installs the package; CI installs it before the tests"),
     (r"^python3 -m pytest\b", "the test suite itself"),
+    (r"^(pipx|uv tool) install\b",
+     "installs the package as a tool (minutes); docs/WORKSHOP.md says how long it took"),
     (r"^mutualsim app\b", "serves the page until stopped; tests/test_app_browser.py runs it"),
     (r"^mutualsim sweep .*--cluster local",
      "starts a Dask LocalCluster; tests/test_sweep_dask.py runs sweeps on Dask"),
@@ -249,6 +251,9 @@ class DocRun:
                         load_robust(path)
                 finally:
                     path.unlink()
+            if "service" in data:  # a council file: it must load as one
+                from mutualsim.council import council_from_mapping
+                council_from_mapping(data, block.id)
         elif block.lang not in ("text", "sql"):
             raise AssertionError(f"{block.id}: tag the block with its language "
                                  f"(python, sh, toml, text, ...), got {block.lang!r}")

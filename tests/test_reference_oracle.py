@@ -103,6 +103,31 @@ def test_reference_matches_kernel(name: str) -> None:
         assert_frames_match(ref_panel, kernel.panel, f"{name}/{seed} panel")
 
 
+def test_reference_matches_kernel_with_a_council_file() -> None:
+    """A council file's services in the slots (values, cost ratios, candidates, staff
+    interest, contract ends) and its one-council style: the same in both."""
+    from mutualsim.council import council_from_mapping
+
+    council = council_from_mapping({
+        "scenario": {"commissioning_style": "strategic", "support_level": 0.5,
+                     "years": 20, "programme_end_year": 2025},
+        "service": [
+            {"name": "a", "annual_value_gbp": 2e6, "candidate": True, "staff_interest": 3.0},
+            {"name": "b", "annual_value_gbp": 5e5, "candidate": True,
+             "in_house_cost_ratio": 1.2, "contract_end": 2016},
+            {"name": "c", "annual_value_gbp": 9e6, "candidate": False},
+            {"name": "d", "annual_value_gbp": 1e6, "candidate": True, "staff_interest": 0.0,
+             "in_house_cost_gbp": 9e5},
+        ]}, "oracle.toml")
+    sc, services = council.scenario, council.services
+    for seed, replications in ((0, range(12)), (99, (3, 500))):
+        ref_histories, ref_panel = run_reference(sc, seed, replications, services=services)
+        kernel = simulate(sc, replications, seed=seed, services=services)
+        assert len(kernel.histories) > 0
+        assert_frames_match(ref_histories, kernel.histories, f"council/{seed} histories")
+        assert_frames_match(ref_panel, kernel.panel, f"council/{seed} panel")
+
+
 def test_reference_firms_match_kernel() -> None:
     """Private firms' contracts and revenue (not in the outputs) agree too."""
     scenario = SCENARIOS["lots_3"].replace(protection_years=0)

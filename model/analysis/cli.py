@@ -88,6 +88,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               "save it as PDF from a browser): into the --out folder as "
                               "handout.html, or to FILE (a new .html file, or a previous "
                               f"handout, which is replaced); at most {HANDOUT_MAX} values")
+    compare.add_argument("--council", default=None, metavar="FILE",
+                         help="your own council: a council TOML file (its services and "
+                              "style, docs/WORKSHOP.md) or the name of a shipped one "
+                              "(example_council). Reports per service the chance it is run "
+                              "by its mutual after 5/10/15 years and the council's expected "
+                              "step-in cost and spend; with --values, once per value of "
+                              "--factor (default out folder: out/council-<name>). One "
+                              "parameter set (posterior draws are not yet available here)")
     compare.add_argument("--quiet", action="store_true", help="no progress bars")
     add_safety_options(compare)
     compare.set_defaults(func=cmd_compare)
@@ -137,6 +145,8 @@ def _handout_path(given: str | None, out: Path, n_values: int, force: bool) -> P
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Run the comparison, write the outputs, print the Markdown table."""
+    if args.council is not None:
+        return cmd_compare_council(args)
     from ..guard import check_count, check_estimate, estimate_run
     from ..io import check_out
     from ..simulate import DEFAULT_BLOCK
@@ -254,6 +264,62 @@ def _compare_posterior(args: argparse.Namespace, factor: str, values: tuple) -> 
     print(f"\n{name}: {len(values)} values x {draws} posterior draws x {reps} replications "
           f"(+ {reps} single-parameter), seed {args.seed}; wrote {out}/ ({len(files)} files) "
           f"in {elapsed:.1f} s")
+    return 0
+
+
+def cmd_compare_council(args: argparse.Namespace) -> int:
+    """``compare --council FILE``: the council's own services (checked before any work),
+    services.csv, council.csv and summary.txt in --out, the summary printed."""
+    from ..council import load_council
+    from ..errors import InputError
+    from ..guard import check_estimate, estimate_run
+    from ..io import check_out
+    from ..outdir import atomic_directory
+    from ..simulate import DEFAULT_BLOCK
+    from .compare import resolve_factor
+    from .council import run_council
+
+    if args.scenario is not None:
+        raise InputError("give a scenario file or --council, not both (a council file "
+                         "holds its own [scenario] section)", source=args.scenario)
+    # Posterior draws are not yet available for a council file: one parameter set.
+    for flag, given in (("--handout", args.handout), ("--origin", args.origin),
+                        ("--draws", args.draws), ("--posterior", args.posterior)):
+        if given is not None:
+            raise InputError("not available with --council", source=flag)
+    if args.replications is None:
+        args.replications = DEFAULT_REPLICATIONS
+    council = load_council(args.council)
+    factor, values = None, ()
+    if args.values is not None:
+        factor = resolve_factor(args.factor)
+        if factor in ("councils", "services_per_council"):
+            raise InputError(f"{factor!r} is set by the council file", source="--factor")
+        values = _values(factor, args.values)
+        for v in values:  # every arm must be a valid scenario, before any work
+            council.scenario.replace(**{factor: v})
+    stem = Path(council.path).stem
+    out = args.out if args.out is not None else Path("out") / f"council-{stem}"
+    check_out(out, "compare", inputs=[council.path], force=args.force)
+    arms = max(len(values), 1) * 2  # each arm also runs the all in-house counterfactual
+    check_estimate(estimate_run(council.scenario, args.replications, DEFAULT_BLOCK,
+                                arms=arms),
+                   f"{arms} runs x {args.replications:,} replications", out=out,
+                   override=args.no_size_check, source=f"compare -n {args.replications}")
+    start = time.perf_counter()
+    result = run_council(council, args.replications, args.seed, factor=factor,
+                         values=values)
+    text = result.text()
+    with atomic_directory(out, "compare", manifest={
+            "council_file": str(council.path), "council": council.name,
+            "factor": factor, "values": list(values), "replications": args.replications,
+            "seed": args.seed}, force=args.force) as work:
+        result.services_table().to_csv(work / "services.csv", index=False)
+        result.council_table().to_csv(work / "council.csv", index=False)
+        (work / "summary.txt").write_text(text, encoding="utf-8")
+    sys.stdout.write(text)
+    print(f"\nwrote {out}/ (services.csv, council.csv, summary.txt) in "
+          f"{time.perf_counter() - start:.1f} s")
     return 0
 
 

@@ -60,6 +60,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                           "whole network, without authentication)")
     app.add_argument("--port", type=_port, default=DEFAULT_PORT,
                      help=f"port to listen on (default {DEFAULT_PORT})")
+    app.add_argument("--council", default=None, metavar="FILE",
+                     help="also show your own council's services: a council TOML file "
+                          "(docs/WORKSHOP.md) or the name of a shipped one "
+                          "(example_council)")
     app.set_defaults(func=cmd_app)
 
 
@@ -136,6 +140,14 @@ def cmd_app(args: argparse.Namespace) -> int:
         raise InputError("needs Solara; install with: python3 -m pip install -e '.[app]'",
                          source="app") from None
     from ..preflight import check_listen
+    env = server_environment()
+    if getattr(args, "council", None) is not None:
+        from ..council import load_council
+        from .council import ENV
+        council = load_council(args.council)  # bad file: one line, before the server starts
+        env[ENV] = os.path.abspath(council.path)
+        print(f"mutualsim app: your council: {council.name} ({len(council.services)} "
+              f"services, {council.path})", flush=True)
     check_listen(args.host, args.port)  # bad host, foreign address, port in use: one line
     where = " (all interfaces)" if args.host in ("0.0.0.0", "::") else ""
     print(f"mutualsim app: serving on http://{args.host}:{args.port}/{where} (Ctrl+C to stop)",
@@ -143,4 +155,4 @@ def cmd_app(args: argparse.Namespace) -> int:
     if not is_local(args.host):
         print(f"mutualsim app: warning: the page has no authentication; anyone who can reach "
               f"{args.host}:{args.port} can use it", flush=True)
-    return run_server(solara_command(args.host, args.port), server_environment())
+    return run_server(solara_command(args.host, args.port), env)

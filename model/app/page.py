@@ -24,6 +24,7 @@ from ..analysis.compare import HORIZONS
 from ..analysis.figures import fig_cif, fig_hazard, fig_income_share, fig_km
 from ..analysis.handout import in_ten, render_handout
 from ..errors import InputError
+from .council import CouncilCard
 from .replication import MarketView, TradingView, ViewMarket, year_label
 from .results import BASELINE_LABEL, CHOSEN_LABEL, PageResults, compute, format_estimate
 from .settings import CONTROLS, Control, Settings, default_raw, describe, parse, value_text
@@ -345,6 +346,7 @@ def Page() -> None:
             ErrorMessage(f"{message.value}. Showing the last valid setting.")
         if failure:
             ErrorMessage(failure)
+        CouncilCard(settings.value).key("council")
         if results is not None:
             SurvivalViews(results).key("survival-views")
         solara.Markdown("## One replication, year by year\nReset rebuilds it with the "

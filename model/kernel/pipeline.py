@@ -95,7 +95,11 @@ def propose(st: Arrays, r: int, k: Context, d: Draws, year: int, engagement: np.
     ``right_to_challenge_prob`` x engagement (from ``right_to_challenge_year``) staff
     challenge, a bottom-up proposal recorded as strategic. While the national programme is
     funded every probability rises by ``programme_proposal_effect``. Probabilities are per
-    year; ``engagement`` (C,) is the councils' mean citizen engagement. Changes ``stage``,
+    year; ``engagement`` (C,) is the councils' mean citizen engagement. A service is
+    considered only from its ``st.open_year`` (R, M) (NEVER: not a candidate) and its
+    bottom-up probabilities (strategic, Right to Challenge) scale with its staff's interest
+    ``st.staff_interest`` (R, M), 1 for every service unless a council file says otherwise
+    (:mod:`mutualsim.council`). Changes ``stage``,
     ``origin``, ``proposal_year``, ``capability``, ``quality``, ``social_value``,
     ``governance`` of new proposals (row ``r``); ledger ``proposals``. ODD 'Spin-out
     pipeline'.
@@ -106,9 +110,10 @@ def propose(st: Arrays, r: int, k: Context, d: Draws, year: int, engagement: np.
     factor = deterrence(st, r, k, year)
     count = 0
     for m in range(k.M):
-        if st.stage[r, m] != NONE:
+        if st.stage[r, m] != NONE or year < st.open_year[r, m]:
             continue
         c = m // k.S
+        interest = st.staff_interest[r, m]
         if council_supports(st, r, c):
             pressure = 1.0 - st.budget[r, c]
             coproduction = st.council_coproduction[r, c]
@@ -117,10 +122,10 @@ def propose(st: Arrays, r: int, k: Context, d: Draws, year: int, engagement: np.
                              * (1.0 - k.reactive_coproduction_damping * coproduction) * keen,
                              1.0)
             p_strategic = (k.strategic_prob * engagement[c]
-                           * (k.strategic_coproduction_base + coproduction) * keen)
+                           * (k.strategic_coproduction_base + coproduction) * keen * interest)
         else:
             p_reactive = 0.0
-            p_strategic = (k.right_to_challenge_prob * engagement[c] * programme
+            p_strategic = (k.right_to_challenge_prob * engagement[c] * programme * interest
                            if challenge_open else 0.0)
         u = d.propose[m]
         reactive = u < p_reactive

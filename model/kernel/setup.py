@@ -9,12 +9,16 @@ fixed order whose size depends only on the scenario's dimensions, before any yea
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..params import STYLE_PRESETS
 from ..state import COUNCIL_STYLES, NONE, State
 from .context import Context
+
+if TYPE_CHECKING:
+    from ..council import Services
 
 # Per-council draws at set-up (after the citizens'): uniforms (C, 3) and normals (C, 5).
 U_STYLE, U_LOTS, U_SUPPORTIVE = range(3)
@@ -79,7 +83,8 @@ def council_policies(k: Context, u: np.ndarray, z: np.ndarray) -> dict[str, np.n
     )
 
 
-def initial_state(k: Context, gens: list[np.random.Generator]) -> State:
+def initial_state(k: Context, gens: list[np.random.Generator],
+                  services: Services | None = None) -> State:
     """The state of ``len(gens)`` replications at the start of the first year.
 
     Each generator draws, in this order, normals for the service values v0 (M,), the
@@ -89,10 +94,19 @@ def initial_state(k: Context, gens: list[np.random.Generator]) -> State:
     v0 is lognormal around ``contract_value`` (GBP m/yr); drawn shares are kept in
     [score_min, score_max]; the cost position (the unit-cost factor a mutual starts with,
     ``cost_position_sd``) in [``cost_position_min``, ``cost_position_max``]; the back-office
-    overhead starts at ``backoffice_overhead`` x v0.
-    ODD 'Initialisation'.
+    overhead starts at ``backoffice_overhead`` x v0. Every slot is a candidate open from
+    the first year with staff interest 1.
+
+    ``services`` (a council file's services, :class:`mutualsim.council.Services`, one per
+    slot of a one-council scenario) then replaces, after the same draws, each slot's v0
+    (its published annual value), its cost position (its in-house cost ratio, where given),
+    its staff interest and the first year it may be proposed. ODD 'Initialisation',
+    'Your own council'.
     """
     R, C, M, B, K = len(gens), k.C, k.M, k.B, k.K
+    if services is not None and (C != 1 or len(services) != M):
+        raise ValueError(f"a council file's {len(services)} services need a one-council "
+                         f"scenario with as many slots; got {C} councils, {M} slots")
     z_v0, z_cap = np.empty((R, M)), np.empty((R, M))
     z_firm, z_cit = np.empty((R, 4, B)), np.empty((R, C, K))
     z_cost = np.empty((R, M))
@@ -112,6 +126,16 @@ def initial_state(k: Context, gens: list[np.random.Generator]) -> State:
     zeros_m = np.zeros((R, M))
     ck = np.ones((R, C, K))
     v0 = k.contract_value * np.exp(k.contract_value_sdlog * z_v0)
+    cost_position = np.clip(1.0 + k.cost_position_sd * z_cost, k.cost_position_min,
+                            k.cost_position_max)
+    staff_interest = np.ones((R, M))
+    open_year = np.full((R, M), -1, dtype=np.int16)
+    if services is not None:
+        v0[:] = services.value_m
+        given = ~np.isnan(services.cost_ratio)
+        cost_position[:, given] = services.cost_ratio[given]
+        staff_interest[:] = services.staff_interest
+        open_year[:] = services.open_year
     return State(
         year=k.start_year,
         recession=np.full(R, k.recession_start),
@@ -128,6 +152,8 @@ def initial_state(k: Context, gens: list[np.random.Generator]) -> State:
         firm_contracts=np.zeros((R, B), dtype=np.int32),
         firm_revenue=np.zeros((R, B)),
         v0=v0,
+        staff_interest=staff_interest,
+        open_year=open_year,
         cap0=z_cap,
         stage=np.full((R, M), NONE, dtype=np.int8),
         origin=np.full((R, M), -1, dtype=np.int8),
@@ -156,8 +182,7 @@ def initial_state(k: Context, gens: list[np.random.Generator]) -> State:
         parent_share=zeros_m.copy(),
         income=zeros_m.copy(),
         costs=zeros_m.copy(),
-        cost_position=np.clip(1.0 + k.cost_position_sd * z_cost, k.cost_position_min,
-                              k.cost_position_max),
+        cost_position=cost_position,
         cost_drift=zeros_m.copy(),
         overhead=k.backoffice_overhead * v0,
         cost_shock_loss=zeros_m.copy(),

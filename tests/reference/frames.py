@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import pandas as pd
 
@@ -15,11 +16,13 @@ ORIGINS = ("reactive", "strategic")
 
 
 def run_models(scenario: Scenario, seed: int, replications: Iterable[int],
-               shuffle: bool = True) -> list[ReferenceMarket]:
-    """Run each replication to the horizon, one model after another."""
+               shuffle: bool = True, services: Any = None) -> list[ReferenceMarket]:
+    """Run each replication to the horizon, one model after another (``services``: a
+    council file's, :class:`mutualsim.council.Services`)."""
     models = []
     for i in replications:
-        model = ReferenceMarket(scenario, seed=seed, replication=int(i), shuffle=shuffle)
+        model = ReferenceMarket(scenario, seed=seed, replication=int(i), shuffle=shuffle,
+                                services=services)
         while model.running:
             model.step()
         models.append(model)
@@ -97,8 +100,8 @@ def panel_frame(models: list[ReferenceMarket]) -> pd.DataFrame:
                          **dict.fromkeys(COLUMNS, "float64")})
 
 
-def run_reference(scenario: Scenario, seed: int, replications: Iterable[int]
-                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def run_reference(scenario: Scenario, seed: int, replications: Iterable[int],
+                  services: Any = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(histories, panel)`` of the reference model, comparable to ``simulate``'s."""
-    models = run_models(scenario, seed, replications)
+    models = run_models(scenario, seed, replications, services=services)
     return histories_frame(models), panel_frame(models)

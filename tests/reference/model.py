@@ -68,7 +68,7 @@ class ReferenceMarket(mesa.Model):
 
     def __init__(self, scenario: Scenario | None = None, seed: int | None = None,
                  replication: int = 0, rng: Any = None, shuffle: bool = True,
-                 **overrides: Any) -> None:
+                 services: Any = None, **overrides: Any) -> None:
         if seed is None:
             seed = int(rng) if isinstance(rng, int | np.integer) else 0
         # Mesa's own generator only shuffles agents, so any seed will do.
@@ -93,6 +93,7 @@ class ReferenceMarket(mesa.Model):
         self.u: dict[str, Any] = {}
         self.n: dict[str, Any] = {}
         self.tender_keys = np.zeros(0, dtype=np.uint64)
+        self.services = services  # a council file's services (mutualsim.council.Services)
         self._populate()
         self.datacollector = mesa.DataCollector(
             model_reporters={name: _reporter(name) for name in ("year", *COLUMNS)})
@@ -116,6 +117,8 @@ class ReferenceMarket(mesa.Model):
             council = self.councils_in_order[m // S]
             v0 = p.contract_value * math.exp(p.contract_value_sdlog * z_v0[m])
             mutual = Mutual(self, m, council, v0, z_cap[m], z_cost[m])
+            if self.services is not None:  # the council's own service (council file)
+                mutual.take_council_file_row(self.services, m)
             council.services.append(mutual)
             self.mutuals_in_order.append(mutual)
         self.bidders_in_order = [PrivateBidder(self, b, tuple(z[b] for z in z_firm))

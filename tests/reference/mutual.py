@@ -8,7 +8,7 @@ when the rule does not apply to the slot's stage.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import mesa
 
@@ -69,6 +69,20 @@ class Mutual(mesa.Agent):
         self.cost_drift = 0.0
         self.back_office = p.backoffice_overhead * v0
         self.cost_shock_loss = self.income_shock_loss = 0.0
+        self.staff_interest = 1.0
+        self.candidate, self.open_year = True, -1
+
+    def take_council_file_row(self, services: Any, i: int) -> None:
+        """Row ``i`` of a council file: its value (GBP m), in-house cost ratio (if given),
+        whether it is a candidate, its staff's interest and its contract's end year."""
+        self.v0 = float(services.value_m[i])
+        self.back_office = self.model.params.backoffice_overhead * self.v0
+        ratio = float(services.cost_ratio[i])
+        if not math.isnan(ratio):
+            self.cost_position = ratio
+        self.staff_interest = float(services.staff_interest[i])
+        self.candidate = bool(services.candidate[i])
+        self.open_year = int(services.open_year[i]) if self.candidate else -1
 
     # --- helpers -------------------------------------------------------------------------------
     @property
@@ -120,8 +134,10 @@ class Mutual(mesa.Agent):
     # --- pipeline ------------------------------------------------------------------------------
     def consider_proposal(self) -> None:
         """An in-house service may be proposed: reactive to cuts or strategic from below
-        where the council backs spin-outs, else by staff under the Right to Challenge."""
-        if self.stage != IN_HOUSE:
+        where the council backs spin-outs, else by staff under the Right to Challenge; the
+        bottom-up ones scale with its staff's interest. Only a candidate, from the year its
+        current contract ends."""
+        if self.stage != IN_HOUSE or not self.candidate or self.model.year < self.open_year:
             return
         m, p, c = self.model, self.model.params, self.council
         boost = (1.0 + p.programme_proposal_effect
@@ -133,11 +149,13 @@ class Mutual(mesa.Agent):
                              * (1.0 - p.reactive_coproduction_damping * c.coproduction) * keen,
                              1.0)
             p_strategic = (p.strategic_prob * c.engagement
-                           * (p.strategic_coproduction_base + c.coproduction) * keen)
+                           * (p.strategic_coproduction_base + c.coproduction) * keen
+                           * self.staff_interest)
         else:
             p_reactive = 0.0
             p_strategic = (p.right_to_challenge_prob * c.engagement * boost
-                           if m.year >= p.right_to_challenge_year else 0.0)
+                           * self.staff_interest if m.year >= p.right_to_challenge_year
+                           else 0.0)
         u = m.u["propose"][self.index]
         if u < p_reactive:
             self.propose(REACTIVE)
