@@ -222,7 +222,9 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         return _interrupted(sweeps_root(args.out, settings.key))
     summary = result["summary"]
     prim = summary["prim"]
-    print(f"Morris, most influential on S10: {', '.join(summary['morris_top_S10'])}")
+    for outcome, top in summary["morris_top"].items():
+        print(f"Morris, most influential on {outcome}: {', '.join(top)}")
+    print(f"Sobol indices computed for: {', '.join(summary['sobol_factors'])}")
     print(f"PRIM box for S10 >= {prim['threshold']:g}: {prim['box'] or 'no restriction'} "
           f"(coverage {prim['coverage']:.2f}, density {prim['density']:.2f}, "
           f"{prim['support']} of {prim['points_used']} points)")
