@@ -21,8 +21,8 @@ from mutualsim.evidence.sensitivity import (  # noqa: E402
     numeric_factors,
     plan_morris,
     run_pipeline,
-    scenario_values,
     sample_sizes,
+    scenario_values,
     sobol_convergence,
     sobol_indices,
     sobol_sample,
@@ -115,7 +115,7 @@ def test_pipeline_at_toy_size_publishes_tables_figures_and_resumes(tmp_path):
                  "morris.png", "prim_tradeoff.png", "morris_points.parquet", "prim_data.csv",
                  "morris_stability.csv", "morris_stability.png", "sobol_step_in_cost.csv",
                  "sobol_convergence_council_spend.csv", "sobol_convergence_council_spend.png",
-                 "manifest.json"):
+                 "tables.md", "manifest.json"):
         assert (out / name).is_file(), name
     summary = json.loads((out / "summary.json").read_text())
     assert len(summary["sobol_factors"]) == 2 and "box" in summary["prim"]
@@ -145,6 +145,10 @@ def test_pipeline_at_toy_size_publishes_tables_figures_and_resumes(tmp_path):
         assert (c in missing["not_analysable"]["sobol"]) == (
             missing["sobol_dropped_base_samples"][c] == 4)
     morris = pd.read_csv(out / "morris_council_spend.csv", index_col="name")
+    tables = (out / "tables.md").read_text()
+    assert (f"| S10 | {missing['morris_missing_points']['S10']} of 21 | "
+            f"{missing['morris_dropped_trajectories']['S10']} of 3 |") in tables
+    assert "| rank | parameter | mu* (+- 95% CI) | sigma |" in tables
     assert summary["prim"]["points_used"] + summary["prim"]["dropped_points"] == 24
     prim_data = pd.read_csv(out / "prim_data.csv")
     assert prim_data["S10"].isna().sum() == summary["prim"]["dropped_points"]

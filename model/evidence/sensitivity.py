@@ -440,7 +440,7 @@ def run_pipeline(out: Path, quick: bool = False, workers: int | None = None,
     tasks failed.
     """
     from ..sweep.executors import open_pool
-    from . import figures
+    from . import figures, sensitivity_tables
     require("SALib", "sensitivity")
     if scheduler is not None or cluster is not None:
         require("distributed", "--scheduler" if scheduler is not None else "--cluster local")
@@ -533,7 +533,8 @@ def run_pipeline(out: Path, quick: bool = False, workers: int | None = None,
         "prim_dropped_points": dropped_prim, "prim_points": len(ok),
     }
     summary = {
-        "settings": s.to_dict(), "morris_noise_sd": sd.to_dict(), "morris_top": {c: list(t.index[:s.sobol_factors]) for c, t in morris.items()},
+        "settings": s.to_dict(), "morris_noise_sd": sd.to_dict(),
+        "morris_top": {c: list(t.index[:s.sobol_factors]) for c, t in morris.items()},
         "sobol_factors": top,
         "missing_outputs": missing,
         "prim": {"threshold": s.threshold, "points_used": int(ok.sum()),
@@ -556,6 +557,8 @@ def run_pipeline(out: Path, quick: bool = False, workers: int | None = None,
             figures.sobol_convergence_figure(convergence[name], work /
                                              f"sobol_convergence_{name}.png", name)
         stability.to_csv(work / "morris_stability.csv", index=False, float_format="%.4g")
+        (work / "tables.md").write_text(sensitivity_tables.markdown(
+            morris, sobol, stability, missing, MORRIS_OUTCOMES))
         figures.morris_stability_figure(stability, work / "morris_stability.png")
         data.to_csv(work / "prim_data.csv", index=False, float_format="%.5g")
         traj.to_csv(work / "prim_trajectory.csv", index=False, float_format="%.4g")
