@@ -108,7 +108,8 @@ def test_pipeline_at_toy_size_publishes_tables_figures_and_resumes(tmp_path):
     s = Settings({"councils": 10, "years": 13}, replications=2, trajectories=3,
                  noise_seeds=2, sobol_factors=2, sobol_n=4, prim_samples=24,
                  factors=("reactive_prob", "protection_years", "incubation_years",
-                          "contract_years", "initial_price", "private_unit_cost"))
+                          "contract_years", "initial_price", "private_unit_cost",
+                          "step_in_cost"))   # a parameter with an outcome's name
     out = tmp_path / "sens"
     result = run_pipeline(out, workers=1, settings=s)
     for name in ("morris_council_spend.csv", "morris_step_in_cost.csv", "prim_trajectory.csv",
@@ -124,11 +125,12 @@ def test_pipeline_at_toy_size_publishes_tables_figures_and_resumes(tmp_path):
     # Missing outputs are counted next to the result, in the tables and the summary.
     missing = summary["missing_outputs"]
     points = pd.read_parquet(out / "morris_points.parquet")
-    assert missing["morris_points"] == len(points) == 3 * 7
+    assert missing["morris_points"] == len(points) == 3 * 8
+    assert list(points.columns[:2]) == ["x_reactive_prob", "x_protection_years"]
     assert points[["S10", "RMST15"]].isna().any().all()        # the missing path is used
     for c in ("S10", "RMST15", "council_spend", "step_in_cost"):
         gaps = points[c].isna().to_numpy()
-        bad = int(gaps.reshape(3, -1).any(axis=1).sum())
+        bad = int(gaps.reshape(3, 8).any(axis=1).sum())
         assert missing["morris_missing_points"][c] == int(gaps.sum()), c
         assert missing["morris_dropped_trajectories"][c] == bad, c
         if bad == 3:
@@ -146,7 +148,7 @@ def test_pipeline_at_toy_size_publishes_tables_figures_and_resumes(tmp_path):
             missing["sobol_dropped_base_samples"][c] == 4)
     morris = pd.read_csv(out / "morris_council_spend.csv", index_col="name")
     tables = (out / "tables.md").read_text()
-    assert (f"| S10 | {missing['morris_missing_points']['S10']} of 21 | "
+    assert (f"| S10 | {missing['morris_missing_points']['S10']} of 24 | "
             f"{missing['morris_dropped_trajectories']['S10']} of 3 |") in tables
     assert "| rank | parameter | mu* (+- 95% CI) | sigma |" in tables
     assert summary["prim"]["points_used"] + summary["prim"]["dropped_points"] == 24

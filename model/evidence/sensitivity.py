@@ -397,8 +397,16 @@ def plan_prim(s: Settings) -> Plan:
 
 
 def _outcomes(plan_or_exp: Plan | Experiment, root: Path, blocks: int = 1) -> pd.DataFrame:
+    """The outcome columns (``OUTCOMES``) of every design point, in design order.
+
+    Taken by position, the last columns of ``point_outcomes``: a factor may carry an
+    outcome's name (the parameter ``step_in_cost``, GBP m per step-in, and the outcome
+    ``step_in_cost``, GBP m/year), and selecting by name would return both."""
     exp = plan_or_exp.experiment if isinstance(plan_or_exp, Plan) else plan_or_exp
-    return point_outcomes(root, exp, blocks).reset_index(drop=True)
+    frame = point_outcomes(root, exp, blocks).reset_index(drop=True)
+    out = frame.iloc[:, -len(OUTCOMES):]
+    assert list(out.columns) == list(OUTCOMES)
+    return out
 
 
 def _check_size(s: Settings, stages: Sequence[Experiment], workers: int | None,
@@ -545,8 +553,11 @@ def run_pipeline(out: Path, quick: bool = False, workers: int | None = None,
     run = {"label": s.label, "settings": s.to_dict(), "sweeps": str(root),
            "missing_outputs": missing}
     with publish(out, "sensitivity", s.key, run, force) as work:
+        # x_<factor>: the point on the unit cube (to_range maps it to the factor's range);
+        # then the outcomes (a factor may share an outcome's name, hence the prefix).
         write_parquet_atomic(work / "morris_points.parquet", pd.concat(
-            [pd.DataFrame(morris_plan.unit, columns=problem["names"]), my], axis=1))
+            [pd.DataFrame(morris_plan.unit, columns=[f"x_{n}" for n in problem["names"]]),
+             my], axis=1))
         for name, table in morris.items():
             table.to_csv(work / f"morris_{name}.csv", float_format="%.5g")
         for name, table in sobol.items():
