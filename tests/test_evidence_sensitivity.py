@@ -259,3 +259,14 @@ def test_screening_an_unknown_or_structural_parameter_is_refused_before_any_work
     with pytest.raises(InputError, match="'councils' is not a numeric parameter"):
         run_pipeline(out, workers=1, settings=s)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_stability_table_marks_a_size_without_two_complete_sets_as_missing():
+    from mutualsim.evidence.sensitivity_tables import stability_markdown
+    nan = np.nan
+    frame = pd.DataFrame({"trajectories": [2, 3, 4, 2, 3, 4], "prefix_spearman": 0.5,
+                          "prefix_top": 0.5, "split_spearman": [0.1, 0.2, nan, 0.3, nan, nan],
+                          "split_top": [0.1, 0.2, nan, 0.3, nan, nan],
+                          "outcome": ["a"] * 3 + ["b"] * 3})
+    text = stability_markdown(frame)
+    assert "| a | 0.10 / 0.1 | 0.20 / 0.2 |" in text and "| b | 0.30 / 0.3 | n/a |" in text

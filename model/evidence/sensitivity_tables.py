@@ -74,11 +74,11 @@ def stability_markdown(stability: pd.DataFrame, top: int = 10) -> str:
     rs = sorted(split["trajectories"].unique())
     lines = ["| outcome | " + " | ".join(f"r = {r}" for r in rs) + " |",
              "|---|" + "---|" * len(rs)]
-    for outcome, d in split.groupby("outcome", sort=False):
-        d = d.set_index("trajectories")
-        lines.append(f"| {outcome} | " + " | ".join(
-            f"{d.loc[r, 'split_spearman']:.2f} / {d.loc[r, 'split_top']:.1f}" for r in rs)
-            + " |")
+    for outcome in dict.fromkeys(split["outcome"]):
+        cells = {int(row.trajectories): f"{row.split_spearman:.2f} / {row.split_top:.1f}"
+                 for row in split[split["outcome"] == outcome].itertuples()}
+        lines.append(f"| {outcome} | " + " | ".join(cells.get(int(r), "n/a") for r in rs)
+                     + " |")
     return (f"Spearman rank correlation of mu* / share of the top {top} in common, between "
             "two disjoint sets of r trajectories:\n\n" + "\n".join(lines))
 
