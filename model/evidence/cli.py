@@ -61,8 +61,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     sen = subparsers.add_parser(
         "sensitivity", help="Morris screening, Sobol indices and PRIM scenario discovery",
-        description="Morris screening of every numeric parameter on 10-year survival and "
-                    "council spend, Sobol indices of the most influential ones, and PRIM on "
+        description="Morris screening of every numeric non-structural parameter on "
+                    "10-year survival, RMST over 15 years, council spend and step-in cost; "
+                    "Sobol indices of the ten most influential, with their convergence "
+                    "against sample size; and PRIM on "
                     "the policy levers under uncertain austerity and recession. Publishes "
                     "tables (CSV), summary.json, figures (PNG) and manifest.json into --out "
                     "all at once; the model runs stay resumable in <out>.sweeps/. Needs "
