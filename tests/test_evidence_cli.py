@@ -260,7 +260,10 @@ def test_sensitivity_command_reports_and_refuses_another_run(tmp_path, capsys, m
                  "--quiet"]) == 0
     printed = capsys.readouterr().out
     assert "Morris, most influential on S10:" in printed and "PRIM box" in printed
-    assert "dropped (never filled in)" in printed and f"results in {out}/" in printed
+    assert "Morris, most influential on RMST15:" in printed
+    assert "Morris, most influential on step_in_cost:" in printed
+    assert "missing outputs (never filled in)" in printed and "dropped for them" in printed
+    assert f"results in {out}/" in printed
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["run_key"] == tiny.key
     before = _listing(tmp_path)

@@ -90,3 +90,18 @@ def test_surplus_and_income_growth_follow_the_mutuals_accounts():
     assert 0 < out["surplus_share_2017"] < 1 and out["income_growth_2017"] > 0
     cheaper = run_model(seed=3, replications=4, councils=20, years=8, initial_price=1.1)
     assert cheaper["surplus_share_2017"] > out["surplus_share_2017"]
+
+
+def test_rmst15_is_the_area_under_the_one_kaplan_meier_curve_and_missing_without_follow_up():
+    from mutualsim.evidence.outcomes import outcomes_from
+    from mutualsim.params import Scenario
+    from mutualsim.simulate import simulate
+    from mutualsim.survival import SurvivalCounts, rmst
+    scenario = Scenario(councils=15, years=20)
+    res = simulate(scenario, 3, seed=7)
+    out = outcomes_from(res.histories, res.panel, scenario)
+    counts = SurvivalCounts.from_histories(res.histories, max_time=scenario.years)
+    assert out["RMST15"] == pytest.approx(rmst(counts=counts, tau=15).estimate, rel=1e-12)
+    assert 0 < out["RMST15"] <= 15
+    # 10 years of run: nobody followed for 15 years, so RMST15 is missing (NaN), not a guess.
+    assert math.isnan(run_model(seed=1, replications=3, **TINY)["RMST15"])

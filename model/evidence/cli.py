@@ -69,8 +69,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     sen = subparsers.add_parser(
         "sensitivity", help="Morris screening, Sobol indices and PRIM scenario discovery",
-        description="Morris screening of every numeric parameter on 10-year survival and "
-                    "council spend, Sobol indices of the most influential ones, and PRIM on "
+        description="Morris screening of every numeric non-structural parameter on "
+                    "10-year survival, RMST over 15 years, council spend and step-in cost; "
+                    "Sobol indices of the ten most influential, with their convergence "
+                    "against sample size; and PRIM on "
                     "the policy levers under uncertain austerity and recession. Publishes "
                     "tables (CSV), summary.json, figures (PNG) and manifest.json into --out "
                     "all at once; the model runs stay resumable in <out>.sweeps/. Needs "
@@ -272,7 +274,9 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         return _interrupted(sweeps_root(args.out, settings.key))
     summary = result["summary"]
     prim = summary["prim"]
-    print(f"Morris, most influential on S10: {', '.join(summary['morris_top_S10'])}")
+    for outcome, top in summary["morris_top"].items():
+        print(f"Morris, most influential on {outcome}: {', '.join(top)}")
+    print(f"Sobol indices computed for: {', '.join(summary['sobol_factors'])}")
     print(f"PRIM box for S10 >= {prim['threshold']:g}: {prim['box'] or 'no restriction'} "
           f"(coverage {prim['coverage']:.2f}, density {prim['density']:.2f}, "
           f"{prim['support']} of {prim['points_used']} points)")

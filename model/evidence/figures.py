@@ -15,7 +15,8 @@ from .prim import Box
 STYLE = {"font.size": 12, "axes.titlesize": 12, "axes.labelsize": 12,
          "xtick.labelsize": 11, "ytick.labelsize": 11, "legend.fontsize": 11}
 DPI = 80
-UNITS = {"S10": "share surviving 10 years", "council_spend": "GBP m/year"}
+UNITS = {"S10": "share surviving 10 years", "RMST15": "years (of 15)",
+         "council_spend": "GBP m/year", "step_in_cost": "GBP m/year"}
 
 
 def _save(fig: Figure, path: Path) -> None:
@@ -26,9 +27,11 @@ def _save(fig: Figure, path: Path) -> None:
 def morris_figure(tables: dict[str, pd.DataFrame], path: Path, label: int = 6) -> None:
     """mu* against sigma for each outcome, the top ``label`` factors named."""
     with matplotlib.rc_context(STYLE):
-        fig = Figure(figsize=(6.0 * len(tables), 5.0))
+        cols = min(2, len(tables))
+        rows = -(-len(tables) // cols)
+        fig = Figure(figsize=(6.5 * cols, 5.0 * rows))
         for k, (name, t) in enumerate(tables.items()):
-            ax = fig.add_subplot(1, len(tables), k + 1)
+            ax = fig.add_subplot(rows, cols, k + 1)
             ax.scatter(t["mu_star"], t["sigma"], s=18, color="tab:blue")
             noise = float(t["ee_noise"].iloc[0]) if "ee_noise" in t else np.nan
             if np.isfinite(noise):
@@ -108,4 +111,51 @@ def predictive_figure(ppd: pd.DataFrame, checks: pd.DataFrame, path: Path) -> No
             ax.set_ylabel("share of simulated worlds")
             ax.set_title(name)
             ax.legend(loc="upper right", fontsize=9)
+        _save(fig, path)
+
+
+def sobol_convergence_figure(frame: pd.DataFrame, path: Path, outcome: str) -> None:
+    """S1 and ST (95% CIs as bars) of each factor against the number of Saltelli base
+    samples N (log2 axis); ``frame`` as ``sensitivity.sobol_convergence`` gives it."""
+    names = list(dict.fromkeys(frame["name"]))
+    sizes = sorted(frame["n"].unique())
+    with matplotlib.rc_context(STYLE):
+        fig = Figure(figsize=(13.0, 5.0))
+        for k, index in enumerate(("S1", "ST")):
+            ax = fig.add_subplot(1, 2, k + 1)
+            for j, name in enumerate(names):
+                d = frame[frame["name"] == name].sort_values("n")
+                shift = 2 ** ((j - len(names) / 2) * 0.012)   # spread the error bars
+                ax.errorbar(d["n"] * shift, d[index], yerr=d[f"{index}_conf"], marker="o",
+                            ms=3, lw=1, capsize=2, label=name, color=f"C{j % 10}")
+            ax.set_xscale("log", base=2)
+            ax.set_xticks(sizes, [str(n) for n in sizes])
+            ax.axhline(0, color="grey", lw=0.8)
+            ax.set_xlabel("Saltelli base samples N (model points = N x (factors + 2))")
+            ax.set_ylabel(f"{index} ({'first-order' if index == 'S1' else 'total'} index)")
+            ax.set_title(f"{outcome}: {index} with 95% CI against N")
+        fig.axes[1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        _save(fig, path)
+
+
+def morris_stability_figure(frame: pd.DataFrame, path: Path) -> None:
+    """Agreement of mu* rankings against the number of trajectories, per outcome
+    (``sensitivity.morris_stability`` frames with an ``outcome`` column)."""
+    with matplotlib.rc_context(STYLE):
+        fig = Figure(figsize=(13.0, 5.0))
+        panels = (("spearman", "Spearman rank correlation of mu*"),
+                  ("top", "share of top-10 factors in common"))
+        for k, (what, label) in enumerate(panels):
+            ax = fig.add_subplot(1, 2, k + 1)
+            for j, (outcome, d) in enumerate(frame.groupby("outcome", sort=False)):
+                ax.plot(d["trajectories"], d[f"prefix_{what}"], color=f"C{j}", marker="o",
+                        ms=3, label=f"{outcome}: first r vs all")
+                split = d.dropna(subset=[f"split_{what}"])
+                ax.plot(split["trajectories"], split[f"split_{what}"], color=f"C{j}",
+                        ls="--", marker="s", ms=3, label=f"{outcome}: two disjoint sets of r")
+            ax.set_xlabel("Morris trajectories r")
+            ax.set_ylabel(label)
+            ax.set_ylim(-0.05 if what == "top" else None, 1.05)
+            ax.set_title(f"Morris ranking stability: {label}")
+        fig.axes[1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         _save(fig, path)

@@ -15,17 +15,19 @@ import pandas as pd
 from ..params import Scenario
 from ..simulate import simulate
 from ..survival import SurvivalCounts, survival_at
+from ..survival.rmst import rmst_parts
 
 SURVIVAL_TIMES = (5, 10, 15)
+RMST_TAU = 15  # years: restricted mean survival time over the first 15 years of trading
 OUTCOMES = (
-    "S5", "S10", "S15",
+    "S5", "S10", "S15", "RMST15",
     "spinouts_2010", "trading_2010", "trading_2011", "trading_2012", "trading_2014",
     "trading_2018", "councils_exploring_2012", "spinouts_per_replication", "reactive_share",
     "parent_income_share", "council_spend", "step_in_cost", "tender_win_rate",
     "surplus_share_2017", "income_growth_2017",
 )
 OUTCOME_UNITS = {
-    "S5": "share", "S10": "share", "S15": "share",
+    "S5": "share", "S10": "share", "S15": "share", "RMST15": "years",
     "spinouts_2010": "mutuals per replication", "trading_2010": "mutuals per replication",
     "trading_2011": "mutuals per replication", "trading_2012": "mutuals per replication",
     "trading_2014": "mutuals per replication", "trading_2018": "mutuals per replication",
@@ -38,6 +40,14 @@ OUTCOME_UNITS = {
 }
 
 
+def _rmst(counts: SurvivalCounts, tau: int) -> float:
+    """Area under the Kaplan-Meier curve on [0, tau] (``survival.rmst``); missing (NaN),
+    like S(tau), when there is no spin-out or the follow-up ends before ``tau``."""
+    if not np.isfinite(survival_at(counts, (tau,))[tau]):
+        return float("nan")
+    return float(rmst_parts(counts, tau)[0])
+
+
 def outcomes_from(histories: pd.DataFrame, panel: pd.DataFrame,
                   scenario: Scenario) -> dict[str, float]:
     """Outcomes of one scenario's replications (histories and panel as ``simulate`` gives)."""
@@ -45,6 +55,7 @@ def outcomes_from(histories: pd.DataFrame, panel: pd.DataFrame,
     spun = histories[histories["spinout_year"].notna()]
     counts = SurvivalCounts.from_histories(histories, max_time=scenario.years)
     s5, s10, s15 = survival_at(counts, SURVIVAL_TIMES).values()
+    rmst15 = _rmst(counts, RMST_TAU) if np.isfinite(s15) else float("nan")
     y0 = scenario.start_year
     by_year = panel.groupby("year")
 
@@ -73,7 +84,7 @@ def outcomes_from(histories: pd.DataFrame, panel: pd.DataFrame,
         return float((v[ok] * n[ok] if is_mean else v[ok]).sum() / n[ok].sum())
 
     return {
-        "S5": s5, "S10": s10, "S15": s15,
+        "S5": s5, "S10": s10, "S15": s15, "RMST15": rmst15,
         "spinouts_2010": year_mean("spinouts", y0),
         "trading_2010": year_mean("mutuals_trading", y0),
         "trading_2011": year_mean("mutuals_trading", y0 + 1),

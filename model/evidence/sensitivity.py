@@ -42,7 +42,17 @@ from .sweeps import check_stage, point_outcomes, points_experiment, run_stage
 
 SKIP_SECTIONS = ("run",)
 STYLES = tuple(STYLE_PRESETS)  # ordinal: cost_led < strategic < cooperative
-MORRIS_OUTCOMES = ("S10", "council_spend")
+# The four outputs screened and apportioned (evidence/outcomes.py): 10-year survival,
+# restricted mean survival over 15 years, council spend and step-in cost.
+MORRIS_OUTCOMES = ("S10", "RMST15", "council_spend", "step_in_cost")
+# Fields left out of the screening, and why (docs/SENSITIVITY.md repeats this list):
+# the "run" section sets the time frame (start_year, years) and the array dimensions
+# (councils, services_per_council, private_bidders, citizens_per_council): these size the
+# per-year random-number block, so varying them would break common random numbers and
+# change what a replication *is*; booleans and strings are categorical switches (no
+# elementary effect on a scale); fields whose default is None (the commissioning-style
+# weights) are set by the style preset and have no default to vary around. Seeds and
+# replications are not Scenario fields.
 LEVERS: dict[str, Range] = {
     "protection_years": Range(0, 7, True), "incubation_years": Range(0, 3, True),
     "support_level": Range(0.0, 1.0, False), "mentoring_clauses": Range(0, 1, True),
@@ -53,6 +63,11 @@ UNCERTAINTIES: dict[str, Range] = {
     "recession_exit_prob": Range(0.2, 0.8, False),
     "recession_trading_penalty": Range(0.0, 0.5, False),
 }
+
+
+FULL_REPLICATIONS = 4     # replications per design point (common seed at every point)
+FULL_TRAJECTORIES = 10    # Morris trajectories: 10 x (180 + 1) points
+FULL_SOBOL_N = 128        # Saltelli base samples: 128 x (10 + 2) points
 
 
 @dataclass(frozen=True)
@@ -72,7 +87,8 @@ class Settings:
 
     @classmethod
     def full(cls) -> Settings:
-        return cls({}, 10, 10, 10, 5, 128, 300)
+        """The published run (docs/SENSITIVITY.md): sized for ~25-30 min on 2 shared cores."""
+        return cls({}, FULL_REPLICATIONS, FULL_TRAJECTORIES, 10, 10, FULL_SOBOL_N, 100)
 
     @classmethod
     def quick(cls) -> Settings:
@@ -145,6 +161,13 @@ def _complete_blocks(y: np.ndarray, step: int, what: str, source: str
         raise InputError(f"every one of the {n} {what} has a missing output; nothing to "
                          "analyse (give the model longer follow-up)", source=source)
     return np.repeat(keep, step), int(n - keep.sum())
+
+
+def _complete(y: pd.Series, step: int) -> bool:
+    """Whether some block of ``step`` outputs has no missing value (the output can be
+    analysed at all); an output with none is reported as not analysable, not filled in."""
+    v = y.to_numpy(float)
+    return bool((~_missing(v).reshape(len(v) // step, step).any(axis=1)).any())
 
 
 def morris_indices(problem: dict[str, Any], x: np.ndarray, y: np.ndarray,
@@ -226,6 +249,100 @@ def sobol_indices(func: Callable[[np.ndarray], pd.DataFrame], problem: dict[str,
     return {c: sobol_table(problem, y[c].to_numpy(float), seed) for c in y.columns}
 
 
+def top_factors(morris: dict[str, pd.DataFrame], k: int) -> list[str]:
+    """The ``k`` factors with the largest mu* on any outcome, mu* scaled per outcome by its
+    largest value (outcomes have different units); ties keep the first outcome's order.
+
+    One Saltelli design then serves every outcome: the cost is that an outcome's own
+    top-k may include a factor outside the set, whose effect its Sobol indices then do not
+    see (it stays at its default). The published tables say which factors were chosen.
+    """
+    scaled = pd.concat([t["mu_star"] / t["mu_star"].max() for t in morris.values()], axis=1)
+    score = scaled.max(axis=1).sort_values(ascending=False, kind="stable")
+    return list(score.index[:k])
+
+
+def sample_sizes(n: int, smallest: int = 16) -> list[int]:
+    """Powers of two from ``smallest`` up to ``n`` (and ``n`` itself): the base-sample sizes
+    at which convergence is shown."""
+    sizes = [m for m in (2 ** i for i in range(4, 31)) if smallest <= m < n]
+    return [*sizes, n]
+
+
+def sobol_convergence(problem: dict[str, Any], y: np.ndarray, sizes: Sequence[int],
+                      seed: int = 0) -> pd.DataFrame:
+    """S1 and ST with 95% CIs from the first ``n`` base samples, for each ``n`` in ``sizes``.
+
+    SALib's Saltelli sample of ``N`` base samples starts with the sample of any smaller
+    power of two (the same scrambled Sobol' sequence, block by block), so the prefixes are
+    the designs one would have drawn with the smaller ``N``: convergence costs no extra
+    model run. Missing outputs are handled as in :func:`sobol_table` (block dropped,
+    counted in ``dropped_base_samples``). Long format: one row per (n, factor).
+    """
+    step = problem["num_vars"] + 2
+    y = np.asarray(y, float)
+    frames = []
+    for n in sizes:
+        try:
+            t = sobol_table(problem, y[: n * step], seed).reset_index()
+        except InputError:                      # every block of this prefix is incomplete
+            t = pd.DataFrame({"name": problem["names"], "S1": np.nan, "S1_conf": np.nan,
+                              "ST": np.nan, "ST_conf": np.nan, "base_samples": 0,
+                              "dropped_base_samples": n})
+        t.insert(0, "n", n)
+        frames.append(t)
+    return pd.concat(frames, ignore_index=True)
+
+
+def morris_stability(problem: dict[str, Any], x: np.ndarray, y: np.ndarray,
+                     levels: int = 4, seed: int = 0, top: int = 10) -> pd.DataFrame:
+    """How stable the mu* ranking is against the number of trajectories ``r``.
+
+    Two measures per ``r`` (trajectories with a missing output dropped, as in
+    :func:`morris_indices`):
+
+    * ``prefix_*``: the first ``r`` trajectories against all of them (reaches 1 at the
+      full ``r`` by construction; shows how early the final ranking is reached);
+    * ``split_*`` (``r`` up to half the total): two disjoint sets of ``r`` trajectories
+      against each other, i.e. how far two independent screenings of that size agree.
+
+    ``*_spearman`` is the rank correlation of mu* over all factors; ``*_top`` the share of
+    the ``top`` factors that the two rankings have in common.
+    """
+    from scipy.stats import spearmanr
+    step = problem["num_vars"] + 1
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    total = len(y) // step
+
+    def mu(lo: int, hi: int) -> pd.Series:
+        rows = slice(lo * step, hi * step)
+        return morris_indices(problem, x[rows], y[rows], levels, seed)["mu_star"]
+
+    def agree(a: pd.Series, b: pd.Series) -> tuple[float, float]:
+        b = b.reindex(a.index)
+        rho = float(spearmanr(a.to_numpy(), b.to_numpy()).statistic)
+        common = len(set(a.sort_values(ascending=False).index[:top])
+                     & set(b.sort_values(ascending=False).index[:top]))
+        return rho, common / min(top, len(a))
+
+    full = mu(0, total)
+    rows = []
+    for r in range(2, total + 1):
+        row: dict[str, Any] = {"trajectories": r}
+        try:
+            row["prefix_spearman"], row["prefix_top"] = agree(mu(0, r), full)
+        except InputError:
+            row["prefix_spearman"] = row["prefix_top"] = np.nan
+        if 2 * r <= total:
+            try:
+                row["split_spearman"], row["split_top"] = agree(mu(0, r), mu(r, 2 * r))
+            except InputError:
+                row["split_spearman"] = row["split_top"] = np.nan
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["trajectories", "prefix_spearman", "prefix_top",
+                                       "split_spearman", "split_top"])
+
+
 # ------------------------------------------------------------------ the pipeline as sweeps
 @dataclass(frozen=True)
 class Plan:
@@ -280,8 +397,16 @@ def plan_prim(s: Settings) -> Plan:
 
 
 def _outcomes(plan_or_exp: Plan | Experiment, root: Path, blocks: int = 1) -> pd.DataFrame:
+    """The outcome columns (``OUTCOMES``) of every design point, in design order.
+
+    Taken by position, the last columns of ``point_outcomes``: a factor may carry an
+    outcome's name (the parameter ``step_in_cost``, GBP m per step-in, and the outcome
+    ``step_in_cost``, GBP m/year), and selecting by name would return both."""
     exp = plan_or_exp.experiment if isinstance(plan_or_exp, Plan) else plan_or_exp
-    return point_outcomes(root, exp, blocks).reset_index(drop=True)
+    frame = point_outcomes(root, exp, blocks).reset_index(drop=True)
+    out = frame.iloc[:, -len(OUTCOMES):]
+    assert list(out.columns) == list(OUTCOMES)
+    return out
 
 
 def _check_size(s: Settings, stages: Sequence[Experiment], workers: int | None,
@@ -323,7 +448,7 @@ def run_pipeline(out: Path, quick: bool = False, workers: int | None = None,
     tasks failed.
     """
     from ..sweep.executors import open_pool
-    from . import figures
+    from . import figures, sensitivity_tables
     require("SALib", "sensitivity")
     if scheduler is not None or cluster is not None:
         require("distributed", "--scheduler" if scheduler is not None else "--cluster local")
@@ -357,9 +482,15 @@ def run_pipeline(out: Path, quick: bool = False, workers: int | None = None,
         stage("prim", prim_plan.experiment)
         problem = problem_of(ranges)
         my = _outcomes(morris_plan, root / "morris")[list(MORRIS_OUTCOMES)]
+        step = problem["num_vars"] + 1
+        usable = [c for c in MORRIS_OUTCOMES if _complete(my[c], step)]
+        if not usable:
+            raise InputError("every Morris trajectory has a missing value of every outcome "
+                             f"({', '.join(MORRIS_OUTCOMES)}); nothing to analyse (give the "
+                             "model longer follow-up)", source="Morris screening")
         morris = {c: morris_indices(problem, morris_plan.unit, my[c].to_numpy(float), 4,
-                                    s.seed) for c in MORRIS_OUTCOMES}
-        top = list(morris["S10"].index[:s.sobol_factors])
+                                    s.seed) for c in usable}
+        top = top_factors(morris, s.sobol_factors)
         sobol_plan = plan_sobol(s, ranges, top)
         check_stage(sobol_plan.experiment, root / "sobol")
         stage("sobol", sobol_plan.experiment)
@@ -372,8 +503,15 @@ def run_pipeline(out: Path, quick: bool = False, workers: int | None = None,
         table["ee_noise"] = math.sqrt(2) * sd[name] / delta
     sy = _outcomes(sobol_plan, root / "sobol")
     sobol_problem = problem_of({n: ranges[n] for n in top})
+    sobol_usable = [c for c in MORRIS_OUTCOMES if _complete(sy[c], len(top) + 2)]
     sobol = {c: sobol_table(sobol_problem, sy[c].to_numpy(float), s.seed)
-             for c in MORRIS_OUTCOMES}
+             for c in sobol_usable}
+    sizes = sample_sizes(s.sobol_n)
+    convergence = {c: sobol_convergence(sobol_problem, sy[c].to_numpy(float), sizes, s.seed)
+                   for c in sobol_usable}
+    stability = pd.concat(
+        [morris_stability(problem, morris_plan.unit, my[c].to_numpy(float), 4, s.seed)
+         .assign(outcome=c) for c in morris], ignore_index=True)
 
     xs = pd.DataFrame(prim_plan.values)
     y = _outcomes(prim_plan, root / "prim")
@@ -387,15 +525,25 @@ def run_pipeline(out: Path, quick: bool = False, workers: int | None = None,
     box, traj = prim(xs[ok].reset_index(drop=True), good, alpha=0.05, min_support=0.05,
                      min_coverage=0.5)
     missing = {
-        "morris_dropped_trajectories": {c: t.attrs["dropped"] for c, t in morris.items()},
+        "morris_dropped_trajectories": {c: morris[c].attrs["dropped"] if c in morris
+                                        else s.trajectories for c in MORRIS_OUTCOMES},
+        "not_analysable": {"morris": [c for c in MORRIS_OUTCOMES if c not in morris],
+                           "sobol": [c for c in MORRIS_OUTCOMES if c not in sobol]},
         "morris_trajectories": s.trajectories,
-        "sobol_dropped_base_samples": {c: t.attrs["dropped"] for c, t in sobol.items()},
+        "morris_missing_points": {c: int(my[c].isna().sum()) for c in MORRIS_OUTCOMES},
+        "morris_points": len(my),
+        "sobol_missing_points": {c: int(sy[c].isna().sum()) for c in MORRIS_OUTCOMES},
+        "sobol_points": len(sy),
+        "sobol_dropped_base_samples": {c: sobol[c].attrs["dropped"] if c in sobol
+                                       else s.sobol_n for c in MORRIS_OUTCOMES},
         "sobol_base_samples": s.sobol_n,
         "noise_repeats_used": noise_counts,
         "prim_dropped_points": dropped_prim, "prim_points": len(ok),
     }
     summary = {
-        "settings": s.to_dict(), "morris_noise_sd": sd.to_dict(), "morris_top_S10": top,
+        "settings": s.to_dict(), "morris_noise_sd": sd.to_dict(),
+        "morris_top": {c: list(t.index[:s.sobol_factors]) for c, t in morris.items()},
+        "sobol_factors": top,
         "missing_outputs": missing,
         "prim": {"threshold": s.threshold, "points_used": int(ok.sum()),
                  "dropped_points": dropped_prim, "base_rate": float(good.mean()),
@@ -405,19 +553,31 @@ def run_pipeline(out: Path, quick: bool = False, workers: int | None = None,
     run = {"label": s.label, "settings": s.to_dict(), "sweeps": str(root),
            "missing_outputs": missing}
     with publish(out, "sensitivity", s.key, run, force) as work:
+        # x_<factor>: the point on the unit cube (to_range maps it to the factor's range);
+        # then the outcomes (a factor may share an outcome's name, hence the prefix).
         write_parquet_atomic(work / "morris_points.parquet", pd.concat(
-            [pd.DataFrame(morris_plan.unit, columns=problem["names"]), my], axis=1))
+            [pd.DataFrame(morris_plan.unit, columns=[f"x_{n}" for n in problem["names"]]),
+             my], axis=1))
         for name, table in morris.items():
             table.to_csv(work / f"morris_{name}.csv", float_format="%.5g")
         for name, table in sobol.items():
             table.to_csv(work / f"sobol_{name}.csv", float_format="%.5g")
+            convergence[name].to_csv(work / f"sobol_convergence_{name}.csv", index=False,
+                                     float_format="%.5g")
+            figures.sobol_figure(table, work / f"sobol_{name}.png", name)
+            figures.sobol_convergence_figure(convergence[name], work /
+                                             f"sobol_convergence_{name}.png", name)
+        stability.to_csv(work / "morris_stability.csv", index=False, float_format="%.4g")
+        (work / "tables.md").write_text(sensitivity_tables.markdown(
+            morris, sobol, stability, missing, MORRIS_OUTCOMES))
+        figures.morris_stability_figure(stability, work / "morris_stability.png")
         data.to_csv(work / "prim_data.csv", index=False, float_format="%.5g")
         traj.to_csv(work / "prim_trajectory.csv", index=False, float_format="%.4g")
         (work / "summary.json").write_text(json.dumps(summary, indent=2, default=float))
         figures.morris_figure(morris, work / "morris.png")
-        figures.sobol_figure(sobol["S10"], work / "sobol_S10.png")
         figures.prim_figure(traj, box, work / "prim_tradeoff.png")
-    return {"morris": morris, "sobol": sobol, "prim": box, "trajectory": traj,
+    return {"morris": morris, "sobol": sobol, "convergence": convergence,
+            "stability": stability, "prim": box, "trajectory": traj,
             "summary": summary, "sweeps": root}
 
 
@@ -425,7 +585,13 @@ def missing_lines(summary: dict[str, Any]) -> list[str]:
     """How many points each step dropped for a missing outcome, for the printed report."""
     m = summary["missing_outputs"]
     return [
-        "missing outputs dropped (never filled in): Morris trajectories "
+        "missing outputs (never filled in): Morris points "
+        + ", ".join(f"{c} {n} of {m['morris_points']}"
+                    for c, n in m["morris_missing_points"].items())
+        + "; Sobol points "
+        + ", ".join(f"{c} {n} of {m['sobol_points']}"
+                    for c, n in m["sobol_missing_points"].items()),
+        "dropped for them: Morris trajectories "
         + ", ".join(f"{c} {n} of {m['morris_trajectories']}"
                     for c, n in m["morris_dropped_trajectories"].items())
         + "; Sobol base samples "

@@ -10,6 +10,7 @@ the id of a scenario does not change when a grid grows or factors are reordered.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import math
@@ -160,8 +161,11 @@ class Experiment:
             "points": [p.scenario_id for p in self.points],
         }
 
-    @property
+    @functools.cached_property
     def hash(self) -> str:
+        """Identifies the experiment's results; computed once per (immutable) experiment:
+        the runner asks for it once per task, and hashing a design of thousands of points
+        each time made planning a sensitivity sweep quadratic."""
         return hashlib.sha256(canonical_json(self.spec()).encode()).hexdigest()[:16]
 
     def with_replications(self, replications: int) -> Experiment:
