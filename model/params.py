@@ -68,7 +68,7 @@ class Scenario:
                                    "per council.")
 
     # --- pipeline (spin-out proposals) --------------------------------------------------------
-    reactive_prob: float = _p(0.083, 0.0, 1.0, "1/service/year", "pipeline",
+    reactive_prob: float = _p(0.082, 0.0, 1.0, "1/service/year", "pipeline",
                               f"{SEED_RSA} §4.2 'Reactive mutualisation'"
                               "; calibrated: ABC posterior median (docs/CALIBRATION.md)",
                               "Chance a service is proposed for spin-out top-down in a year "
@@ -78,16 +78,16 @@ class Scenario:
                                             "spending cuts); assumption",
                                             "Relative rise of the reactive rate per unit of "
                                             "budget cut.")
-    strategic_prob: float = _p(0.059, 0.0, 1.0, "1/service/year", "pipeline",
+    strategic_prob: float = _p(0.06, 0.0, 1.0, "1/service/year", "pipeline",
                                f"{SEED_RSA} §5 (need expressed by staff and citizens)"
                                "; calibrated: ABC posterior median (docs/CALIBRATION.md)",
                                "Chance a service is proposed bottom-up in a year at full "
                                "citizen engagement.")
-    prep_completion_prob: float = _p(0.24, 0.0, 1.0, "1/year", "pipeline",
+    prep_completion_prob: float = _p(0.26, 0.0, 1.0, "1/year", "pipeline",
                                 f"{SEED_RSA} §4.3 'the sheer amount of work it takes'"
                                 "; calibrated: ABC posterior median (docs/CALIBRATION.md)",
                                 "Chance a proposal in preparation completes in a year.")
-    abandon_reactive_prob: float = _p(0.25, 0.0, 1.0, "1/year", "pipeline",
+    abandon_reactive_prob: float = _p(0.29, 0.0, 1.0, "1/year", "pipeline",
                                  f"{SEED_RSA} §4.2 'long, drawn-out ... unsuccessful projects'"
                                  "; calibrated: ABC posterior median (docs/CALIBRATION.md)",
                                  "Chance a reactive proposal is abandoned in a year.")
@@ -425,7 +425,7 @@ class Scenario:
                                      "incubation.")
 
     # --- tender ----------------------------------------------------------------------------
-    private_bid_prob: float = _p(0.22, 0.0, 1.0, "probability", "tender",
+    private_bid_prob: float = _p(0.31, 0.0, 1.0, "probability", "tender",
                                  "assumption; calibrated: ABC posterior median "
                                  "(docs/CALIBRATION.md)",
                                  "Chance each private firm bids for a given tender.")
@@ -489,10 +489,10 @@ class Scenario:
                                       "Financial-standing weight multiplier at zero risk "
                                       "aversion: weight x (financial_weight_base + risk "
                                       "aversion).")
-    eval_noise: float = _p(0.071, 0.0, 1.0, "score s.d.", "tender",
+    eval_noise: float = _p(0.074, 0.0, 1.0, "score s.d.", "tender",
                            "assumption; calibrated: ABC posterior median (docs/CALIBRATION.md)",
                            "Noise in a council's evaluation of each bid.")
-    incumbency_bonus: float = _p(0.079, 0.0, 1.0, "score", "tender",
+    incumbency_bonus: float = _p(0.066, 0.0, 1.0, "score", "tender",
                                  "assumption; calibrated: ABC posterior median "
                                  "(docs/CALIBRATION.md)",
                                  "Score advantage of the incumbent (continuity, knowledge).")
@@ -575,7 +575,7 @@ class Scenario:
                                    "two-thirds of unit cost",
                                    "Permanent rise of the unit-cost factor at a pension "
                                    "revaluation.")
-    backoffice_overhead: float = _p(0.059, 0.0, 1.0, "share of V0 per year", "mutual",
+    backoffice_overhead: float = _p(0.067, 0.0, 1.0, "share of V0 per year", "mutual",
                                     f"{SEED_RSA} §4.3 (back-office functions)"
                                     "; calibrated: ABC posterior median (docs/CALIBRATION.md)",
                                     "Annual overhead of an independent back office for "
@@ -670,7 +670,7 @@ class Scenario:
     trading_start: float = _p(0.03, 0.0, 5.0, "share of V0 per year", "income",
                               f"{SEED_RSA} §4.3 (Lambeth Resource Centre business plan)",
                               "Trading income at spin-out.")
-    trading_growth: float = _p(0.13, 0.0, 2.0, "1/year", "income",
+    trading_growth: float = _p(0.17, 0.0, 2.0, "1/year", "income",
                                f"{SEED_RSA} §4.1 (diversifying revenue streams)"
                                "; calibrated: ABC posterior median (docs/CALIBRATION.md)",
                                "Trading growth rate at full capability.")
@@ -720,7 +720,7 @@ class Scenario:
                                     "Unit-cost saving at full citizen support and engagement.")
 
     # --- capability ------------------------------------------------------------------------
-    learning_rate: float = _p(0.087, 0.0, 1.0, "1/year", "capability",
+    learning_rate: float = _p(0.093, 0.0, 1.0, "1/year", "capability",
                               f"{SEED_RSA} §4.3 'culture change and upskilling'"
                               "; calibrated: ABC posterior median (docs/CALIBRATION.md)",
                               "Share of the capability gap closed per year by learning.")

@@ -244,7 +244,11 @@ def publish_posterior(calibration: str | Path, path: str | Path | None = None) -
     weights = (posterior[WEIGHT].to_numpy(float) if WEIGHT in posterior.columns
                else np.ones(len(posterior)))
     label = info.get("label") or f"calibration in {folder}"
-    if "accepted" in info:
+    if "simulations" in info and "accepted" in info:  # ABC-SMC
+        label += (f"; {info['accepted']} weighted particles after {info.get('generations')} "
+                  f"generations, {info['simulations']} points simulated, ESS "
+                  f"{info.get('ess', float('nan')):.0f}")
+    elif "accepted" in info:  # rejection ABC
         label += (f"; {info['accepted']} of {info.get('used_points', '?')} prior points "
                   "accepted")
     return write_posterior(posterior[names], weights,
