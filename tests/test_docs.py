@@ -187,7 +187,8 @@ def tiny_argv(command: str) -> list[str]:
     if "--help" in argv or argv[0] not in ("run", "sweep", "compare"):
         return argv
     argv += ["--replications", TINY, "--quiet"]
-    if argv[0] == "compare" and "none" not in argv and "--draws" not in argv:
+    if argv[0] == "compare" and "none" not in argv and "--draws" not in argv \
+            and "--council" not in argv:
         argv += ["--draws", "2"]  # the default run is posterior-predictive: few draws
     if argv[0] == "sweep":
         argv += ["--workers", "1"]
