@@ -4,8 +4,8 @@ Each year the replication draws the same numbers as the kernel (a block of unifo
 block of normals laid out by :class:`mutualsim.rng.Layout`, then one key per slot) and
 every agent reads its own numbers by name and index: a slot's yearly numbers are its key's
 expansion by :func:`mutualsim.rng.slot_draws` (``slot["pension"][m]``), and a slot tendered
-this year expands its own key with :func:`mutualsim.rng.tender_draws`. So replication ``i`` of seed ``s`` follows
-the kernel's trajectory number for number. Phases run with ``AgentSet.shuffle_do``: within a
+this year expands its own key with :func:`mutualsim.rng.tender_draws`. So replication ``i``
+of seed ``s`` follows the kernel's trajectory number for number. Phases run with ``AgentSet.shuffle_do``: within a
 phase the order of agents does not matter, which the oracle test checks.
 """
 
