@@ -5,8 +5,9 @@ block of normals laid out by :class:`mutualsim.rng.Layout`, then one key per slo
 every agent reads its own numbers by name and index: a slot's yearly numbers are its key's
 expansion by :func:`mutualsim.rng.slot_draws` (``slot["pension"][m]``), and a slot tendered
 this year expands its own key with :func:`mutualsim.rng.tender_draws`. So replication ``i``
-of seed ``s`` follows the kernel's trajectory number for number. Phases run with ``AgentSet.shuffle_do``: within a
-phase the order of agents does not matter, which the oracle test checks.
+of seed ``s`` follows the kernel's trajectory number for number. Phases run with
+``AgentSet.shuffle_do``: within a phase the order of agents does not matter, which the
+oracle test checks.
 """
 
 from __future__ import annotations
