@@ -115,7 +115,7 @@ def draws_share(replications: int = 200) -> None:
         s = 0.0
         for _ in range(T):
             d = draw_year(gen, C, M, K, B, L)
-            s += d.propose[0] + d.citizen[0] + float(d.keys[0] & np.uint64(1))
+            s += d.shock[0] + d.citizen[0] + float(d.keys[0] & np.uint64(1))
         return s
 
     sc = Scenario()

@@ -2,11 +2,16 @@
 
 Replication ``i`` of seed ``s`` draws only from ``SeedSequence(s, spawn_key=(i,))`` and
 consumes a fixed number of numbers per year that depends on the scenario's dimensions, never
-on the state. Tenders need many numbers (a decision to bid per firm, a score noise per bidder
-and lot) but only the few slots tendered in a year read them, so each slot draws one 64-bit
-*tender key* a year and a tendered slot expands its key with a counter-based hash
-(:func:`tender_numbers`): the stream stays state-independent while the work follows the
-state. So a replication's trajectory is the same alone, in a batch of any size, on any
+on the state: one uniform per council (budget shock) and one for the recession, one normal
+per citizen, then one 64-bit *slot key* per service slot. Every number a slot reads is a
+pure function of its key, expanded by a counter-based hash only when its stage reads it: its
+yearly numbers (:data:`SLOT_NUMBERS`: proposal, preparation, outside contracts, grant,
+takeover, cost, volume and trading shocks, learning noise, the Teckal appraisal;
+:func:`slot_uniform`, :func:`slot_normal`) and, in a year it is tendered, its tender's
+(a decision to bid per firm, a score noise per bidder and lot, the contract's numbers:
+:func:`tender_numbers`). About three quarters of the slots are in-house services that read
+one number a year, so the stream stays state-independent while the work follows the state.
+So a replication's trajectory is the same alone, in a batch of any size, on any
 thread, in the Mesa model or on any worker, and two scenarios with the same seed and
 dimensions share common random numbers (paired comparisons).
 
@@ -56,11 +61,8 @@ class Layout:
         c, m, b, k = sc.councils, sc.councils * sc.services_per_council, sc.private_bidders, \
             sc.citizens_per_council
         return Layout(
-            uniform=(("propose", (m,)), ("prep", (m,)), ("shock", (c,)), ("recession", (1,)),
-                     ("external", (m,)), ("grant", (m,)), ("takeover", (m,)),
-                     ("pension", (m,))),
-            normal=(("trading", (m,)), ("capability", (m,)), ("citizen", (c, k)),
-                    ("appraisal", (m,)), ("pay", (m,)), ("volume", (m,))),
+            uniform=(("shock", (c,)), ("recession", (1,))),
+            normal=(("citizen", (c, k)),),
             n_keys=m, bidders=b, lots=sc.max_lots, local=sc.local_bidders,
         )
 
@@ -79,16 +81,15 @@ class Layout:
 
 # One replication's random numbers for one year, as named views (shapes for M slots,
 # C councils, K citizens per council, B bidders, L lots):
-#   uniforms  propose (M,) prep (M,) shock (C,) recession (1,) external (M,) grant (M,)
-#             takeover (M,) pension (M,)
-#   normals   trading (M,) capability (M,) citizen (C*K,) (council-major) appraisal (M,)
-#             pay (M,) volume (M,)
-#   keys      (M,) uint64 tender keys
+#   uniforms  shock (C,) recession (1,)
+#   normals   citizen (C*K,) (council-major)
+#   keys      (M,) uint64: each slot's yearly key; every number a slot reads (its yearly
+#             numbers, :data:`SLOT_NUMBERS`, and its tender's) is a pure function of its key
 #   bid, score: hand-set tender numbers for tests, (M, B) and (M, B+1, L); with zero rows
 #             (the normal case) each tendered slot expands its key instead.
-Draws = namedtuple("Draws", ("propose", "prep", "shock", "recession", "external", "grant",
-                             "takeover", "trading", "capability", "citizen", "appraisal",
-                             "keys", "bid", "score", "pension", "pay", "volume"))
+#   slot:     hand-set yearly slot numbers for tests, (M, N_SLOT_NUMBERS) in the order of
+#             SLOT_NUMBERS; with zero rows (the normal case) a slot expands its key.
+Draws = namedtuple("Draws", ("shock", "recession", "citizen", "keys", "bid", "score", "slot"))
 
 
 @kernel_inline
@@ -96,39 +97,10 @@ def split_year(u: np.ndarray, z: np.ndarray, keys: np.ndarray, C: int, M: int, B
                L: int) -> Draws:
     """Name the parts of one year's uniforms ``u``, normals ``z`` and ``keys`` (the order
     of :meth:`Layout.for_scenario`: each part starts where the one before it ends)."""
-    o = 0
-    propose = u[o:o + M]
-    o += M
-    prep = u[o:o + M]
-    o += M
-    shock = u[o:o + C]
-    o += C
-    recession = u[o:o + 1]
-    o += 1
-    external = u[o:o + M]
-    o += M
-    grant = u[o:o + M]
-    o += M
-    takeover = u[o:o + M]
-    o += M
-    pension = u[o:o + M]
-    o += M
-    n_citizens = z.shape[0] - 5 * M
-    q = 0
-    trading = z[q:q + M]
-    q += M
-    capability = z[q:q + M]
-    q += M
-    citizen = z[q:q + n_citizens]
-    q += n_citizens
-    appraisal = z[q:q + M]
-    q += M
-    pay = z[q:q + M]
-    q += M
-    volume = z[q:q + M]
-    return Draws(propose, prep, shock, recession, external, grant, takeover, trading,
-                 capability, citizen, appraisal, keys, np.empty((0, B)),
-                 np.empty((0, B + 1, L)), pension, pay, volume)
+    shock = u[0:C]
+    recession = u[C:C + 1]
+    return Draws(shock, recession, z, keys, np.empty((0, B)), np.empty((0, B + 1, L)),
+                 np.empty((0, N_SLOT_NUMBERS)))
 
 
 if JIT_DISABLED:
@@ -151,8 +123,8 @@ else:
 @kernel_jit
 def draw_year(gen: np.random.Generator, C: int, M: int, K: int, B: int, L: int) -> Draws:
     """One year's numbers for one replication: uniforms, then normals, then tender keys."""
-    u = gen.random(6 * M + C + 1)
-    z = gen.standard_normal(5 * M + C * K)
+    u = gen.random(C + 1)
+    z = gen.standard_normal(C * K)
     keys = draw_keys(gen, M)
     return split_year(u, z, keys, C, M, B, L)
 
@@ -235,6 +207,63 @@ def local_numbers(key: np.uint64, B: int, L: int, entry: np.ndarray, cost: np.nd
     o += N
     for i in range(N * L):
         score[i // L, i % L] = key_normal(key, o + i)
+
+
+# --- a slot's yearly numbers: the same key, from number SLOT_BASE on --------------------
+# Every number a slot reads in a year outside a tender (whether it is proposed, how its
+# preparation goes, its outside contracts, grant, takeover, cost and volume shocks, trading
+# noise, learning noise, the end-of-incubation appraisal) is number SLOT_BASE + i of its
+# yearly key, i its index in SLOT_NUMBERS. A slot computes only the numbers its stage reads
+# (an in-house service reads one, a trading mutual eight): the work follows the state while
+# every number stays a pure function of (seed, replication, year, slot). SLOT_BASE lies far
+# beyond any tender's numbers and does not depend on the number of bidders, lots or local
+# SMEs, so scenarios that differ in those still share their slots' yearly numbers.
+SLOT_NUMBERS = ("propose", "prep", "external", "grant", "takeover", "pension",  # uniforms
+                "trading", "capability", "appraisal", "pay", "volume")         # normals
+(SLOT_PROPOSE, SLOT_PREP, SLOT_EXTERNAL, SLOT_GRANT, SLOT_TAKEOVER, SLOT_PENSION,
+ SLOT_TRADING, SLOT_CAPABILITY, SLOT_APPRAISAL, SLOT_PAY, SLOT_VOLUME) = range(len(SLOT_NUMBERS))
+N_SLOT_UNIFORMS = 6
+N_SLOT_NUMBERS = len(SLOT_NUMBERS)
+SLOT_BASE = 1 << 32
+
+
+@kernel_inline
+def slot_uniform(d: Draws, m: int, which: int) -> float:
+    """Slot ``m``'s yearly uniform ``which`` (SLOT_PROPOSE ... SLOT_PENSION): number SLOT_BASE +
+    ``which`` of its key (or the hand-set ``d.slot[m, which]`` in tests)."""
+    if d.slot.shape[0] > 0:
+        return d.slot[m, which]
+    return key_uniform(d.keys[m], SLOT_BASE + which)
+
+
+@kernel_inline
+def slot_normal(d: Draws, m: int, which: int) -> float:
+    """Slot ``m``'s yearly standard normal ``which`` (SLOT_TRADING ... SLOT_VOLUME): number
+    SLOT_BASE + ``which`` of its key (or the hand-set ``d.slot[m, which]`` in tests)."""
+    if d.slot.shape[0] > 0:
+        return d.slot[m, which]
+    return key_normal(d.keys[m], SLOT_BASE + which)
+
+
+@kernel_entry
+def _expand_slots(keys: np.ndarray, out: np.ndarray) -> None:
+    for i in range(keys.shape[0]):
+        for w in range(N_SLOT_NUMBERS):
+            if w < N_SLOT_UNIFORMS:
+                out[i, w] = key_uniform(keys[i], SLOT_BASE + w)
+            else:
+                out[i, w] = key_normal(keys[i], SLOT_BASE + w)
+
+
+def slot_draws(keys: np.ndarray) -> np.ndarray:
+    """Expand slot keys (n,) into every yearly slot number (n, N_SLOT_NUMBERS), columns in
+    the order of SLOT_NUMBERS (uniforms, then normals; used by the per-agent reference
+    model, which reads them by name)."""
+    keys = np.ascontiguousarray(keys, dtype=np.uint64)
+    out = np.empty((keys.shape[0], N_SLOT_NUMBERS))
+    with np.errstate(over="ignore"):
+        _expand_slots(keys, out)
+    return out
 
 
 @kernel_entry

@@ -12,7 +12,7 @@ from processes import command_line, descendants, is_resource_tracker, wait_gone
 from mutualsim.kernel import Recorder, context, initial_state, step
 from mutualsim.kernel.context import FLOWS
 from mutualsim.params import Scenario
-from mutualsim.rng import Draws, Layout, generators
+from mutualsim.rng import N_SLOT_UNIFORMS, SLOT_NUMBERS, Draws, Layout, generators
 
 
 @pytest.fixture
@@ -38,15 +38,22 @@ def ledger() -> np.ndarray:
 def make_draws(sc: Scenario, u: float = 0.5, n: float = 0.0,
                **named: np.ndarray | float) -> Draws:
     """One replication's year of draws with every uniform = u and every normal = n, except
-    the named parts (``propose=...``, ``citizen=...``, and ``bid`` (M, B) / ``score``
-    (M, B+1, L) tender numbers, which replace the tender keys)."""
+    the named parts (``shock=...``, ``citizen=...``, a slot's yearly numbers by their name
+    in ``rng.SLOT_NUMBERS`` (``propose=...``, ``pension=...``, (M,) or a number), and
+    ``bid`` (M, B) / ``score`` (M, B+1, L) tender numbers), all hand-set in place of the
+    slot keys' expansions."""
     layout = Layout.for_scenario(sc)
     M, B, L = layout.n_keys, layout.bidders, layout.lots
     parts = {name: np.full(int(np.prod(shape)), u) for name, shape in layout.uniform}
     parts |= {name: np.full(int(np.prod(shape)), n) for name, shape in layout.normal}
     parts["bid"], parts["score"] = np.full((M, B), u), np.full((M, B + 1, L), n)
+    slot = parts["slot"] = np.full((M, len(SLOT_NUMBERS)), n)
+    slot[:, :N_SLOT_UNIFORMS] = u
     for name, value in named.items():
-        parts[name][...] = np.reshape(value, parts[name].shape) if np.ndim(value) else value
+        if name in SLOT_NUMBERS:
+            slot[:, SLOT_NUMBERS.index(name)] = value
+        else:
+            parts[name][...] = np.reshape(value, parts[name].shape) if np.ndim(value) else value
     return Draws(keys=np.zeros(M, dtype=np.uint64), **parts)
 
 

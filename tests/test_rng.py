@@ -72,3 +72,25 @@ def test_ported_ndtri_equals_scipy():
                                                             1 - np.exp(-2), 2.0 ** -54]])
     np.testing.assert_array_equal([ndtri(v) for v in y], scipy_ndtri(y))
     assert ndtri(0.0) == -np.inf and ndtri(1.0) == np.inf and np.isnan(ndtri(1.5))
+
+
+def test_slot_numbers_have_the_right_distribution_and_depend_on_their_key_only():
+    """A slot's yearly numbers (``rng.slot_draws``): uniforms on [0, 1) and standard normals
+    (KS at alpha = 0.001 over 20,000 fixed keys), unrelated to each other and to the same
+    key's tender numbers, and the same for a key alone or in a batch."""
+    from mutualsim.rng import N_SLOT_UNIFORMS, SLOT_NUMBERS, slot_draws
+    keys = _keys(20_000)
+    slot = slot_draws(keys)
+    assert slot.shape == (20_000, len(SLOT_NUMBERS))
+    u, z = slot[:, :N_SLOT_UNIFORMS], slot[:, N_SLOT_UNIFORMS:]
+    assert (u >= 0).all() and (u < 1).all()
+    for j in range(u.shape[1]):
+        assert stats.kstest(u[:, j], "uniform").pvalue > 1e-3, SLOT_NUMBERS[j]
+    for j in range(z.shape[1]):
+        assert stats.kstest(z[:, j], "norm").pvalue > 1e-3, SLOT_NUMBERS[N_SLOT_UNIFORMS + j]
+    corr = np.corrcoef(slot.T)
+    assert np.abs(corr[~np.eye(len(SLOT_NUMBERS), dtype=bool)]).max() < 0.04
+    bid, _ = tender_draws(keys, 8, 2)
+    assert abs(np.corrcoef(bid[:, 0], u[:, 0])[0, 1]) < 0.04
+    for i in (0, 4_321, 19_999):
+        np.testing.assert_array_equal(slot_draws(keys[i:i + 1])[0], slot[i])

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..jit import kernel_inline, kernel_jit
-from ..rng import Draws
+from ..rng import SLOT_CAPABILITY, Draws, slot_normal
 from ..state import COMPETING, INCUBATING, STRATEGIC, Arrays
 from .context import Context, business_support, is_active
 from .finance import business_support_acts
@@ -42,7 +42,8 @@ def learning_rate(k: Context, stage: int, support: float, mentored: bool) -> flo
 @kernel_jit
 def learn(st: Arrays, r: int, k: Context, d: Draws, year: int) -> None:
     """Every active slot of row ``r`` closes part of its capability gap, with noise
-    (``capability_noise`` x normal ``d.capability[m]``); capability stays in [0, 1].
+    (``capability_noise`` x the slot's yearly normal SLOT_CAPABILITY,
+    :func:`rng.slot_normal`); capability stays in [0, 1].
     Business support acts as :func:`finance.business_support_acts`; mentoring reaches a
     trading mutual in its first ``mentoring_years`` when ``mentoring_clauses`` is on and
     its council has a contract held by a private provider (``private_value`` > 0 in one
@@ -63,7 +64,7 @@ def learn(st: Arrays, r: int, k: Context, d: Draws, year: int) -> None:
                     and provider[m // k.S])
         cap = st.capability[r, m]
         new = (cap + (1.0 - cap) * learning_rate(k, stage, support, mentored)
-               + k.capability_noise * d.capability[m])
+               + k.capability_noise * slot_normal(d, m, SLOT_CAPABILITY))
         st.capability[r, m] = min(max(new, 0.0), 1.0)
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..jit import kernel_inline, kernel_jit
-from ..rng import Draws
+from ..rng import SLOT_TAKEOVER, Draws, slot_uniform
 from ..state import (
     EXITED,
     INSOLVENCY,
@@ -85,7 +85,8 @@ def exit_cause(k: Context, reserves: float, facility: float, core_volume: float,
 @kernel_jit
 def apply_exits(st: Arrays, r: int, k: Context, d: Draws, year: int,
                 led: np.ndarray) -> None:
-    """Trading mutuals of row ``r`` that fail exit (uniform ``d.takeover[m]`` for takeovers).
+    """Trading mutuals of row ``r`` that fail exit (for takeovers, the slot's yearly uniform
+    SLOT_TAKEOVER, :func:`rng.slot_uniform`: only trading mutuals draw it).
 
     An exited slot's contract ends (``core_volume`` 0, no next tender); a takeover hands the
     contract to the acquirer (``private_value``), a failure brings it back in-house. If an
@@ -105,7 +106,7 @@ def apply_exits(st: Arrays, r: int, k: Context, d: Draws, year: int,
         facility = credit_facility(k, st.v0[r, m], st.assets[r, m])
         cause = exit_cause(k, st.reserves[r, m], facility, st.core_volume[r, m],
                            st.external[r, m], st.trading_income[r, m], st.v0[r, m],
-                           d.takeover[m], st.cost_shock_loss[r, m],
+                           slot_uniform(d, m, SLOT_TAKEOVER), st.cost_shock_loss[r, m],
                            st.income_shock_loss[r, m])
         if cause == NO_EXIT:
             continue

@@ -19,7 +19,17 @@ from __future__ import annotations
 import numpy as np
 
 from ..jit import kernel_inline, kernel_jit
-from ..rng import Draws
+from ..rng import (
+    SLOT_EXTERNAL,
+    SLOT_GRANT,
+    SLOT_PAY,
+    SLOT_PENSION,
+    SLOT_TRADING,
+    SLOT_VOLUME,
+    Draws,
+    slot_normal,
+    slot_uniform,
+)
 from ..state import COMPETING, INCUBATING, Arrays
 from .context import Context, Flow, business_support, is_active
 
@@ -77,10 +87,11 @@ def grow_income(st: Arrays, r: int, k: Context, d: Draws, citizen_support: np.nd
     """Contracts elsewhere and trading income evolve for the coming year's accounts.
 
     For every active slot of row ``r``: a trading mutual or a Teckal company wins an
-    outside contract with probability ``external_win_rate`` x capability (uniform
-    ``d.external[m]``) and loses a share ``external_churn`` of the old ones; trading income
+    outside contract with probability ``external_win_rate`` x capability (the slot's yearly
+    uniform SLOT_EXTERNAL) and loses a share ``external_churn`` of the old ones; trading income
     (GBP m/yr) grows logistically towards ``trading_cap`` x v0 with capability,
-    ``citizen_support`` (C,) and noise (``trading_noise`` x normal ``d.trading[m]``), less
+    ``citizen_support`` (C,) and noise (``trading_noise`` x the slot's yearly normal
+    SLOT_TRADING), less
     in a recession. A Teckal company explores outside income too (seed 000 §4.3 'begin to
     explore new revenue raising opportunities'), but trading and outside contracts together
     are scaled down to the Teckal limit (at most 1 - ``teckal_activity_limit`` of its
@@ -96,12 +107,12 @@ def grow_income(st: Arrays, r: int, k: Context, d: Draws, citizen_support: np.nd
         c = m // k.S
         independent = stage != INCUBATING
         capability, v0 = st.capability[r, m], st.v0[r, m]
-        win = d.external[m] < k.external_win_rate * capability
+        win = slot_uniform(d, m, SLOT_EXTERNAL) < k.external_win_rate * capability
         external = st.external[r, m] * (1.0 - k.external_churn) \
             + (k.external_size if win else 0.0) * v0
         growth = (k.trading_growth * capability + k.citizen_demand_effect * citizen_support[c]
                   - (k.recession_trading_penalty if st.recession[r] else 0.0)
-                  + k.trading_noise * d.trading[m])
+                  + k.trading_noise * slot_normal(d, m, SLOT_TRADING))
         cap = max(k.trading_cap * v0, 1e-12)
         trade = st.trading_income[r, m]
         trade = max(trade + growth * trade * (1.0 - trade / cap), 0.0)
@@ -128,11 +139,12 @@ def settle_accounts(st: Arrays, r: int, k: Context, d: Draws, year: int,
     """Income minus costs into reserves, for every active mutual or Teckal company.
 
     A contract outside competition (protected or Teckal) follows the parent's budget year
-    by year. Draws, per slot: the cost factor drifts by ``pay_drift_sd`` x normal
-    ``d.pay[m]`` and jumps by ``pension_shock_size`` when uniform ``d.pension[m]`` <
-    ``pension_shock_prob`` (a pension revaluation); the volume billed is the contract's
-    volume x (1 + ``volume_shock_sd`` x normal ``d.volume[m]``), while its staff cost is
-    committed on the contract's volume; a grant comes when uniform ``d.grant[m]`` <
+    by year. Draws, the active slot's yearly numbers (:func:`rng.slot_uniform`,
+    :func:`rng.slot_normal`, computed only here, for active slots): the cost factor drifts
+    by ``pay_drift_sd`` x normal SLOT_PAY and jumps by ``pension_shock_size`` when
+    uniform SLOT_PENSION < ``pension_shock_prob`` (a pension revaluation); the volume
+    billed is the contract's volume x (1 + ``volume_shock_sd`` x normal SLOT_VOLUME), while
+    its staff cost is committed on the contract's volume; a grant comes when uniform SLOT_GRANT <
     ``grant_prob`` (only once independent). In a recession a share
     ``recession_trading_cut`` of trading income is lost after its costs are committed.
     Income: core + external + trading + grant; costs: the mutual's unit cost x volume
@@ -156,19 +168,21 @@ def settle_accounts(st: Arrays, r: int, k: Context, d: Draws, year: int,
         volume = st.core_volume[r, m] if stage == COMPETING else v0 * st.budget[r, c]
         st.core_volume[r, m] = volume
         # Cost shocks: pay drift every year, a pension revaluation now and then.
-        pension = k.pension_shock_size if d.pension[m] < k.pension_shock_prob else 0.0
-        drift = st.cost_drift[r, m] + k.pay_drift_sd * d.pay[m] + pension
+        pension_shock = slot_uniform(d, m, SLOT_PENSION) < k.pension_shock_prob
+        pension = k.pension_shock_size if pension_shock else 0.0
+        drift = st.cost_drift[r, m] + k.pay_drift_sd * slot_normal(d, m, SLOT_PAY) + pension
         st.cost_drift[r, m] = drift
         base = unit_cost(k, st.capability[r, m], citizen_support[c] * engagement[c])
         variable = cost_factor(st.cost_position[r, m], drift) * base * volume
         # Income shocks: the volume the council calls off, trading income in a recession.
-        billed = volume * max(1.0 + k.volume_shock_sd * d.volume[m], 0.0)
+        billed = volume * max(1.0 + k.volume_shock_sd * slot_normal(d, m, SLOT_VOLUME), 0.0)
         core = st.core_price[r, m] * billed
         planned = st.trading_income[r, m]
         trade = planned * (1.0 - k.recession_trading_cut) if st.recession[r] else planned
         st.trading_income[r, m] = trade
         external = st.external[r, m]
-        grant = k.grant_size * v0 if independent and d.grant[m] < k.grant_prob else 0.0
+        grant = (k.grant_size * v0
+                 if independent and slot_uniform(d, m, SLOT_GRANT) < k.grant_prob else 0.0)
         share = 1.0                       # share of the service's contract it holds
         if stage == COMPETING:
             share = min(volume / max(v0 * st.budget[r, c], 1e-12), 1.0)

@@ -17,7 +17,16 @@ from __future__ import annotations
 import numpy as np
 
 from ..jit import kernel_inline, kernel_jit
-from ..rng import PROTECTION, Draws, contract_uniform
+from ..rng import (
+    PROTECTION,
+    SLOT_APPRAISAL,
+    SLOT_PREP,
+    SLOT_PROPOSE,
+    Draws,
+    contract_uniform,
+    slot_normal,
+    slot_uniform,
+)
 from ..state import (
     ABANDONED,
     COMPETING,
@@ -87,9 +96,10 @@ def propose(st: Arrays, r: int, k: Context, d: Draws, year: int, engagement: np.
     """New proposals among in-house services: reactive to cuts, strategic from below, or,
     where the council does not support spin-outs, a Right-to-Challenge from staff.
 
-    Draws: one uniform ``d.propose[m]`` per slot decides. In a council that supports
-    spin-outs: below the reactive probability the proposal is reactive, above it and below
-    the sum it is strategic; both scale with the council's propensity
+    Draws: the in-house slot's yearly uniform SLOT_PROPOSE (:func:`rng.slot_uniform`,
+    computed only by in-house slots) decides. In a council that supports spin-outs: below the
+    reactive probability the proposal is reactive, above it and below the sum it is
+    strategic; both scale with the council's propensity
     (``st.council_propensity`` (R, C)), its deterrence after failures nearby
     (:func:`deterrence`) and its co-production. In a council that does not: below
     ``right_to_challenge_prob`` x engagement (from ``right_to_challenge_year``) staff
@@ -127,7 +137,7 @@ def propose(st: Arrays, r: int, k: Context, d: Draws, year: int, engagement: np.
             p_reactive = 0.0
             p_strategic = (k.right_to_challenge_prob * engagement[c] * programme * interest
                            if challenge_open else 0.0)
-        u = d.propose[m]
+        u = slot_uniform(d, m, SLOT_PROPOSE)
         reactive = u < p_reactive
         if not reactive and not u < p_reactive + p_strategic:
             continue
@@ -151,14 +161,14 @@ def prepare(st: Arrays, r: int, k: Context, d: Draws, year: int, preparing: np.n
     """Proposals prepared this year (``preparing`` (M,) bool, the proposals at the start
     of the year) are abandoned, complete, or carry on.
 
-    Draws: one uniform ``d.prep[m]`` per slot: below the abandonment probability the
-    proposal is abandoned, above one minus the completion probability it completes (into
-    incubation if the council uses it, else straight to spin-out). Both depend on the
-    council's own business support (``st.council_support``, none where the council does
-    not support spin-outs) and risk aversion (``st.council_risk_aversion``); completion
-    rises by ``programme_completion_effect`` while the programme is funded. Preparation
-    costs the council ``prep_cost`` x v0 (GBP m) a year. Ledger ``council_spend``,
-    ``abandoned``. ODD 'Spin-out pipeline'.
+    Draws: the proposal's yearly uniform SLOT_PREP (:func:`rng.slot_uniform`): below the
+    abandonment probability the proposal is abandoned, above one minus the completion
+    probability it completes (into incubation if the council uses it, else straight to
+    spin-out). Both depend on the council's own business support (``st.council_support``,
+    none where the council does not support spin-outs) and risk aversion
+    (``st.council_risk_aversion``); completion rises by ``programme_completion_effect``
+    while the programme is funded. Preparation costs the council ``prep_cost`` x v0
+    (GBP m) a year. Ledger ``council_spend``, ``abandoned``. ODD 'Spin-out pipeline'.
     """
     programme = 1.0 + k.programme_completion_effect if programme_funded(k, year) else 1.0
     spend = np.zeros(k.M)
@@ -175,7 +185,7 @@ def prepare(st: Arrays, r: int, k: Context, d: Draws, year: int, preparing: np.n
         p_complete = min(k.prep_completion_prob * (k.completion_support_base
                                               + k.completion_support_gain * support)
                          * programme, 1.0 - p_abandon)
-        u = d.prep[m]
+        u = slot_uniform(d, m, SLOT_PREP)
         if u < p_abandon:
             st.stage[r, m] = ABANDONED
             abandoned += 1
@@ -241,11 +251,13 @@ def decide_incubation(st: Arrays, r: int, k: Context, d: Draws, year: int,
     """At the end of incubation the council appraises the company against its in-house and
     market options (a market test, seed 000 §4.3: 'if it's successful, you can mutualise,
     and if not, other options can be explored'): spun out if its appraised viability
-    (:func:`company_viability` plus ``appraisal_noise_sd`` x normal ``d.appraisal[m]``, the
-    council's appraisal error) reaches :func:`spinout_bar`, else taken back in-house.
+    (:func:`company_viability` plus ``appraisal_noise_sd`` x the slot's yearly normal
+    SLOT_APPRAISAL, the council's appraisal error) reaches :func:`spinout_bar`, else taken
+    back in-house.
 
-    Draws: normal ``d.appraisal`` (M,), read only by slots whose incubation ends this year;
-    the slot's tender key ``d.keys[m]`` draws the protected contract's length at spin-out.
+    Draws: normal SLOT_APPRAISAL (:func:`rng.slot_normal`), computed only by slots whose
+    incubation ends this year; the slot's tender key ``d.keys[m]`` draws the protected
+    contract's length at spin-out.
     Changes ``stage``, ``incubation_outcome``, ``core_volume`` (and the spin-out's fields,
     :func:`spin_out`). Ledger ``taken_back``. ODD 'Teckal incubation'.
     """
@@ -257,7 +269,7 @@ def decide_incubation(st: Arrays, r: int, k: Context, d: Draws, year: int,
             continue
         appraised = (company_viability(k, st.capability[r, m], st.quality[r, m],
                                        st.reserves[r, m], st.v0[r, m])
-                     + k.appraisal_noise_sd * d.appraisal[m])
+                     + k.appraisal_noise_sd * slot_normal(d, m, SLOT_APPRAISAL))
         c = m // k.S
         if appraised >= spinout_bar(k, st.budget[r, c], st.council_risk_aversion[r, c]):
             spin_out(st, r, k, m, year, True, d.keys[m])

@@ -1,11 +1,13 @@
 """``ReferenceMarket``: one replication as a plain Mesa model, phase by phase.
 
 Each year the replication draws the same numbers as the kernel (a block of uniforms and a
-block of normals laid out by :class:`mutualsim.rng.Layout`, then one tender key per slot) and
-every agent reads its own numbers by name and index; a slot tendered this year expands its
-own key with :func:`mutualsim.rng.tender_draws`. So replication ``i`` of seed ``s`` follows
-the kernel's trajectory number for number. Phases run with ``AgentSet.shuffle_do``: within a
-phase the order of agents does not matter, which the oracle test checks.
+block of normals laid out by :class:`mutualsim.rng.Layout`, then one key per slot) and
+every agent reads its own numbers by name and index: a slot's yearly numbers are its key's
+expansion by :func:`mutualsim.rng.slot_draws` (``slot["pension"][m]``), and a slot tendered
+this year expands its own key with :func:`mutualsim.rng.tender_draws`. So replication ``i``
+of seed ``s`` follows the kernel's trajectory number for number. Phases run with
+``AgentSet.shuffle_do``: within a phase the order of agents does not matter, which the
+oracle test checks.
 """
 
 from __future__ import annotations
@@ -17,7 +19,14 @@ import mesa
 import numpy as np
 
 from mutualsim.params import FIELD_NAMES, Scenario
-from mutualsim.rng import Layout, contract_draws, replication_generator, tender_draws
+from mutualsim.rng import (
+    SLOT_NUMBERS,
+    Layout,
+    contract_draws,
+    replication_generator,
+    slot_draws,
+    tender_draws,
+)
 
 from .agents import INCUBATING, PROPOSED, PROTECTED, TRADING, Citizen, Council, PrivateBidder
 from .mutual import Mutual
@@ -92,6 +101,7 @@ class ReferenceMarket(mesa.Model):
         self._layout = Layout.for_scenario(p)
         self.u: dict[str, Any] = {}
         self.n: dict[str, Any] = {}
+        self.slot: dict[str, list[float]] = {}
         self.tender_keys = np.zeros(0, dtype=np.uint64)
         self.services = services  # a council file's services (mutualsim.council.Services)
         self._populate()
@@ -147,12 +157,15 @@ class ReferenceMarket(mesa.Model):
 
     def draw_year(self) -> None:
         """The year's blocks: uniforms and normals split into named nested lists
-        (``u["propose"][m]``, ``n["citizen"][c][k]``), and the tender keys."""
+        (``u["shock"][c]``, ``n["citizen"][c][k]``), the slot keys, and each slot's yearly
+        numbers by name (``slot["pension"][m]``)."""
         lay = self._layout
         self.u = _named(self._gen.random(lay.n_uniform), lay.uniform)
         self.n = _named(self._gen.standard_normal(lay.n_normal), lay.normal)
         # One tender key per slot; a slot tendered this year expands its own key.
         self.tender_keys = self._gen.bit_generator.random_raw(lay.n_keys)
+        numbers = slot_draws(self.tender_keys).T.tolist()
+        self.slot = dict(zip(SLOT_NUMBERS, numbers, strict=True))
 
     def tender_numbers(self, slot: int) -> tuple[list[float], list[list[float]]]:
         """A tendered slot's bid uniforms [B] and score normals [B + 1][L], from its key."""

@@ -156,7 +156,7 @@ class Mutual(mesa.Agent):
             p_strategic = (p.right_to_challenge_prob * c.engagement * boost
                            * self.staff_interest if m.year >= p.right_to_challenge_year
                            else 0.0)
-        u = m.u["propose"][self.index]
+        u = m.slot["propose"][self.index]
         if u < p_reactive:
             self.propose(REACTIVE)
         elif u < p_reactive + p_strategic:
@@ -189,7 +189,7 @@ class Mutual(mesa.Agent):
                                               + p.completion_support_gain * support) * boost,
                          1.0 - p_abandon)
         m.tally("council_spend", p.prep_cost * self.v0)
-        u = m.u["prep"][self.index]
+        u = m.slot["prep"][self.index]
         if u < p_abandon:
             self.stage = ABANDONED
             m.tally("abandoned", 1)
@@ -235,7 +235,7 @@ class Mutual(mesa.Agent):
             return
         standing = clip(self.reserves / (p.viability_reserve_target * self.v0), 0.0, 1.0)
         appraised = (self.viability(self.capability, self.quality, standing)
-                     + p.appraisal_noise_sd * m.n["appraisal"][self.index])
+                     + p.appraisal_noise_sd * m.slot["appraisal"][self.index])
         if appraised >= self.spinout_bar():
             self.spin_out(incubated=True)
         else:
@@ -439,7 +439,7 @@ class Mutual(mesa.Agent):
         m, p = self.model, self.model.params
         independent, incubating = self.stage in TRADING, self.stage == INCUBATING
         if independent or incubating:   # a Teckal company explores outside income too
-            win = m.u["external"][self.index] < p.external_win_rate * self.capability
+            win = m.slot["external"][self.index] < p.external_win_rate * self.capability
             self.external = (self.external * (1.0 - p.external_churn)
                              + (p.external_size * self.v0 if win else 0.0))
         else:
@@ -449,7 +449,7 @@ class Mutual(mesa.Agent):
         growth = (p.trading_growth * self.capability
                   + p.citizen_demand_effect * self.council.citizen_support
                   - (p.recession_trading_penalty if m.recession else 0.0)
-                  + p.trading_noise * m.n["trading"][self.index])
+                  + p.trading_noise * m.slot["trading"][self.index])
         cap = max(p.trading_cap * self.v0, 1e-12)
         trade = self.trading_income
         self.trading_income = max(trade + growth * trade * (1.0 - trade / cap), 0.0)
@@ -494,18 +494,18 @@ class Mutual(mesa.Agent):
         independent = self.stage in TRADING
         if self.stage in (PROTECTED, INCUBATING):  # sheltered contracts follow the budget
             self.core_volume = self.v0 * self.council.budget
-        pension = p.pension_shock_size if m.u["pension"][self.index] < p.pension_shock_prob \
+        pension = p.pension_shock_size if m.slot["pension"][self.index] < p.pension_shock_prob \
             else 0.0
-        self.cost_drift = self.cost_drift + p.pay_drift_sd * m.n["pay"][self.index] + pension
+        self.cost_drift = self.cost_drift + p.pay_drift_sd * m.slot["pay"][self.index] + pension
         average = self.average_unit_cost()
         staff = self.cost_factor() * average * self.core_volume   # TUPE: goes with the contract
-        billed = self.core_volume * max(1.0 + p.volume_shock_sd * m.n["volume"][self.index], 0.0)
+        billed = self.core_volume * max(1.0 + p.volume_shock_sd * m.slot["volume"][self.index], 0.0)
         core = self.core_price * billed
         planned = self.trading_income
         if m.recession:
             self.trading_income = planned * (1.0 - p.recession_trading_cut)
         grant = (p.grant_size * self.v0
-                 if independent and m.u["grant"][self.index] < p.grant_prob else 0.0)
+                 if independent and m.slot["grant"][self.index] < p.grant_prob else 0.0)
         back_office = self.shrink_back_office()
         income = core + self.external + self.trading_income + grant
         costs = (staff
@@ -544,7 +544,7 @@ class Mutual(mesa.Agent):
                 and self.council.has_provider_contract):
             rate += p.mentoring_effect
         new = (self.capability + (1.0 - self.capability) * rate
-               + p.capability_noise * m.n["capability"][self.index])
+               + p.capability_noise * m.slot["capability"][self.index])
         self.capability = clip(new, 0.0, 1.0)
 
     def drift_quality(self) -> None:
@@ -601,7 +601,7 @@ class Mutual(mesa.Agent):
         wind_down = not insolvent and no_core and other_net < p.wind_down_threshold * kept
         p_takeover = p.takeover_prob * (1.0 - (p.asset_lock_deterrence if p.asset_lock else 0.0))
         takeover = (not insolvent and not wind_down and self.reserves < 0
-                    and m.u["takeover"][self.index] < p_takeover)
+                    and m.slot["takeover"][self.index] < p_takeover)
         if insolvent:
             self.exit(self.insolvency_cause(facility), with_service=not no_core)
         elif wind_down:
