@@ -39,13 +39,14 @@ def time_compare(plan: Plan) -> tuple[float, str]:
     n, sc = plan.workshop_replications, plan.scenario
     if plan.use_commands and compare_command_works():
         with tempfile.TemporaryDirectory(prefix="mutualsim-bench-") as tmp:
+            # One parameter set, as mesa.batch_run runs (the default is posterior draws).
             cmd = [sys.executable, "-c", CLI, "compare", "--quiet", "--out",
-                   str(Path(tmp) / "out"), "--replications", str(n)]
+                   str(Path(tmp) / "out"), "--replications", str(n), "--uncertainty", "none"]
             if overrides_of(sc):
                 path = Path(tmp) / "scenario.toml"
                 path.write_text("".join(f"{k} = {json.dumps(v)}\n"
                                         for k, v in overrides_of(sc).items()))
-                cmd.insert(3, str(path))
+                cmd.insert(4, str(path))  # after "compare"
             run = run_measured(cmd, cwd=ROOT)
             if run.returncode == 0:
                 return run.seconds, ("`mutualsim compare` (default values 0,3,5,7,15; "
