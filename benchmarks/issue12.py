@@ -157,7 +157,8 @@ def rows_compare(plan: Plan, shared: dict, sizes: Sizes) -> list[dict]:
     x = extrapolated / kernel_s
     n = plan.workshop_replications
     return [_row(f"`mutualsim compare` (5 x {n:,}) vs mesa.batch_run", x, "x", ">= 100 x",
-                 x >= 100 if n >= 1000 else None, f"mutualsim compare --replications {n} --uncertainty none",
+                 x >= 100 if n >= 1000 else None,
+                 f"mutualsim compare --replications {n} --uncertainty none",
                  load, f"{kernel_s:.1f} s vs {extrapolated:,.0f} s (batch_run extrapolated)")]
 
 
