@@ -4,6 +4,7 @@ the suite leaves no process of its own running."""
 from __future__ import annotations
 
 import os
+import textwrap
 
 import numpy as np
 import pytest
@@ -87,3 +88,27 @@ def no_process_outlives_the_suite():
     if left:
         pytest.fail("processes started by the tests are still running: " + "; ".join(
             f"{p} {command_line(p)[:120]}" for p in left), pytrace=False)
+
+
+#: A calibration experiment small enough for a test: 8 councils, 8 years, one factor, a
+#: two-generation ABC-SMC (tests of calibrate, its CLI and --publish-posterior).
+TINY_CALIBRATION = textwrap.dedent("""
+    name = "tiny_calibration"
+    replications = 2
+    seed = 5
+    block_size = 2
+    [base_overrides]
+    councils = 8
+    years = 8
+    [design]
+    kind = "lhs"
+    samples = 6
+    [factors]
+    reactive_prob = { low = 0.02, high = 0.10 }
+    [abc]
+    particles = 2
+    batch = 3
+    generations = 2
+    max_simulations = 12
+    predictive = 2
+""")

@@ -27,6 +27,8 @@ from mutualsim.evidence.posterior import (
 )
 from mutualsim.params import Scenario
 
+from conftest import TINY_CALIBRATION
+
 SMALL = Scenario(councils=20, years=16, failure_deterrence=0.0)
 SMALL_TOML = "councils = 20\nyears = 16\nfailure_deterrence = 0.0\n"
 # Two parameter sets far apart on the cost of the back office (a share of contract value
@@ -239,30 +241,15 @@ def test_api_rejects_bad_counts():
     assert isinstance(load_posterior(), Posterior)
 
 
-TINY_CALIBRATION = """name = "tiny_calibration"
-replications = 2
-seed = 5
-block_size = 2
-[base_overrides]
-councils = 8
-years = 8
-[design]
-kind = "lhs"
-samples = 6
-[factors]
-reactive_prob = { low = 0.02, high = 0.10 }
-[abc]
-particles = 3
-batch = 5
-generations = 2
-max_simulations = 12
-predictive = 2
-"""
+# conftest's tiny calibration with three particles from batches of five, so that at least
+# two weighted particles reach the posterior file.
+TINY = TINY_CALIBRATION.replace("particles = 2", "particles = 3").replace("batch = 3",
+                                                                          "batch = 5")
 
 
 def test_calibrate_publish_posterior(tmp_path, capsys):
     exp = tmp_path / "tiny.toml"
-    exp.write_text(TINY_CALIBRATION)
+    exp.write_text(TINY)
     target = tmp_path / "post.csv"
     base = ["calibrate", str(exp), "--out", str(tmp_path / "cal"), "--workers", "1",
             "--quiet"]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import textwrap
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -22,27 +21,11 @@ from mutualsim.shipped import resolve, shipped_dir, shipped_names
 from mutualsim.sweep import SweepStore, load_experiment, plan_tasks, run_sweep
 from mutualsim.sweep.tasks import Shard
 
+from conftest import TINY_CALIBRATION
+
 REPO = Path(__file__).resolve().parents[1]
-TINY = textwrap.dedent("""
-    name = "tiny_calibration"
-    replications = 2
-    seed = 5
-    block_size = 2
-    [base_overrides]
-    councils = 8
-    years = 8
-    [design]
-    kind = "lhs"
-    samples = 6
-    [factors]
-    reactive_prob = { low = 0.02, high = 0.10 }
-    [abc]
-    particles = 2
-    batch = 3
-    generations = 2
-    max_simulations = 12
-    predictive = 2
-""")
+TINY = TINY_CALIBRATION
+
 
 
 def _prior_stage(exp: Path, out: Path) -> Path:
