@@ -143,6 +143,16 @@ def _handout_path(given: str | None, out: Path, n_values: int, force: bool) -> P
     return check_handout_path(path, force=force)
 
 
+def _write_separate_handout(comparison, handout: Path | None,
+                            args: argparse.Namespace) -> None:
+    """Write the handout to its own file when ``--handout FILE`` named one (with a bare
+    ``--handout`` it is already in the --out folder)."""
+    if handout is not None and args.handout != IN_OUT:
+        from .handout import write_handout
+        write_handout(comparison, handout, force=args.force)
+        print(f"handout: {handout}")
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     """Run the comparison, write the outputs, print the Markdown table."""
     if args.council is not None:
@@ -189,10 +199,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
                                    "replications": args.replications, "seed": args.seed,
                                    "origin": comparison.origin},
                          extra=extra)
-    if handout is not None and args.handout != IN_OUT:
-        from .handout import write_handout
-        write_handout(comparison, handout, force=args.force)
-        print(f"handout: {handout}")
+    _write_separate_handout(comparison, handout, args)
     elapsed = time.perf_counter() - start
     sys.stdout.write(markdown_table(comparison))
     print(f"\n{name}: {len(values)} values x {args.replications} replications, seed "
@@ -255,10 +262,7 @@ def _compare_posterior(args: argparse.Namespace, factor: str, values: tuple) -> 
                                    "draws": draws, "posterior": pc.posterior,
                                    "posterior_label": pc.posterior_label},
                          extra=extra)
-    if handout is not None and args.handout != IN_OUT:
-        from .handout import write_handout
-        write_handout(comparison, handout, force=args.force)
-        print(f"handout: {handout}")
+    _write_separate_handout(comparison, handout, args)
     elapsed = time.perf_counter() - start
     sys.stdout.write(table_md)
     print(f"\n{name}: {len(values)} values x {draws} posterior draws x {reps} replications "
