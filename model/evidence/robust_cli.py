@@ -52,9 +52,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cmd_robust(args: argparse.Namespace) -> int:
-    from ..guard import check_estimate, estimate_sweep, worker_count
+    from ..guard import check_estimate, estimate_sweep
     from ..sweep import plan_tasks
     from ..sweep.executors import open_pool
+    from .cli import _workers
     from .extras import require
     from .robust import Incomplete, check_robust, load_robust, run_robust
 
@@ -66,11 +67,7 @@ def cmd_robust(args: argparse.Namespace) -> int:
         require("distributed", "--scheduler" if args.scheduler else "--cluster local")
     inputs = [path, *([Path(spec.base_file)] if spec.base_file else [])]
     root = check_robust(spec, out, args.force, inputs)
-    workers = None
-    if args.scheduler is None:
-        workers, note = worker_count(args.workers, override=args.no_size_check)
-        if note is not None and not args.quiet:
-            sys.stderr.write(note + "\n")
+    workers = _workers(args)
     exp = spec.experiment
     check_estimate(estimate_sweep([p.scenario for p in exp.scenarios], exp.replications,
                                   exp.block_size, workers or 1),
