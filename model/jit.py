@@ -8,9 +8,15 @@ Both are numba's ``njit`` with:
 - ``error_model="numpy"``: floating-point division by zero gives inf/nan as in numpy (an
   empty mean is nan), never an exception.
 
-``kernel_jit`` is for functions only other compiled functions call (the rules): they get no
-wrapper for calls from Python, which would cost a second or more of compile time each to
-unpack the state and constants. ``kernel_entry`` is for the few functions Python calls (a
+``kernel_inline`` is for the rules (every function that takes the state ``st``) and the
+small helpers: numba inlines them, at the level of its own IR, into the one compiled entry
+point, so a simulated year is one function. Compiled separately, each call of a rule passed
+the state (a tuple of 57 arrays, nine machine words each) by value and updated every
+array's reference count on entry and exit: measured side by side, that cost 15-20% of the
+kernel's time, against about twice the first compile time for the inlined year
+(BENCHMARKS.md). ``kernel_jit`` is for functions only other compiled functions call that
+are worth compiling once (sums, the inverse normal CDF, tender numbers): they get no wrapper
+for calls from Python. ``kernel_entry`` is for the few functions Python calls (a
 replication, a year, the tender numbers). Tests call rules through
 :func:`python_callable`.
 
@@ -131,10 +137,15 @@ def kernel_entry(func):
 
 
 def python_callable(func):
-    """A Python-callable version of the compiled function ``func`` (for tests): a compiled
-    trampoline that forwards its arguments. Under ``NUMBA_DISABLE_JIT`` it is ``func``."""
+    """A Python-callable version of the compiled function ``func`` (for tests). An inlined
+    function (a rule) gets its own dispatcher, compiled with the kernel's options and
+    cached on disk like the kernel; any other, a compiled trampoline that forwards its
+    arguments (calling the cached machine code). Under ``NUMBA_DISABLE_JIT`` it is
+    ``func``."""
     if JIT_DISABLED:
         return func
+    if func.targetoptions.get("inline") == "always":
+        return numba.njit(**_OPTIONS)(func.py_func)
 
     def call(*args):
         return func(*args)

@@ -11,6 +11,7 @@ import html
 import io
 import math
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +131,10 @@ def markdown_table(comparison: Comparison, footnote: bool = True) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: Resolution of the PNG figures a report writes (and embeds in report.html), dots per inch.
+FIGURE_DPI = 150
+
+
 def _png(fig: Figure, dpi: int = 110) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)
@@ -165,9 +170,10 @@ def _left_out_note(comparison: Comparison) -> str:
             "counted as zero (per year and value: income_share.csv).")
 
 
-def render_html(comparison: Comparison, figures: dict[str, Figure],
+def render_html(comparison: Comparison, figures: Mapping[str, Figure | bytes],
                 table_markdown: str | None = None) -> str:
-    """One self-contained page: figures as base64 PNG, tables, run details."""
+    """One self-contained page: figures as base64 PNG (a figure given as bytes is taken to
+    be its PNG already rendered, and is not drawn again), tables, run details."""
     title = f"Do mutuals survive? {axis_label(comparison.factor)}"
     frame = display_table(comparison)
     table_html = frame.to_html(index=False, escape=True, border=0)
@@ -185,11 +191,12 @@ def render_html(comparison: Comparison, figures: dict[str, Figure],
         "survival_by_factor": "Share still trading after 5, 10 and 15 years against the "
                               "policy value, with 95% intervals.",
     }
+    pngs = {name: fig if isinstance(fig, bytes) else _png(fig) for name, fig in figures.items()}
     imgs = "".join(
         f"<figure><img alt='{html.escape(name)}' src='data:image/png;base64,"
-        f"{base64.b64encode(_png(fig)).decode()}'/><figcaption class='note'>"
+        f"{base64.b64encode(png).decode()}'/><figcaption class='note'>"
         f"{html.escape(captions.get(name, ''))}</figcaption></figure>"
-        for name, fig in figures.items())
+        for name, png in pngs.items())
     details = {
         "Factor varied": comparison.factor,
         "Values": ", ".join(comparison.labels),
@@ -229,16 +236,19 @@ def write_report(comparison: Comparison, out: Path, *, command: str = "compare",
     figures = all_figures(comparison)
     table_md = markdown_table(comparison)
     names = []
+    pngs: dict[str, bytes] = {}
     with atomic_directory(Path(out), command=command, manifest=manifest, force=force) as work:
         for name, fig in figures.items():
-            fig.savefig(work / f"{name}.png", dpi=150)
+            # Drawn once as PNG: the file and report.html's embedded image are the same bytes.
+            pngs[name] = _png(fig, dpi=FIGURE_DPI)
+            (work / f"{name}.png").write_bytes(pngs[name])
             fig.savefig(work / f"{name}.svg")
             names += [f"{name}.png", f"{name}.svg"]
         comparison.table().to_csv(work / "table.csv", index=False)
         comparison.survival_at_table().to_csv(work / "survival_at.csv", index=False)
         comparison.income_share_table().to_csv(work / "income_share.csv", index=False)
         (work / "table.md").write_text(table_md, encoding="utf-8")
-        (work / "report.html").write_text(render_html(comparison, figures, table_md),
+        (work / "report.html").write_text(render_html(comparison, pngs, table_md),
                                           encoding="utf-8")
         names += ["table.csv", "survival_at.csv", "income_share.csv", "table.md",
                   "report.html"]

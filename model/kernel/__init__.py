@@ -15,7 +15,8 @@ draws the replication's random numbers from its own generator and runs the sub-m
 7. exits        insolvency, wind-down, takeover; step-in costs; asset lock
 8. record       the year's panel row
 
-Each rule is a numba function (:func:`mutualsim.jit.kernel_jit`) on the struct-of-arrays
+Each rule is a numba function (:func:`mutualsim.jit.kernel_inline`: inlined into
+:func:`run_years`, so a year compiles to one function) on the struct-of-arrays
 state (:class:`mutualsim.state.Arrays`, replication first) and the scenario's constants
 (:class:`Context`); ``NUMBA_DISABLE_JIT=1`` runs the same code as plain Python.
 """
@@ -118,7 +119,7 @@ def needs_compiling() -> bool:
 def _announce_compiling() -> None:
     if needs_compiling():
         print("mutualsim: compiling the simulation kernel (first run after installing; "
-              "about a minute, cached on disk for later runs) ...", file=sys.stderr,
+              "one to two minutes, cached on disk for later runs) ...", file=sys.stderr,
               flush=True)
 
 

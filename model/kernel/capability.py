@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..jit import kernel_inline, kernel_jit
+from ..jit import kernel_inline
 from ..rng import SLOT_CAPABILITY, Draws, slot_normal
 from ..state import COMPETING, INCUBATING, STRATEGIC, Arrays
 from .context import Context, business_support, is_active
@@ -39,7 +39,7 @@ def learning_rate(k: Context, stage: int, support: float, mentored: bool) -> flo
             + k.mentoring_effect * (1.0 if mentored else 0.0))
 
 
-@kernel_jit
+@kernel_inline
 def learn(st: Arrays, r: int, k: Context, d: Draws, year: int) -> None:
     """Every active slot of row ``r`` closes part of its capability gap, with noise
     (``capability_noise`` x the slot's yearly normal SLOT_CAPABILITY,
@@ -68,7 +68,7 @@ def learn(st: Arrays, r: int, k: Context, d: Draws, year: int) -> None:
         st.capability[r, m] = min(max(new, 0.0), 1.0)
 
 
-@kernel_jit
+@kernel_inline
 def drift_quality(st: Arrays, r: int, k: Context, engagement: np.ndarray) -> None:
     """Quality and social value of every active slot move a share ``adjust_rate`` towards
     targets set by capability, governance and citizens' ``engagement`` (C,), less producer

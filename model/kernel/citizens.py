@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..jit import kernel_inline, kernel_jit
+from ..jit import kernel_inline
 from ..rng import Draws
 from ..state import Arrays
 from .context import Context, delivers_service, is_trading, mean, segment_mean
@@ -29,7 +29,7 @@ def service_quality(k: Context, stage: int, core_volume: float, quality: float,
     return k.quality_initial - k.inhouse_quality_drift * (1.0 - budget)
 
 
-@kernel_jit
+@kernel_inline
 def update_citizens(st: Arrays, r: int, k: Context, d: Draws) -> None:
     """Engagement moves to the target set by the council's own co-production
     (``st.council_coproduction`` (R, C)), with noise; satisfaction to the mean quality of the
@@ -66,7 +66,7 @@ def update_citizens(st: Arrays, r: int, k: Context, d: Draws) -> None:
             st.citizen_support[r, c, i] += a * (target_s - st.citizen_support[r, c, i])
 
 
-@kernel_jit
+@kernel_inline
 def council_means(st: Arrays, r: int, k: Context) -> tuple[np.ndarray, np.ndarray]:
     """Mean engagement and mean support of each council's citizens (``citizen_support``),
     (C,) each, in [0, 1]."""

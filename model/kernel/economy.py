@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..jit import kernel_jit
+from ..jit import kernel_inline
 from ..rng import Draws
 from ..state import Arrays
 from .context import Context, Flow, total
 
 
-@kernel_jit
+@kernel_inline
 def update_economy(st: Arrays, r: int, k: Context, d: Draws, year_index: int) -> None:
     """Recession moves (from the second year); budgets are cut by austerity and shocks.
 
@@ -41,7 +41,7 @@ def update_economy(st: Arrays, r: int, k: Context, d: Draws, year_index: int) ->
         st.budget[r, c] = max(st.budget[r, c] * (1.0 - cut) * (1.0 - shock), k.budget_floor)
 
 
-@kernel_jit
+@kernel_inline
 def stranded_costs(st: Arrays, r: int, k: Context, year: int, led: np.ndarray) -> None:
     """The back-office cost councils keep after their services spin out: ``stranded_cost``
     x v0 (GBP m) for each slot spun out in this year or the ``stranded_years - 1`` before.

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..jit import kernel_inline, kernel_jit
+from ..jit import kernel_inline
 from ..rng import SLOT_TAKEOVER, Draws, slot_uniform
 from ..state import (
     EXITED,
@@ -82,7 +82,7 @@ def exit_cause(k: Context, reserves: float, facility: float, core_volume: float,
     return NO_EXIT
 
 
-@kernel_jit
+@kernel_inline
 def apply_exits(st: Arrays, r: int, k: Context, d: Draws, year: int,
                 led: np.ndarray) -> None:
     """Trading mutuals of row ``r`` that fail exit (for takeovers, the slot's yearly uniform

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..jit import kernel_inline, kernel_jit
+from ..jit import kernel_inline
 from ..rng import (
     SLOT_EXTERNAL,
     SLOT_GRANT,
@@ -81,7 +81,7 @@ def full_back_office(k: Context, v0: float, budget: float) -> float:
                                          + (1.0 - k.overhead_fixed_share) * budget)
 
 
-@kernel_jit
+@kernel_inline
 def grow_income(st: Arrays, r: int, k: Context, d: Draws, citizen_support: np.ndarray,
                 led: np.ndarray) -> None:
     """Contracts elsewhere and trading income evolve for the coming year's accounts.
@@ -132,7 +132,7 @@ def grow_income(st: Arrays, r: int, k: Context, d: Draws, citizen_support: np.nd
     led[Flow.teckal_capped] += capped
 
 
-@kernel_jit
+@kernel_inline
 def settle_accounts(st: Arrays, r: int, k: Context, d: Draws, year: int,
                     citizen_support: np.ndarray, engagement: np.ndarray,
                     led: np.ndarray) -> None:

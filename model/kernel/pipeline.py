@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..jit import kernel_inline, kernel_jit
+from ..jit import kernel_inline
 from ..rng import (
     PROTECTION,
     SLOT_APPRAISAL,
@@ -53,7 +53,7 @@ def programme_funded(k: Context, year: int) -> bool:
     return k.programme_start_year <= year <= k.programme_end_year
 
 
-@kernel_jit
+@kernel_inline
 def last_exits(st: Arrays, r: int, k: Context) -> np.ndarray:
     """Year of the latest exit of a mutual of each council (C,), -1 if none yet."""
     last = np.full(k.C, -1, dtype=np.int64)
@@ -70,7 +70,7 @@ def deterred(last_exit: int, year: int, k: Context) -> bool:
     return last_exit >= 0 and 0 < year - last_exit <= k.failure_deterrence_years
 
 
-@kernel_jit
+@kernel_inline
 def deterrence(st: Arrays, r: int, k: Context, year: int) -> np.ndarray:
     """Factor (C,) in [0, 1] on each council's proposal probabilities after failures nearby:
     1 - ``failure_deterrence`` after an exit of one of its own mutuals, times 1 -
@@ -90,7 +90,7 @@ def deterrence(st: Arrays, r: int, k: Context, year: int) -> np.ndarray:
     return factor
 
 
-@kernel_jit
+@kernel_inline
 def propose(st: Arrays, r: int, k: Context, d: Draws, year: int, engagement: np.ndarray,
             led: np.ndarray) -> None:
     """New proposals among in-house services: reactive to cuts, strategic from below, or,
@@ -155,7 +155,7 @@ def propose(st: Arrays, r: int, k: Context, d: Draws, year: int, engagement: np.
     led[Flow.proposals] += count
 
 
-@kernel_jit
+@kernel_inline
 def prepare(st: Arrays, r: int, k: Context, d: Draws, year: int, preparing: np.ndarray,
             led: np.ndarray) -> None:
     """Proposals prepared this year (``preparing`` (M,) bool, the proposals at the start
@@ -245,7 +245,7 @@ def spinout_bar(k: Context, budget: float, risk_aversion: float) -> float:
     return best * (k.takeback_risk_base + k.takeback_risk_slope * risk_aversion)
 
 
-@kernel_jit
+@kernel_inline
 def decide_incubation(st: Arrays, r: int, k: Context, d: Draws, year: int,
                       led: np.ndarray) -> None:
     """At the end of incubation the council appraises the company against its in-house and

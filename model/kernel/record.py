@@ -6,7 +6,7 @@ from enum import IntEnum
 
 import numpy as np
 
-from ..jit import kernel_inline, kernel_jit
+from ..jit import kernel_inline
 from ..state import (
     ABANDONED,
     EXITED,
@@ -61,7 +61,7 @@ def is_in_house(stage: int, private_value: float) -> bool:
             or (stage == EXITED and private_value <= 0))
 
 
-@kernel_jit
+@kernel_inline
 def record(st: Arrays, r: int, k: Context, led: np.ndarray, t: int,
            panel: np.ndarray) -> None:
     """Write year ``t`` of replication ``r`` into ``panel`` (columns, R, T): stocks at the

@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 
-from ..jit import kernel_inline, kernel_jit
+from ..jit import kernel_inline
 from ..rng import (
     BREAK,
     CONTRACT_LENGTH,
@@ -87,7 +87,7 @@ def holds_contract(stage: int, core_volume: float) -> bool:
     return is_trading(stage) and core_volume > 0
 
 
-@kernel_jit
+@kernel_inline
 def run_tenders(st: Arrays, r: int, k: Context, d: Draws, year: int, support: np.ndarray,
                 engagement: np.ndarray, led: np.ndarray) -> None:
     """Extend, break or tender every core contract (slots in order), see :func:`tender`.
@@ -171,7 +171,7 @@ def local_entry_prob(k: Context, lot: float) -> float:
     return 0.0
 
 
-@kernel_jit
+@kernel_inline
 def tender(st: Arrays, r: int, k: Context, m: int, year: int, support: float,
            engagement: float, bid_u: np.ndarray, noise: np.ndarray, entry: np.ndarray,
            local_z: np.ndarray, local_noise: np.ndarray, u_length: float,
@@ -305,7 +305,7 @@ def tender(st: Arrays, r: int, k: Context, m: int, year: int, support: float,
     return kept
 
 
-@kernel_jit
+@kernel_inline
 def charge_lot_overheads(st: Arrays, r: int, k: Context, led: np.ndarray) -> None:
     """Each trading mutual pays ``lot_overhead`` (GBP m/yr) per lot of its core contract it
     holds beyond the first (the first is in ``backoffice_overhead``; a protected contract
