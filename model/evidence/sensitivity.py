@@ -87,7 +87,8 @@ class Settings:
 
     @classmethod
     def full(cls) -> Settings:
-        """The published run (docs/SENSITIVITY.md): sized for ~25-30 min on 2 shared cores."""
+        """The published run (docs/SENSITIVITY.md): 9 min 26 s wall with one worker on this
+        2-core machine (30 November 2026; about 24 min with two workers on a busier machine)."""
         return cls({}, FULL_REPLICATIONS, FULL_TRAJECTORIES, 10, 10, FULL_SOBOL_N, 100)
 
     @classmethod
