@@ -242,6 +242,9 @@ def write_report(comparison: Comparison, out: Path, *, command: str = "compare",
             # Drawn once as PNG: the file and report.html's embedded image are the same bytes.
             pngs[name] = _png(fig, dpi=FIGURE_DPI)
             (work / f"{name}.png").write_bytes(pngs[name])
+            # The layout just solved for the PNG is kept (positions are figure fractions,
+            # the same at any resolution), so the SVG is drawn without solving it again.
+            fig.set_layout_engine("none")
             fig.savefig(work / f"{name}.svg")
             names += [f"{name}.png", f"{name}.svg"]
         comparison.table().to_csv(work / "table.csv", index=False)
