@@ -95,11 +95,12 @@ def explanation(pc: PosteriorComparison) -> str:
         "and P(better) is the share of draws in which the policy beats the reference. "
         f"For the reference, the S(10) interval is {100 * post:.1f} points wide against "
         f"{100 * km:.1f} points for the single-parameter KM 95% CI (the scenario as given, "
-        f"without a posterior draw, {pc.replications} replications): the KM interval only measures the luck of the "
-        "replications at one parameter set, and shrinks towards zero as replications "
-        "grow, while the posterior interval also carries the spread of survival across "
-        "parameter sets the published figures cannot tell apart, which no number of "
-        "replications removes. Read the paired differences and P(better) for the policy "
+        f"without a posterior draw, {pc.replications} replications): the KM interval only "
+        "measures the luck of the replications at one parameter set, and shrinks towards "
+        "zero as replications grow, while the posterior interval also carries the "
+        "spread of survival across parameter sets the published figures cannot tell apart, "
+        "which no number of replications removes. Read the paired differences and "
+        "P(better) for the policy "
         "effect: parameter uncertainty shared by both policies cancels in them.")
     unfinished = int(pc.meta.get("unfinished_draw_runs", 0))
     if missing:

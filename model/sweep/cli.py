@@ -63,6 +63,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                             "of an array; all parts may share one --out folder")
     sweep.add_argument("--replications", "-n", type=positive_int, default=None,
                        help="override the experiment file's replications")
+    sweep.add_argument("--draws", type=positive_int, default=None,
+                       help="override the posterior draws of the file's [uncertainty] "
+                            "kind = \"posterior\" section (see docs/SWEEPS.md)")
     sweep.add_argument("--verify", action="store_true",
                        help="also decode every finished task's files in full before "
                             "skipping it (every run already checks each file's sha256)")
@@ -126,7 +129,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from .store import SweepStore, build_manifest
 
     experiment = load_experiment(args.experiment, replications=args.replications,
-                                 size_check=not args.no_size_check)
+                                 size_check=not args.no_size_check, draws=args.draws)
     out = args.out if args.out is not None else Path("out") / "sweeps" / args.experiment.stem
     check_out(out, "sweep", inputs=[args.experiment, experiment.base_file], resumable=True)
     workers, note = args.workers, None

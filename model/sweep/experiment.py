@@ -471,8 +471,9 @@ def _base(data: dict[str, Any], source: str, base_dir: Path) -> tuple[Scenario, 
 
 def parse_experiment(data: dict[str, Any], source: str, base_dir: Path | None = None,
                      replications: int | None = None, *,
-                     size_check: bool = True) -> Experiment:
-    """Validate TOML-shaped experiment data; ``replications`` overrides the file's count.
+                     size_check: bool = True, draws: int | None = None) -> Experiment:
+    """Validate TOML-shaped experiment data; ``replications`` overrides the file's count,
+    ``draws`` the posterior draws of ``[uncertainty] kind = "posterior"``.
 
     With ``size_check`` a design of more than ``guard.MAX_DESIGN_POINTS`` points or more
     than ``guard.MAX_TASKS`` tasks is refused before any point is built.
@@ -497,8 +498,14 @@ def parse_experiment(data: dict[str, Any], source: str, base_dir: Path | None = 
     elif replications is None:
         raise InputError("missing key 'replications' (a whole number >= 1)", source=source)
     block_size = _whole(data.get("block_size", DEFAULT_BLOCK_SIZE), 1, source, "block_size")
-    kind, draws, posterior = (_uncertainty(data["uncertainty"], source)
-                              if "uncertainty" in data else ("none", 0, None))
+    kind, file_draws, posterior = (_uncertainty(data["uncertainty"], source)
+                                   if "uncertainty" in data else ("none", 0, None))
+    if draws is not None:
+        draws = _whole(draws, 1, "--draws", "draws")
+        if kind != "posterior":
+            raise InputError("applies only to an experiment with [uncertainty] kind = "
+                             "\"posterior\"", source="--draws")
+    draws = file_draws if draws is None else draws
 
     base, base_file = _base(data, source, base_dir)
     overrides_source = f"{source} [base_overrides]"
@@ -551,11 +558,12 @@ def parse_experiment(data: dict[str, Any], source: str, base_dir: Path | None = 
 
 
 def load_experiment(path: str | Path, replications: int | None = None, *,
-                    size_check: bool = True) -> Experiment:
-    """Read and validate an experiment TOML file (``base`` is relative to the file)."""
+                    size_check: bool = True, draws: int | None = None) -> Experiment:
+    """Read and validate an experiment TOML file (``base`` is relative to the file);
+    ``replications`` and ``draws`` override the file's."""
     path = Path(path)
     from ..shipped import resolve  # a missing path naming a shipped experiment: that file
     path = resolve(path, "experiments")
     data = read_toml(path, "experiment")
     return parse_experiment(data, str(path), path.parent, replications,
-                            size_check=size_check)
+                            size_check=size_check, draws=draws)
