@@ -252,3 +252,15 @@ def test_run_model_posterior(tmp_path):
 def test_run_model_bad_arguments(kwargs, needle):
     with pytest.raises(InputError, match=needle.replace("(", r"\(").replace("'", "'")):
         run_model(0, 2, **kwargs, **BASE)
+
+
+def test_draws_option_overrides_the_file_and_needs_the_section(tmp_path, capsys):
+    exp = load_experiment(write(tmp_path, HEAD + GRID + UNCERTAINTY), draws=2)
+    assert exp.uncertainty.draws == 2 and len(exp.points) == 2 * (2 + 1)
+    path = write(tmp_path, HEAD + GRID, "plain.toml")
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--draws", "2", "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--draws: applies only to an experiment with " \
+        "[uncertainty]" in err
+    assert not out.exists()
