@@ -6,6 +6,8 @@ Public API::
     Scenario(...).replace(**changes)       vary in code
     salib_problem(names), salib_points(problem, X)   a SALib problem from the metadata
     ema_model(names, outcomes)             an EMA Workbench Model of run_model
+    run_model(seed, replications, **params) -> dict of outcomes (uncertainty="posterior":
+                                           posterior median and 5-95% across draws)
     simulate(scenario, replications, seed) -> Results (histories, panel)
     MutualMarket(params, rng=seed, replication=i)   the Mesa model of one replication
     MarketScenario(rng=..., **parameters)    Mesa's Scenario for MutualMarket(scenario=...)
@@ -28,12 +30,12 @@ _LAZY = {"Scenario": ".params", "load_scenario": ".params", "Results": ".simulat
          "simulate": ".simulate", "MutualMarket": ".market",
          "MarketScenario": ".mesa_inputs", "Citizen": ".agents",
          "Council": ".agents", "Mutual": ".agents", "PrivateBidder": ".agents",
-         "open_sweep": ".sweep"}
+         "open_sweep": ".sweep", "run_model": ".evidence.outcomes"}
 
 __all__ = [
     "Citizen", "Council", "InputError", "MarketScenario", "Mutual", "MutualMarket",
     "PrivateBidder", "Results", "Scenario", "__version__", "load_scenario", "open_sweep",
-    "simulate",
+    "run_model", "simulate",
 ]
 
 # The SALib and EMA Workbench bridges (generated from the parameter metadata), on first use.

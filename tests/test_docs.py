@@ -192,6 +192,9 @@ def tiny_argv(command: str) -> list[str]:
         argv += ["--draws", "2"]  # the default run is posterior-predictive: few draws
     if argv[0] == "sweep":
         argv += ["--workers", "1"]
+        experiment = Path(argv[1])
+        if experiment.is_file() and "[uncertainty]" in experiment.read_text():
+            argv += ["--draws", "2"]  # a posterior sweep: few draws, as for compare
     return argv
 
 

@@ -215,7 +215,6 @@ def _compare_posterior(args: argparse.Namespace, factor: str, values: tuple) -> 
     from ..simulate import DEFAULT_BLOCK
     from .report import write_report
     from .uncertainty import compare_posterior
-    from .uncertainty_report import html_section, markdown
 
     draws = args.draws if args.draws is not None else DEFAULT_DRAWS
     reps = args.replications if args.replications is not None else DEFAULT_DRAW_REPLICATIONS
@@ -241,16 +240,7 @@ def _compare_posterior(args: argparse.Namespace, factor: str, values: tuple) -> 
     start = time.perf_counter()
     pc = compare_posterior(scenario, factor, values, reps, args.seed, draws=draws,
                            posterior=posterior, progress=not args.quiet, origin=args.origin)
-    comparison = pc.single
-    comparison.meta["details"] = {"Scenario": name, "Uncertainty": "posterior",
-                                  "Posterior": pc.posterior_label or pc.posterior,
-                                  "Posterior draws": draws,
-                                  "Replications per draw": reps}
-    comparison.meta["posterior_html"] = html_section(pc)
-    table_md = markdown(pc)
-    extra = {"posterior_table.md": table_md,
-             "posterior_table.csv": pc.table().to_csv(index=False),
-             "draws.csv": pc.draws.to_csv(index=False)}
+    comparison, extra, table_md = posterior_outputs(pc, {"Scenario": name})
     if args.handout == IN_OUT:
         from .handout import render_handout
         extra[HANDOUT_NAME] = render_handout(comparison)
@@ -269,6 +259,25 @@ def _compare_posterior(args: argparse.Namespace, factor: str, values: tuple) -> 
           f"(+ {reps} single-parameter), seed {args.seed}; wrote {out}/ ({len(files)} files) "
           f"in {elapsed:.1f} s")
     return 0
+
+
+def posterior_outputs(pc, details: dict) -> tuple:
+    """What ``compare`` and ``plot`` write for a posterior comparison ``pc``: the
+    single-parameter Comparison (its figures) carrying the posterior section, the extra
+    files (``posterior_table.md/.csv``, ``draws.csv``) and the Markdown table to print."""
+    from .uncertainty_report import html_section, markdown
+    comparison = pc.single
+    comparison.meta["details"] = {**comparison.meta.get("details", {}), **details,
+                                  "Uncertainty": "posterior",
+                                  "Posterior": pc.posterior_label or pc.posterior,
+                                  "Posterior draws": pc.n_draws,
+                                  "Replications per draw": pc.replications}
+    comparison.meta["posterior_html"] = html_section(pc)
+    table_md = markdown(pc)
+    extra = {"posterior_table.md": table_md,
+             "posterior_table.csv": pc.table().to_csv(index=False),
+             "draws.csv": pc.draws.to_csv(index=False)}
+    return comparison, extra, table_md
 
 
 def cmd_compare_council(args: argparse.Namespace) -> int:
@@ -331,11 +340,27 @@ def cmd_plot(args: argparse.Namespace) -> int:
     """Summarise a sweep folder and write the report."""
     from ..io import check_out
     from .from_sweep import comparison_from_sweep
+    from .posterior_sweep import is_posterior_sweep, posterior_from_sweep
     from .report import markdown_table, write_report
 
     out = args.out if args.out is not None else args.dir.with_name(args.dir.name + "-plots")
     check_out(out, "plot", inputs=[args.dir], force=args.force)
     start = time.perf_counter()
+    if is_posterior_sweep(args.dir):  # [uncertainty] kind = "posterior": the headline
+        pc = posterior_from_sweep(args.dir)
+        comparison, extra, table = posterior_outputs(pc, {})
+        files = write_report(comparison, out, command="plot", force=args.force,
+                             manifest={"sweep": str(args.dir), "uncertainty": "posterior",
+                                       "draws": pc.n_draws, "posterior": pc.posterior,
+                                       "posterior_label": pc.posterior_label},
+                             extra=extra)
+        sys.stdout.write(table)
+        unfinished = pc.meta.get("unfinished_draw_runs", 0)
+        if unfinished:
+            print(f"\n{unfinished} draw runs have not finished and are counted as missing "
+                  "(not filled in); run the sweep again to finish them")
+        print(f"\nwrote {out}/ ({len(files)} files) in {time.perf_counter() - start:.1f} s")
+        return 0
     comparison = comparison_from_sweep(args.dir)
     files = write_report(comparison, out, command="plot", force=args.force,
                          manifest={"sweep": str(args.dir)})

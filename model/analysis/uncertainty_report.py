@@ -94,16 +94,20 @@ def explanation(pc: PosteriorComparison) -> str:
         "replications). Differences are computed draw by draw against the first row (paired), "
         "and P(better) is the share of draws in which the policy beats the reference. "
         f"For the reference, the S(10) interval is {100 * post:.1f} points wide against "
-        f"{100 * km:.1f} points for the single-parameter KM 95% CI (the base scenario, "
-        f"{pc.replications} replications): the KM interval only measures the luck of the "
-        "replications at one parameter set, and shrinks towards zero as replications "
-        "grow, while the posterior interval also carries the spread of survival across "
-        "parameter sets the published figures cannot tell apart, which no number of "
-        "replications removes. Read the paired differences and P(better) for the policy "
+        f"{100 * km:.1f} points for the single-parameter KM 95% CI (the scenario as given, "
+        f"without a posterior draw, {pc.replications} replications): the KM interval only "
+        "measures the luck of the replications at one parameter set, and shrinks towards "
+        "zero as replications grow, while the posterior interval also carries the "
+        "spread of survival across parameter sets the published figures cannot tell apart, "
+        "which no number of replications removes. Read the paired differences and "
+        "P(better) for the policy "
         "effect: parameter uncertainty shared by both policies cancels in them.")
+    unfinished = int(pc.meta.get("unfinished_draw_runs", 0))
     if missing:
-        text += (f" {missing} draw estimates were undefined (no spin-out, or beyond "
-                 "follow-up) and are left out of the quantiles, not filled in.")
+        text += (f" {missing} draw estimates were undefined (no spin-out, beyond "
+                 "follow-up" + (f", or one of the {unfinished} draw runs whose sweep tasks "
+                                "have not finished" if unfinished else "")
+                 + ") and are left out of the quantiles, not filled in.")
     return text
 
 
@@ -123,4 +127,4 @@ def html_section(pc: PosteriorComparison) -> str:
     table = display_table(pc).to_html(index=False, escape=True, border=0)
     return (f"<h2>Posterior-predictive summary (headline)</h2>{table}"
             f"<p class='note'>{html.escape(explanation(pc))} The figures and the summary "
-            "table below are of the single-parameter run (the base scenario).</p>")
+            "table below are of the single-parameter run (the scenario as given).</p>")

@@ -226,6 +226,10 @@ def load_calibration_experiment(path: str | Path | None, replications: int | Non
     data = read_toml(path, "experiment")
     data.pop("targets", None)  # read by load_targets
     data.pop("abc", None)  # read by load_settings
+    if "uncertainty" in data:
+        raise InputError("[uncertainty] applies to mutualsim sweep only (a calibration "
+                         "estimates the posterior; it does not draw from one)",
+                         source=str(path))
     design = data.get("design", {})
     if not isinstance(design, dict) or design.get("kind") != "lhs":
         raise InputError("calibration needs [design] kind = \"lhs\" (the prior)",

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..errors import InputError
 from ..params import Scenario
 from ..simulate import simulate
 from ..survival import SurvivalCounts, survival_at
@@ -107,11 +108,76 @@ def outcomes_from(histories: pd.DataFrame, panel: pd.DataFrame,
     }
 
 
-def run_model(seed: int = 0, replications: int = 20, **params: Any) -> dict[str, float]:
+def run_model(seed: int = 0, replications: int = 20, *, uncertainty: str = "none",
+              draws: int | None = None, posterior: Any = None,
+              **params: Any) -> dict[str, float]:
     """Simulate ``Scenario(**params)`` and return its outcomes (see ``OUTCOMES``).
 
     Unknown or out-of-range parameters raise ``InputError`` (the model's own validation).
+
+    Parameters
+    ----------
+    seed, replications : int
+        Experiment seed and replications (per posterior draw with ``"posterior"``).
+    uncertainty : {"none", "posterior"}
+        ``"none"`` (the default): one parameter set, ``Scenario(**params)``, and one float
+        per outcome. It stays the default because ``run_model`` is the model function of
+        the SALib and EMA Workbench wrappers (:mod:`mutualsim.evidence.bridges`,
+        ``mutualsim sensitivity``), whose factors are the parameters themselves: drawing
+        them from the posterior underneath would overwrite the very values those tools
+        vary and mix parameter uncertainty into their indices. ``"posterior"``: run
+        ``draws`` parameter sets drawn (with their weights, from ``seed``) from the
+        calibrated posterior, each over ``replications`` replications paired as
+        ``compare --uncertainty posterior`` pairs them (draw ``d`` uses replication indices
+        ``(d + 1) R ... (d + 2) R - 1``); the keyword ``params`` override the draw's values
+        (they are the levers a caller sets). Each outcome ``x`` is then the posterior
+        median across draws, with ``x_q05`` and ``x_q95`` (5% and 95% quantiles: a 90%
+        interval carrying parameter and stochastic uncertainty, as in
+        :mod:`mutualsim.analysis.uncertainty`) and ``x_missing`` (draws where ``x`` is
+        undefined, left out of the quantiles, never filled in). Cost: ``draws`` times the
+        replications of ``"none"`` (default 40 draws).
+    draws : int, optional
+        Posterior draws (default 40); only with ``uncertainty="posterior"``.
+    posterior : Posterior, path or None
+        Default: the shipped ``posterior.csv`` (docs/CALIBRATION.md); only with
+        ``uncertainty="posterior"``.
     """
-    scenario = Scenario().replace(**params)
-    res = simulate(scenario, int(replications), seed=int(seed))
-    return outcomes_from(res.histories, res.panel, scenario)
+    from ..analysis.uncertainty import check_uncertainty
+    if check_uncertainty(uncertainty, "uncertainty") == "none":
+        if draws is not None or posterior is not None:
+            raise InputError("draws and posterior apply only with uncertainty='posterior'",
+                             source="uncertainty")
+        scenario = Scenario().replace(**params)
+        res = simulate(scenario, int(replications), seed=int(seed))
+        return outcomes_from(res.histories, res.panel, scenario)
+    return _posterior_outcomes(seed, replications, draws, posterior, params)
+
+
+def _posterior_outcomes(seed: int, replications: int, draws: int | None, posterior: Any,
+                        params: dict[str, Any]) -> dict[str, float]:
+    """``run_model(uncertainty="posterior")``: every scenario built (and so checked)
+    before any simulation."""
+    from ..analysis.uncertainty import (
+        DEFAULT_DRAWS,
+        _quantiles,
+        check_count,
+        draw_replications,
+    )
+    from .posterior import Posterior, load_posterior
+    draws = check_count(DEFAULT_DRAWS if draws is None else draws, "draws")
+    replications = check_count(replications, "replications")
+    post = posterior if isinstance(posterior, Posterior) else load_posterior(posterior)
+    base = Scenario().replace(**params)
+    scenarios = [post.scenario(base, int(r)).replace(**params)
+                 for r in post.draw(draws, int(seed))]
+    rows = []
+    for d, scenario in enumerate(scenarios):
+        res = simulate(scenario, draw_replications(d, replications), seed=int(seed))
+        rows.append(outcomes_from(res.histories, res.panel, scenario))
+    out: dict[str, float] = {}
+    for name in OUTCOMES:
+        x = np.array([row[name] for row in rows], dtype=float)
+        mid, low, high = _quantiles(x)
+        out |= {name: mid, f"{name}_q05": low, f"{name}_q95": high,
+                f"{name}_missing": float((~np.isfinite(x)).sum())}
+    return out

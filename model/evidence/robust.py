@@ -277,6 +277,9 @@ def parse_robust(data: dict[str, Any], source: str, base_dir: Path | None = None
         raise InputError("[factors] is missing or empty: give the levers the policies set, "
                          "e.g. protection_years = [3, 7]", source=source)
     _unknown_fields(list(factors), "lever", f"{source} [factors]")
+    if "uncertainty" in data:
+        raise InputError("[uncertainty] applies to mutualsim sweep only (robust runs the "
+                         "policies at one parameter set in every future)", source=source)
     # The policies: the sweep layer's own experiment parser and validation.
     sweep_data = {k: v for k, v in data.items() if k not in ROBUST_KEYS}
     policy_exp = parse_experiment(sweep_data, source, base_dir, replications,

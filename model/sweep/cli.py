@@ -63,6 +63,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                             "of an array; all parts may share one --out folder")
     sweep.add_argument("--replications", "-n", type=positive_int, default=None,
                        help="override the experiment file's replications")
+    sweep.add_argument("--draws", type=positive_int, default=None,
+                       help="override the posterior draws of the file's [uncertainty] "
+                            "kind = \"posterior\" section (see docs/SWEEPS.md)")
     sweep.add_argument("--verify", action="store_true",
                        help="also decode every finished task's files in full before "
                             "skipping it (every run already checks each file's sha256)")
@@ -82,6 +85,18 @@ def format_summary(summary: pd.DataFrame) -> str:
         text = table.head(SUMMARY_ROWS).to_string(index=False)
         return text + f"\n... {len(table) - SUMMARY_ROWS} more scenarios (open_sweep(DIR))"
     return table.to_string(index=False)
+
+
+def posterior_summary(out: Path) -> str:
+    """The posterior-predictive table of a posterior sweep (as ``mutualsim plot`` prints
+    it), or the plain per-scenario table while a single-parameter run is unfinished."""
+    from ..analysis.posterior_sweep import posterior_from_sweep
+    from ..analysis.uncertainty_report import markdown
+    from .results import open_sweep
+    try:
+        return markdown(posterior_from_sweep(out))
+    except InputError:
+        return format_summary(open_sweep(out).summary())
 
 
 def _report_lines(report: SweepReport, total_tasks: int) -> list[str]:
@@ -114,7 +129,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from .store import SweepStore, build_manifest
 
     experiment = load_experiment(args.experiment, replications=args.replications,
-                                 size_check=not args.no_size_check)
+                                 size_check=not args.no_size_check, draws=args.draws)
     out = args.out if args.out is not None else Path("out") / "sweeps" / args.experiment.stem
     check_out(out, "sweep", inputs=[args.experiment, experiment.base_file], resumable=True)
     workers, note = args.workers, None
@@ -140,9 +155,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                        tasks=len(args.shard.select(manifest["tasks"])) if args.shard
                        else n_tasks) as pool, store.locked(args.shard):
             if not args.quiet:
-                sys.stderr.write(f"{experiment.name}: {len(experiment.scenarios)} scenarios x "
-                                 f"{experiment.replications} replications = {n_tasks} tasks "
-                                 f"of up to {experiment.block_size}, on {pool.description}\n")
+                draws = ("" if experiment.uncertainty is None else
+                         f" ({len(experiment.policies)} design points x "
+                         f"({experiment.uncertainty.draws} posterior draws + 1))")
+                sys.stderr.write(f"{experiment.name}: {len(experiment.scenarios)} scenarios"
+                                 f"{draws} x {experiment.replications} replications = "
+                                 f"{n_tasks} tasks of up to {experiment.block_size}, on "
+                                 f"{pool.description}\n")
             report = run_sweep(experiment, store, pool.executor, capacity=pool.capacity,
                                shard=args.shard, verify=args.verify,
                                progress=not args.quiet, description=pool.description)
@@ -150,7 +169,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         sys.stderr.write(f"interrupted; finished tasks are kept in {out}/; run the same "
                          "command again to resume\n")
         return 130
-    print(format_summary(open_sweep(out).summary()))
+    print(posterior_summary(out) if experiment.uncertainty is not None
+          else format_summary(open_sweep(out).summary()))
     print("\n".join(_report_lines(report, n_tasks)))
     print(f"results in {out}/ (open with mutualsim.open_sweep)")
     return 0 if report.ok else 1

@@ -42,7 +42,11 @@ DEFAULT_BLOCK_SIZE = 250
 # (it runs the policies of a robustness file at the base future).
 TOP_KEYS = ("name", "description", "base", "base_overrides", "design", "factors",
             "replications", "seed", "block_size", "targets", "abc", "futures", "threshold",
-            "policy_names")
+            "policy_names", "uncertainty")
+# Keys of [uncertainty] (posterior-predictive sweeps, docs/SWEEPS.md); replications per
+# draw are the experiment's own ``replications``.
+UNCERTAINTY_KEYS = ("kind", "draws", "posterior")
+UNCERTAINTY_KINDS = ("none", "posterior")
 # Keys of [design] per kind besides ``kind``, with their defaults (None: required; the
 # design seed defaults to the experiment seed).
 DESIGN_KEYS: dict[str, dict[str, Any]] = {
@@ -113,12 +117,50 @@ class Design:
 
 @dataclass(frozen=True)
 class DesignPoint:
-    """One row of the design: its factor values and the full scenario they make."""
+    """One row of the design: its factor values and the full scenario they make.
+
+    In a posterior sweep (``[uncertainty] kind = "posterior"``) every design point is run
+    once as given (``draw`` None, replications ``0 ... R - 1``: the single-parameter run)
+    and once per posterior draw ``d`` (``draw`` d, the draw's parameter set under the
+    point's factor values, replications ``first = (d + 1) R`` onwards).
+    """
 
     index: int
     values: dict[str, Any]
     scenario: Scenario
     scenario_id: str
+    draw: int | None = None
+    first: int = 0
+
+
+@dataclass(frozen=True)
+class Uncertainty:
+    """Posterior draws every design point of a sweep runs over (paired across points).
+
+    Attributes
+    ----------
+    draws : int
+        Number of posterior draws.
+    rows : tuple of int
+        Posterior row of each draw (``Posterior.draw(draws, seed)`` with the experiment
+        seed, so the same rows as ``compare --uncertainty posterior --seed SEED``).
+    sets : tuple of dict
+        Each draw's parameter values, without the keys the experiment sets itself (its
+        factors and ``[base_overrides]``: the levers compared override the draw).
+    source, label : str
+        The posterior file and the calibration that wrote it (for reports; not hashed).
+    """
+
+    draws: int
+    rows: tuple[int, ...]
+    sets: tuple[dict[str, Any], ...]
+    source: str = ""
+    label: str = ""
+    kind: str = "posterior"
+
+    def spec(self) -> dict[str, Any]:
+        return {"kind": self.kind, "draws": self.draws, "rows": list(self.rows),
+                "parameter_sets": [dict(s) for s in self.sets]}
 
 
 @dataclass(frozen=True)
@@ -136,6 +178,7 @@ class Experiment:
     replications: int
     block_size: int
     points: tuple[DesignPoint, ...]
+    uncertainty: Uncertainty | None = None
 
     @property
     def factors(self) -> tuple[str, ...]:
@@ -149,10 +192,28 @@ class Experiment:
             seen.setdefault(point.scenario_id, point)
         return tuple(seen.values())
 
+    @property
+    def runs(self) -> tuple[tuple[str, int], ...]:
+        """Distinct ``(scenario_id, first replication)`` runs in order: one per scenario,
+        from replication 0, unless posterior draws add their own replication ranges."""
+        seen: dict[tuple[str, int], None] = {}
+        for point in self.points:
+            seen.setdefault((point.scenario_id, point.first), None)
+        return tuple(seen)
+
+    @property
+    def policies(self) -> tuple[DesignPoint, ...]:
+        """The design's own points (no posterior draw), distinct, in design order."""
+        seen: dict[str, DesignPoint] = {}
+        for point in self.points:
+            if point.draw is None:
+                seen.setdefault(point.scenario_id, point)
+        return tuple(seen.values())
+
     def spec(self) -> dict[str, Any]:
         """Everything that determines the results, and nothing else: no names, no paths, and
         the base only as resolved (a base file plus overrides equals the same base file)."""
-        return {
+        spec = {
             "base": self.base.to_dict(),
             "design": self.design.to_dict(),
             "seed": self.seed,
@@ -160,6 +221,9 @@ class Experiment:
             "block_size": self.block_size,
             "points": [p.scenario_id for p in self.points],
         }
+        if self.uncertainty is not None:  # absent otherwise: older sweeps keep their hash
+            spec["uncertainty"] = self.uncertainty.spec()
+        return spec
 
     @functools.cached_property
     def hash(self) -> str:
@@ -169,7 +233,92 @@ class Experiment:
         return hashlib.sha256(canonical_json(self.spec()).encode()).hexdigest()[:16]
 
     def with_replications(self, replications: int) -> Experiment:
-        return dataclasses.replace(self, replications=replications)
+        changed = dataclasses.replace(self, replications=replications)
+        if self.uncertainty is None:
+            return changed
+        return with_posterior(changed, self.uncertainty, self.source)
+
+
+def expand_posterior(points: list[DesignPoint] | tuple[DesignPoint, ...],
+                     uncertainty: Uncertainty, replications: int,
+                     source: str) -> tuple[DesignPoint, ...]:
+    """The design points as given, then every point under every posterior draw.
+
+    Draw ``d`` of point ``p`` is ``p``'s scenario with the draw's parameter set, the point's
+    factor values set again on top (the levers compared override the draw), run over
+    replications ``(d + 1) R ... (d + 2) R - 1``: the same draw and streams under every
+    point, exactly as :func:`mutualsim.analysis.uncertainty.compare_posterior` pairs them.
+    """
+    base = [p for p in points if p.draw is None]
+    out = list(base)
+    for d, values in enumerate(uncertainty.sets):
+        for p in base:
+            try:
+                scenario = p.scenario.replace(**values).replace(**p.values)
+            except InputError as err:
+                raise InputError(f"posterior draw {d} (row {uncertainty.rows[d]}) with "
+                                 f"design point {p.index} ({p.values}) is not a valid "
+                                 f"scenario: {err}", source=f"{source} [uncertainty]"
+                                 ) from None
+            out.append(DesignPoint(p.index, p.values, scenario, scenario_id(scenario),
+                                   draw=d, first=(d + 1) * replications))
+    return tuple(out)
+
+
+def with_posterior(experiment: Experiment, uncertainty: Uncertainty,
+                   source: str) -> Experiment:
+    """``experiment`` with its design points expanded over ``uncertainty``'s draws."""
+    points = expand_posterior(experiment.points, uncertainty, experiment.replications,
+                              source)
+    return dataclasses.replace(experiment, points=points, uncertainty=uncertainty)
+
+
+def _uncertainty(data: Any, source: str) -> tuple[str, int, str | None]:
+    """``[uncertainty]``: kind, draws and posterior file (relative to the experiment)."""
+    where = f"{source} [uncertainty]"
+    if not isinstance(data, dict):
+        raise InputError(f"'uncertainty' must be a table ([uncertainty]), got {show(data)}",
+                         source=source)
+    for key in data:
+        if key not in UNCERTAINTY_KEYS:
+            extra = (" (replications per draw are the top-level key 'replications')"
+                     if key == "replications" else "")
+            raise InputError(f"unknown key {key!r}; allowed: {', '.join(UNCERTAINTY_KEYS)}"
+                             + extra, source=where)
+    kind = data.get("kind")
+    if kind not in UNCERTAINTY_KINDS:
+        raise InputError(f"key 'kind' must be one of {', '.join(map(repr, UNCERTAINTY_KINDS))}"
+                         f", got {show(kind)}", source=where)
+    if kind == "none":
+        for key in ("draws", "posterior"):
+            if key in data:
+                raise InputError(f"key {key!r} applies only with kind = \"posterior\"",
+                                 source=where)
+        return kind, 0, None
+    if "draws" not in data:
+        raise InputError("missing key 'draws' (posterior draws, a whole number >= 1)",
+                         source=where)
+    draws = _whole(data["draws"], 1, where, "draws")
+    posterior = data.get("posterior")
+    if posterior is not None and (not isinstance(posterior, str) or not posterior):
+        raise InputError(f"key 'posterior' must be a path to a posterior CSV file, got "
+                         f"{show(posterior)}", source=where)
+    return kind, draws, posterior
+
+
+def load_uncertainty(kind: str, draws: int, posterior: str | None, seed: int,
+                     explicit: set[str], source: str, base_dir: Path) -> Uncertainty:
+    """Draw the posterior rows (experiment seed) and keep each draw's parameter values that
+    the experiment does not set itself (``explicit``)."""
+    from ..evidence.posterior import load_posterior
+    path = None if posterior is None else base_dir / posterior
+    try:
+        post = load_posterior(path)
+    except InputError as err:
+        raise InputError(f"key 'posterior': {err}", source=f"{source} [uncertainty]") from None
+    rows = tuple(int(r) for r in post.draw(draws, seed))
+    sets = tuple({k: v for k, v in post.row(r).items() if k not in explicit} for r in rows)
+    return Uncertainty(draws, rows, sets, source=post.source, label=post.label, kind=kind)
 
 
 def _whole(value: Any, minimum: int, source: str, key: str) -> int:
@@ -322,8 +471,9 @@ def _base(data: dict[str, Any], source: str, base_dir: Path) -> tuple[Scenario, 
 
 def parse_experiment(data: dict[str, Any], source: str, base_dir: Path | None = None,
                      replications: int | None = None, *,
-                     size_check: bool = True) -> Experiment:
-    """Validate TOML-shaped experiment data; ``replications`` overrides the file's count.
+                     size_check: bool = True, draws: int | None = None) -> Experiment:
+    """Validate TOML-shaped experiment data; ``replications`` overrides the file's count,
+    ``draws`` the posterior draws of ``[uncertainty] kind = "posterior"``.
 
     With ``size_check`` a design of more than ``guard.MAX_DESIGN_POINTS`` points or more
     than ``guard.MAX_TASKS`` tasks is refused before any point is built.
@@ -348,6 +498,14 @@ def parse_experiment(data: dict[str, Any], source: str, base_dir: Path | None = 
     elif replications is None:
         raise InputError("missing key 'replications' (a whole number >= 1)", source=source)
     block_size = _whole(data.get("block_size", DEFAULT_BLOCK_SIZE), 1, source, "block_size")
+    kind, file_draws, posterior = (_uncertainty(data["uncertainty"], source)
+                                   if "uncertainty" in data else ("none", 0, None))
+    if draws is not None:
+        draws = _whole(draws, 1, "--draws", "draws")
+        if kind != "posterior":
+            raise InputError("applies only to an experiment with [uncertainty] kind = "
+                             "\"posterior\"", source="--draws")
+    draws = file_draws if draws is None else draws
 
     base, base_file = _base(data, source, base_dir)
     overrides_source = f"{source} [base_overrides]"
@@ -372,9 +530,11 @@ def parse_experiment(data: dict[str, Any], source: str, base_dir: Path | None = 
     check_count(n_points, MAX_DESIGN_POINTS, "design points", f"{source} [design]",
                 override=not size_check)
     reps = file_replications if replications is None else replications
-    n_tasks = n_points * math.ceil(reps / block_size)
-    check_count(n_tasks, MAX_TASKS, f"tasks ({n_points:,} points x {reps:,} replications in "
-                f"blocks of {block_size:,})", source, override=not size_check)
+    runs = "" if kind == "none" else f" x ({draws:,} posterior draws + 1)"
+    n_tasks = n_points * (draws + 1) * math.ceil(reps / block_size)
+    check_count(n_tasks, MAX_TASKS, f"tasks ({n_points:,} points{runs} x {reps:,} "
+                f"replications in blocks of {block_size:,})", source,
+                override=not size_check)
 
     points = []
     for index, values in enumerate(design.points(f"{source} [design]")):
@@ -385,19 +545,25 @@ def parse_experiment(data: dict[str, Any], source: str, base_dir: Path | None = 
                              f"{err}", source=f"{source} [factors]") from None
         points.append(DesignPoint(index, values, scenario, scenario_id(scenario)))
 
-    return Experiment(
+    experiment = Experiment(
         source=source, name=name, description=description, base=base, base_file=base_file,
         base_overrides=overrides, design=design, seed=seed,
         replications=file_replications if replications is None else replications,
         block_size=block_size, points=tuple(points))
+    if kind == "none":
+        return experiment
+    uncertainty = load_uncertainty(kind, draws, posterior, seed,
+                                   set(design.factors) | set(overrides), source, base_dir)
+    return with_posterior(experiment, uncertainty, source)
 
 
 def load_experiment(path: str | Path, replications: int | None = None, *,
-                    size_check: bool = True) -> Experiment:
-    """Read and validate an experiment TOML file (``base`` is relative to the file)."""
+                    size_check: bool = True, draws: int | None = None) -> Experiment:
+    """Read and validate an experiment TOML file (``base`` is relative to the file);
+    ``replications`` and ``draws`` override the file's."""
     path = Path(path)
     from ..shipped import resolve  # a missing path naming a shipped experiment: that file
     path = resolve(path, "experiments")
     data = read_toml(path, "experiment")
     return parse_experiment(data, str(path), path.parent, replications,
-                            size_check=size_check)
+                            size_check=size_check, draws=draws)

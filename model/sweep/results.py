@@ -117,6 +117,20 @@ class Sweep:
         return pd.DataFrame(rows)
 
     @property
+    def done(self) -> list[Task]:
+        """Finished tasks (files matching their done markers), in task order."""
+        return list(self._done)
+
+    def task_frame(self, task: Task, kind: str,
+                   columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """One finished task's rows of ``kind`` (``histories``, ``panel`` or ``counts``)."""
+        if task not in self._states or self._states[task] != "done":
+            raise InputError(f"task {task.id} has not finished", source=str(self.path))
+        table = pq.read_table(self.store.file_path(task, kind),
+                              columns=list(columns) if columns else None)
+        return to_frame(table)
+
+    @property
     def complete(self) -> bool:
         return len(self._done) == len(self._tasks)
 

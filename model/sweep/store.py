@@ -52,7 +52,13 @@ from ..errors import InputError
 from ..io import TMP_PREFIX, write_bytes_atomic, write_json_atomic, write_parquet_atomic
 from ..params import FIELD_NAMES, FIELDS
 from ..schema import library_versions
-from .experiment import Experiment, canonical_json, parse_experiment
+from .experiment import (
+    Experiment,
+    Uncertainty,
+    canonical_json,
+    parse_experiment,
+    with_posterior,
+)
 from .tasks import KINDS, Shard, Task, TaskOutput, plan_tasks
 
 FORMAT = "mutualsim-sweep/1"
@@ -68,9 +74,9 @@ NO_LOCKS = (errno.ENOLCK, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP)
 UNHASHED_KEYS = (MANIFEST_HASH, "created")
 # Manifest keys that must equal the manifest rebuilt from its own experiment description.
 DERIVED_KEYS = ("experiment_hash", "base", "design", "seed", "replications", "block_size",
-                "factors", "design_points", "tasks")
+                "factors", "design_points", "tasks", "uncertainty")
 # Manifest keys that together determine the results (their hash is the experiment hash).
-SPEC_KEYS = ("base", "design", "seed", "replications", "block_size")
+SPEC_KEYS = ("base", "design", "seed", "replications", "block_size", "uncertainty")
 _ARROW_TYPES = {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(), "str": pa.string()}
 
 
@@ -81,7 +87,8 @@ def now() -> str:
 def build_manifest(experiment: Experiment) -> dict[str, Any]:
     """The manifest of an experiment (``created`` is the only field that varies by run)."""
     spec = experiment.spec()
-    return {
+    posterior = experiment.uncertainty
+    manifest = {
         "format": FORMAT,
         "experiment_hash": experiment.hash,
         "name": experiment.name,
@@ -92,13 +99,17 @@ def build_manifest(experiment: Experiment) -> dict[str, Any]:
         "versions": library_versions(),
         "created": now(),
         "base_overrides": experiment.base_overrides,
-        **{key: spec[key] for key in SPEC_KEYS},
+        **{key: spec[key] for key in SPEC_KEYS if key in spec},
         "factors": list(experiment.factors),
         "design_points": [{"index": p.index, "scenario_id": p.scenario_id, "values": p.values}
+                          | ({} if posterior is None else {"draw": p.draw, "first": p.first})
                           for p in experiment.points],
         "tasks": [{"id": t.id, "scenario_id": t.scenario_id, "start": t.start, "stop": t.stop}
                   for t in plan_tasks(experiment)],
     }
+    if posterior is not None:  # where the draws came from (for reports; not derived)
+        manifest |= {"posterior_file": posterior.source, "posterior_label": posterior.label}
+    return manifest
 
 
 def scenarios_table(experiment: Experiment) -> pa.Table:
@@ -180,6 +191,14 @@ def experiment_from_manifest(manifest: dict[str, Any], source: str) -> Experimen
                                if k not in factors and v is not None},
         }
         experiment = parse_experiment(data, source)
+        if manifest.get("uncertainty") is not None:
+            spec = manifest["uncertainty"]
+            experiment = with_posterior(experiment, Uncertainty(
+                draws=int(spec["draws"]), rows=tuple(int(r) for r in spec["rows"]),
+                sets=tuple(dict(s) for s in spec["parameter_sets"]),
+                source=str(manifest.get("posterior_file", "")),
+                label=str(manifest.get("posterior_label", "")), kind=str(spec["kind"])),
+                source)
         # A factor's base value never reaches a scenario but is part of the experiment hash.
         resolved = experiment.base.replace(**{k: base[k] for k in factors if k in base})
         return dataclasses.replace(experiment, base=resolved)
@@ -212,7 +231,7 @@ def verify_manifest(manifest: dict[str, Any], source: str) -> Experiment:
                          "replications and block_size; run the sweep into a new --out folder",
                          source=source)
     for key in DERIVED_KEYS:
-        if manifest.get(key) != rebuilt[key]:
+        if manifest.get(key) != rebuilt.get(key):
             raise InputError(f"key {key!r} does not agree with the experiment it describes; "
                              "run the sweep into a new --out folder", source=source)
     return experiment

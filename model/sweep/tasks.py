@@ -50,11 +50,21 @@ class Task:
         return self.stop - self.start
 
 
-def plan_tasks(experiment: Experiment) -> list[Task]:
-    """Every task of the experiment: scenarios in design order, blocks in replication order."""
+def run_tasks(experiment: Experiment) -> dict[tuple[str, int], list[Task]]:
+    """The tasks of each run ``(scenario_id, first replication)``, runs in order.
+
+    A run is a scenario from its first replication (0, or ``(d + 1) R`` for posterior draw
+    ``d``, :attr:`Experiment.runs`), cut into blocks of ``block_size`` from there."""
     n, size = experiment.replications, experiment.block_size
-    return [Task(point.scenario_id, start, min(start + size, n))
-            for point in experiment.scenarios for start in range(0, n, size)]
+    return {(sid, first): [Task(sid, first + start, first + min(start + size, n))
+                           for start in range(0, n, size)]
+            for sid, first in experiment.runs}
+
+
+def plan_tasks(experiment: Experiment) -> list[Task]:
+    """Every task of the experiment: scenarios in design order, blocks in replication order
+    (see :func:`run_tasks`)."""
+    return [task for tasks in run_tasks(experiment).values() for task in tasks]
 
 
 @dataclass(frozen=True)
