@@ -182,6 +182,45 @@ def _set_slider(page, name: str, fraction: float) -> None:
     page.mouse.click(box["x"] + box["width"] * fraction, box["y"] + box["height"] / 2)
 
 
+EXAMPLE_COUNCIL = REPO / "model" / "councils" / "example_council.toml"
+UPLOADED_NAME = "Uploaded example council"
+
+
+def _upload_council(page, tmp_path: Path) -> None:
+    """A bad council file, then a good one, through the page's file picker."""
+    example = EXAMPLE_COUNCIL.read_text()
+    bad = tmp_path / "our_council.toml"
+    bad.write_text(example.replace("annual_value_gbp = 2_283_000", "annual_value_gbp = -5", 1))
+    good = tmp_path / "uploaded_council.toml"
+    good.write_text(example.replace('name = "Example co-operative council"',
+                                    f'name = "{UPLOADED_NAME}"', 1))
+    picker = page.locator("input.mutualsim-council-file")
+    assert picker.count() == 1
+    picker.set_input_files(str(bad))
+    error = page.locator(".mutualsim-upload-error").first
+    error.wait_for(timeout=60_000)
+    text = error.inner_text()
+    assert "our_council.toml: service 'Libraries and archives'" in text, text
+    assert "annual_value_gbp must be above 0" in text and "Traceback" not in text, text
+    council = page.locator(".mutualsim-council").first
+    assert "Example co-operative council" in council.inner_text()  # kept
+    picker.set_input_files(str(good))
+    page.wait_for_function(
+        "name => { const e = document.querySelector('.mutualsim-council');"
+        " return e && e.innerText.includes('Your council: ' + name); }", arg=UPLOADED_NAME,
+        timeout=180_000)
+    page.wait_for_function("() => !document.querySelector('.mutualsim-upload-error')",
+                           timeout=30_000)
+    text = council.inner_text()
+    assert "Libraries and archives" in text and "run by its mutual after 10 years" in text
+    assert council.locator("td.s").count() == 5 * 3
+    page.wait_for_function(  # the controls column names the council now shown
+        "name => document.querySelector('.mutualsim-council-now').innerText.trim() === name",
+        arg=UPLOADED_NAME, timeout=30_000)
+    page.locator(".mutualsim-council-file-card").first.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+
+
 def _artifacts() -> Path:
     out = Path(os.environ.get("MUTUALSIM_ARTIFACTS", REPO / ".ci-artifacts")) / "browser"
     out.mkdir(parents=True, exist_ok=True)
@@ -220,8 +259,9 @@ def test_page_for_a_room_at_1280x720(server: str, sync_api, tmp_path: Path):
             _assert_controls_beside_content(page)
             _assert_checkbox_labels_readable(page)
             values = _control_values(page)
-            assert len(values) == 10 and all(values), values
+            assert len(values) == 11 and all(values), values
             assert values[0] == "3 years" and "% a year" in values[6], values
+            assert values[10] == "one parameter set", values
             _assert_nothing_clipped(page)
             _assert_no_badge_over_content(page)
             page.screenshot(path=str(out / "page_1280x720.png"))
@@ -239,6 +279,14 @@ def test_page_for_a_room_at_1280x720(server: str, sync_api, tmp_path: Path):
             assert council.locator("td.s").count() == 5 * 3
             _assert_nothing_clipped(page)
             page.screenshot(path=str(out / "page_council.png"))
+
+            # Loading a council file on the page (the picker in the controls column): a
+            # file with a mistake gives one line naming it and the key, and the page keeps
+            # its council; the example (renamed, to tell it apart) then replaces it.
+            _upload_council(page, tmp_path)
+            _assert_nothing_clipped(page)
+            _assert_no_badge_over_content(page)
+            page.screenshot(path=str(out / "page_upload.png"))
             page.evaluate("() => { for (const e of document.querySelectorAll('*'))"
                           " e.scrollTop = 0; }")
 
