@@ -221,6 +221,19 @@ def _upload_council(page, tmp_path: Path) -> None:
     page.wait_for_timeout(300)
 
 
+def _choose(page, name: str, option: str) -> None:
+    """Pick ``option`` in the select of control ``name`` (its menu opens in an overlay)."""
+    select = page.locator(f".mutualsim-input-{name}").first
+    select.scroll_into_view_if_needed()
+    select.click()
+    page.locator(".v-overlay-container .v-list-item", has_text=option).first.click()
+    page.wait_for_function(
+        "([name, option]) => [...document.querySelectorAll("
+        "'.v-navigation-drawer .mutualsim-control')].some(c => c.querySelector("
+        "`.mutualsim-input-${name}`) && c.querySelector('.mutualsim-value')"
+        ".innerText.trim() === option)", arg=[name, option], timeout=60_000)
+
+
 def _artifacts() -> Path:
     out = Path(os.environ.get("MUTUALSIM_ARTIFACTS", REPO / ".ci-artifacts")) / "browser"
     out.mkdir(parents=True, exist_ok=True)
@@ -308,6 +321,27 @@ def test_page_for_a_room_at_1280x720(server: str, sync_api, tmp_path: Path):
             assert page.locator(".mutualsim-input-error").count() == 0
             page.wait_for_selector(".mutualsim-handout", timeout=180_000)
             (out / "s10.txt").write_text(f"protection 3: {before}\nprotection 7: {_s10(page)}\n")
+
+            # Uncertainty: the calibrated posterior (medians, 90% ranges, the paired
+            # difference to the baseline and P(better), and why the range is wider); then
+            # back to one parameter set.
+            _choose(page, "uncertainty", "calibrated posterior")
+            posterior = page.locator(".mutualsim-posterior").first
+            posterior.wait_for(timeout=300_000)
+            posterior.scroll_into_view_if_needed()
+            page.wait_for_timeout(500)
+            text = posterior.inner_text()
+            assert "S(10) against the baseline" in text and "P(better)" in text, text
+            assert "Why the range is wider" in text and "reference" in text, text
+            assert _control_values(page)[10] == "calibrated posterior"
+            _assert_nothing_clipped(page)
+            _assert_no_badge_over_content(page)
+            page.screenshot(path=str(out / "page_posterior.png"))
+            _choose(page, "uncertainty", "one parameter set")
+            page.wait_for_function(
+                "() => !document.querySelector('.mutualsim-posterior')", timeout=60_000)
+            page.evaluate("() => { for (const e of document.querySelectorAll('*'))"
+                          " e.scrollTop = 0; }")
 
             page.get_by_text("Time: 0.0").wait_for(timeout=90_000)
             page.get_by_role("button", name="Step").click()

@@ -284,14 +284,15 @@ def PosteriorNumbers(pc: PosteriorComparison) -> None:
                         p = row["p_better_S10"]
                         solara.v.Html(tag="td", class_="s",
                                       children=["n/a" if math.isnan(p) else f"{p:.2f}"])
-        solara.Text(posterior_note(pc), classes=[POSTERIOR_NOTE_CLASS],
-                    style={"font-size": "15px"})
-        solara.Text(f"{pc.n_draws} parameter sets from the calibrated posterior x "
-                    f"{pc.replications} replications each, per setting; in brackets: the "
-                    f"{level} range across parameter sets. P(better): share of parameter "
-                    "sets in which the chosen setting keeps more mutuals trading after 10 "
-                    "years. The figures below are of one parameter set.",
-                    style={"font-size": "15px"})
+        para = "font-size: 15px; margin: 6px 0 0 0"
+        solara.v.Html(tag="p", class_=POSTERIOR_NOTE_CLASS, style_=para,
+                      children=[posterior_note(pc)])
+        solara.v.Html(tag="p", style_=para, children=[
+            f"{pc.n_draws} parameter sets from the calibrated posterior x "
+            f"{pc.replications} replications each, per setting; in brackets: the {level} "
+            "range across parameter sets. P(better): share of parameter sets in which the "
+            "chosen setting keeps more mutuals trading after 10 years. The figures below "
+            "are of one parameter set."])
 
 
 @solara.component
