@@ -119,12 +119,13 @@ def _s10(page) -> str:
 
 #: Elements that extend past the right or left edge of the viewport, or past the right edge
 #: of a box that clips them (overflow hidden/auto): what a room would see cut off. Vuetify's
-#: animated progress bars (hidden off-screen by design) are not content.
+#: animated progress bars (hidden off-screen by design) and the ripple a click leaves on a
+#: button for a moment (clipped by the button by design) are not content.
 OVERFLOW_JS = """() => {
   const width = document.documentElement.clientWidth;
   const out = [];
   for (const e of document.querySelectorAll('.v-application *')) {
-    if (e.closest('.v-progress-linear')) continue;
+    if (e.closest('.v-progress-linear') || e.closest('.v-ripple__container')) continue;
     const r = e.getBoundingClientRect();
     const style = getComputedStyle(e);
     if (r.width === 0 || r.height === 0 || style.visibility === 'hidden') continue;
@@ -186,7 +187,7 @@ EXAMPLE_COUNCIL = REPO / "model" / "councils" / "example_council.toml"
 UPLOADED_NAME = "Uploaded example council"
 
 
-def _upload_council(page, tmp_path: Path) -> None:
+def _upload_council(page, tmp_path: Path, out: Path) -> None:
     """A bad council file, then a good one, through the page's file picker."""
     example = EXAMPLE_COUNCIL.read_text()
     bad = tmp_path / "our_council.toml"
@@ -204,6 +205,9 @@ def _upload_council(page, tmp_path: Path) -> None:
     assert "annual_value_gbp must be above 0" in text and "Traceback" not in text, text
     council = page.locator(".mutualsim-council").first
     assert "Example co-operative council" in council.inner_text()  # kept
+    error.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(out / "page_upload_error.png"))
     picker.set_input_files(str(good))
     page.wait_for_function(
         "name => { const e = document.querySelector('.mutualsim-council');"
@@ -296,7 +300,7 @@ def test_page_for_a_room_at_1280x720(server: str, sync_api, tmp_path: Path):
             # Loading a council file on the page (the picker in the controls column): a
             # file with a mistake gives one line naming it and the key, and the page keeps
             # its council; the example (renamed, to tell it apart) then replaces it.
-            _upload_council(page, tmp_path)
+            _upload_council(page, tmp_path, out)
             _assert_nothing_clipped(page)
             _assert_no_badge_over_content(page)
             page.screenshot(path=str(out / "page_upload.png"))

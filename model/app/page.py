@@ -166,9 +166,12 @@ def ControlView(control: Control, value: Any, on_change) -> solara.Element:
 
     with solara.Column(classes=[CONTROL_CLASS], gap="0px") as main:
         if control.kind != "text":
-            with solara.Row(justify="space-between", style={"align-items": "baseline"}):
+            # A long value (the uncertainty's "calibrated posterior") goes under its label.
+            wrap = {"flex-wrap": "wrap"} if control.name == "uncertainty" else {}
+            with solara.Row(justify="space-between", style={"align-items": "baseline", **wrap}):
                 solara.Text(control.label, classes=["mutualsim-label"])
-                solara.Text(value_text(control, value), classes=[VALUE_CLASS])
+                solara.Text(value_text(control, value), classes=[VALUE_CLASS],
+                            style={"margin-left": "auto"} if wrap else None)
         if control.kind == "slider":
             decimals = 3 if control.step < 1 else 0
 
@@ -244,7 +247,8 @@ def posterior_note(pc: PosteriorComparison) -> str:
     post = 100 * (row["S10_high"] - row["S10_low"])
     km = 100 * (row["single_S10_high"] - row["single_S10_low"])
     return (f"Why the range is wider ({post:.0f} points for the baseline's S(10), against "
-            f"{km:.0f} with one parameter set): it also carries what the published figures "
+            f"{km:.0f} for one parameter set at the same {pc.replications} replications): "
+            "it also carries what the published figures "
             "leave unknown about the model's parameters, which more replications cannot "
             "remove; the difference is taken set by set, so what both settings share "
             "cancels.")
