@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -86,6 +87,11 @@ def server(tmp_path: Path, sync_api):
             os.kill(pid, signal.SIGKILL)
         log.close()
     assert left == [], f"still running after the app stopped: {[command_line(p) for p in left]}"
+    # Council files loaded on the page: the server's temporary folder is gone with it.
+    servers = {str(pid) for pid in children}
+    areas = [p for p in Path(tempfile.gettempdir()).glob("mutualsim-councils-*-*")
+             if p.name.split("-")[2] in servers]
+    assert areas == [], areas
     text = log_path.read_text()
     assert "samesite" not in text.lower() and "Traceback" not in text, text
     assert "validate_hooks" not in text, text  # Solara: no hook after an early return

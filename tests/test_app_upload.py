@@ -149,3 +149,27 @@ def test_page_loads_a_council_through_its_picker(monkeypatch, area) -> None:
     assert "Still showing: Example co-operative council" in alert
     assert len(_cards(rc, app_council.COUNCIL_CLASS)) == 1  # the good council stays
     assert "Libraries and archives" in str(_cards(rc, app_council.COUNCIL_CLASS)[0])
+
+
+def test_upload_areas_of_stopped_servers_are_removed(tmp_path: Path) -> None:
+    """A server stopped by a signal leaves its area; the next one removes it, and touches
+    no other folder (a live server's area, or anything not named like an area)."""
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    dead = int(done.stdout)  # that process has ended
+    stale = tmp_path / f"{upload.AREA_PREFIX}{dead}-abc"
+    (stale / "0123").mkdir(parents=True)
+    (stale / "0123" / "c.toml").write_text("x")
+    live = tmp_path / f"{upload.AREA_PREFIX}{os.getppid()}-def"
+    live.mkdir()
+    other = tmp_path / "mutualsim-councils-notes"
+    other.mkdir()
+    area = upload.UploadArea.create(tmp_path)
+    assert not stale.exists()
+    assert live.exists() and other.exists()
+    assert area.root.parent == tmp_path and area.root.name.startswith(
+        f"{upload.AREA_PREFIX}{os.getpid()}-")

@@ -121,16 +121,52 @@ class CouncilDropZone(FileInput):
     multiple = traitlets.Bool(False).tag(sync=True)
 
 
+AREA_PREFIX = "mutualsim-councils-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. another user's process: alive
+        return True
+    return True
+
+
+def remove_stale_areas(base: Path) -> list[Path]:
+    """Remove upload areas under ``base`` left by servers that have stopped (their name
+    carries the server's process id; a server stopped by a signal does not run its exit
+    handlers). Only this user's folders of that exact name pattern are touched."""
+    removed = []
+    for old in base.glob(f"{AREA_PREFIX}*-*"):
+        pid_text = old.name.removeprefix(AREA_PREFIX).split("-", 1)[0]
+        if not pid_text.isdigit() or int(pid_text) == os.getpid():
+            continue
+        try:
+            mine = old.is_dir() and not old.is_symlink() and old.stat().st_uid == os.getuid()
+        except OSError:
+            continue
+        if mine and not _alive(int(pid_text)):
+            shutil.rmtree(old, ignore_errors=True)
+            removed.append(old)
+    return removed
+
+
 @dataclass
 class UploadArea:
-    """A temporary folder the server owns; council files loaded on the page go here,
-    each as ``<sha256 prefix>/<its own file name>``."""
+    """A temporary folder the server owns (``mutualsim-councils-<pid>-...`` in the system's
+    temporary folder); council files loaded on the page go here, each as
+    ``<sha256 prefix>/<its own file name>``. Removed at exit, and by the next server if
+    this one was stopped by a signal."""
 
     root: Path
 
     @classmethod
-    def create(cls) -> UploadArea:
-        root = Path(tempfile.mkdtemp(prefix="mutualsim-councils-"))
+    def create(cls, base: Path | None = None) -> UploadArea:
+        base = Path(base) if base is not None else Path(tempfile.gettempdir())
+        remove_stale_areas(base)
+        root = Path(tempfile.mkdtemp(prefix=f"{AREA_PREFIX}{os.getpid()}-", dir=base))
         atexit.register(shutil.rmtree, root, ignore_errors=True)
         return cls(root)
 
