@@ -135,6 +135,11 @@ def test_parse_rejects_bad_values_with_input_error():
         parse({**raw, "support_level": 1.5})
     with pytest.raises(InputError, match="too much"):
         parse({**raw, "councils": 300, "replications": "1000"})
+    with pytest.raises(InputError, match="^uncertainty: must be one of one parameter set, "
+                                         "calibrated posterior; got 'maybe'$"):
+        parse({**raw, "uncertainty": "maybe"})
+    assert parse(raw).uncertainty == "none"
+    assert parse({**raw, "uncertainty": "calibrated posterior"}).uncertainty == "posterior"
 
 
 def test_results_are_cached_per_setting():
