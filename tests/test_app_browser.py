@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -86,6 +87,11 @@ def server(tmp_path: Path, sync_api):
             os.kill(pid, signal.SIGKILL)
         log.close()
     assert left == [], f"still running after the app stopped: {[command_line(p) for p in left]}"
+    # Council files loaded on the page: the server's temporary folder is gone with it.
+    servers = {str(pid) for pid in children}
+    areas = [p for p in Path(tempfile.gettempdir()).glob("mutualsim-councils-*-*")
+             if p.name.split("-")[2] in servers]
+    assert areas == [], areas
     text = log_path.read_text()
     assert "samesite" not in text.lower() and "Traceback" not in text, text
     assert "validate_hooks" not in text, text  # Solara: no hook after an early return
@@ -119,12 +125,13 @@ def _s10(page) -> str:
 
 #: Elements that extend past the right or left edge of the viewport, or past the right edge
 #: of a box that clips them (overflow hidden/auto): what a room would see cut off. Vuetify's
-#: animated progress bars (hidden off-screen by design) are not content.
+#: animated progress bars (hidden off-screen by design) and the ripple a click leaves on a
+#: button for a moment (clipped by the button by design) are not content.
 OVERFLOW_JS = """() => {
   const width = document.documentElement.clientWidth;
   const out = [];
   for (const e of document.querySelectorAll('.v-application *')) {
-    if (e.closest('.v-progress-linear')) continue;
+    if (e.closest('.v-progress-linear') || e.closest('.v-ripple__container')) continue;
     const r = e.getBoundingClientRect();
     const style = getComputedStyle(e);
     if (r.width === 0 || r.height === 0 || style.visibility === 'hidden') continue;
@@ -182,6 +189,61 @@ def _set_slider(page, name: str, fraction: float) -> None:
     page.mouse.click(box["x"] + box["width"] * fraction, box["y"] + box["height"] / 2)
 
 
+EXAMPLE_COUNCIL = REPO / "model" / "councils" / "example_council.toml"
+UPLOADED_NAME = "Uploaded example council"
+
+
+def _upload_council(page, tmp_path: Path, out: Path) -> None:
+    """A bad council file, then a good one, through the page's file picker."""
+    example = EXAMPLE_COUNCIL.read_text()
+    bad = tmp_path / "our_council.toml"
+    bad.write_text(example.replace("annual_value_gbp = 2_283_000", "annual_value_gbp = -5", 1))
+    good = tmp_path / "uploaded_council.toml"
+    good.write_text(example.replace('name = "Example co-operative council"',
+                                    f'name = "{UPLOADED_NAME}"', 1))
+    picker = page.locator("input.mutualsim-council-file")
+    assert picker.count() == 1
+    picker.set_input_files(str(bad))
+    error = page.locator(".mutualsim-upload-error").first
+    error.wait_for(timeout=60_000)
+    text = error.inner_text()
+    assert "our_council.toml: service 'Libraries and archives'" in text, text
+    assert "annual_value_gbp must be above 0" in text and "Traceback" not in text, text
+    council = page.locator(".mutualsim-council").first
+    assert "Example co-operative council" in council.inner_text()  # kept
+    error.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(out / "page_upload_error.png"))
+    picker.set_input_files(str(good))
+    page.wait_for_function(
+        "name => { const e = document.querySelector('.mutualsim-council');"
+        " return e && e.innerText.includes('Your council: ' + name); }", arg=UPLOADED_NAME,
+        timeout=180_000)
+    page.wait_for_function("() => !document.querySelector('.mutualsim-upload-error')",
+                           timeout=30_000)
+    text = council.inner_text()
+    assert "Libraries and archives" in text and "run by its mutual after 10 years" in text
+    assert council.locator("td.s").count() == 5 * 3
+    page.wait_for_function(  # the controls column names the council now shown
+        "name => document.querySelector('.mutualsim-council-now').innerText.trim() === name",
+        arg=UPLOADED_NAME, timeout=30_000)
+    page.locator(".mutualsim-council-file-card").first.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+
+
+def _choose(page, name: str, option: str) -> None:
+    """Pick ``option`` in the select of control ``name`` (its menu opens in an overlay)."""
+    select = page.locator(f".mutualsim-input-{name}").first
+    select.scroll_into_view_if_needed()
+    select.click()
+    page.locator(".v-overlay-container .v-list-item", has_text=option).first.click()
+    page.wait_for_function(
+        "([name, option]) => [...document.querySelectorAll("
+        "'.v-navigation-drawer .mutualsim-control')].some(c => c.querySelector("
+        "`.mutualsim-input-${name}`) && c.querySelector('.mutualsim-value')"
+        ".innerText.trim() === option)", arg=[name, option], timeout=60_000)
+
+
 def _artifacts() -> Path:
     out = Path(os.environ.get("MUTUALSIM_ARTIFACTS", REPO / ".ci-artifacts")) / "browser"
     out.mkdir(parents=True, exist_ok=True)
@@ -220,8 +282,9 @@ def test_page_for_a_room_at_1280x720(server: str, sync_api, tmp_path: Path):
             _assert_controls_beside_content(page)
             _assert_checkbox_labels_readable(page)
             values = _control_values(page)
-            assert len(values) == 10 and all(values), values
+            assert len(values) == 11 and all(values), values
             assert values[0] == "3 years" and "% a year" in values[6], values
+            assert values[10] == "one parameter set", values
             _assert_nothing_clipped(page)
             _assert_no_badge_over_content(page)
             page.screenshot(path=str(out / "page_1280x720.png"))
@@ -239,6 +302,14 @@ def test_page_for_a_room_at_1280x720(server: str, sync_api, tmp_path: Path):
             assert council.locator("td.s").count() == 5 * 3
             _assert_nothing_clipped(page)
             page.screenshot(path=str(out / "page_council.png"))
+
+            # Loading a council file on the page (the picker in the controls column): a
+            # file with a mistake gives one line naming it and the key, and the page keeps
+            # its council; the example (renamed, to tell it apart) then replaces it.
+            _upload_council(page, tmp_path, out)
+            _assert_nothing_clipped(page)
+            _assert_no_badge_over_content(page)
+            page.screenshot(path=str(out / "page_upload.png"))
             page.evaluate("() => { for (const e of document.querySelectorAll('*'))"
                           " e.scrollTop = 0; }")
 
@@ -260,6 +331,27 @@ def test_page_for_a_room_at_1280x720(server: str, sync_api, tmp_path: Path):
             assert page.locator(".mutualsim-input-error").count() == 0
             page.wait_for_selector(".mutualsim-handout", timeout=180_000)
             (out / "s10.txt").write_text(f"protection 3: {before}\nprotection 7: {_s10(page)}\n")
+
+            # Uncertainty: the calibrated posterior (medians, 90% ranges, the paired
+            # difference to the baseline and P(better), and why the range is wider); then
+            # back to one parameter set.
+            _choose(page, "uncertainty", "calibrated posterior")
+            posterior = page.locator(".mutualsim-posterior").first
+            posterior.wait_for(timeout=300_000)
+            posterior.scroll_into_view_if_needed()
+            page.wait_for_timeout(500)
+            text = posterior.inner_text()
+            assert "S(10) against the baseline" in text and "P(better)" in text, text
+            assert "Why the range is wider" in text and "reference" in text, text
+            assert _control_values(page)[10] == "calibrated posterior"
+            _assert_nothing_clipped(page)
+            _assert_no_badge_over_content(page)
+            page.screenshot(path=str(out / "page_posterior.png"))
+            _choose(page, "uncertainty", "one parameter set")
+            page.wait_for_function(
+                "() => !document.querySelector('.mutualsim-posterior')", timeout=60_000)
+            page.evaluate("() => { for (const e of document.querySelectorAll('*'))"
+                          " e.scrollTop = 0; }")
 
             page.get_by_text("Time: 0.0").wait_for(timeout=90_000)
             page.get_by_role("button", name="Step").click()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import warnings
 
 import numpy as np
@@ -134,6 +135,11 @@ def test_parse_rejects_bad_values_with_input_error():
         parse({**raw, "support_level": 1.5})
     with pytest.raises(InputError, match="too much"):
         parse({**raw, "councils": 300, "replications": "1000"})
+    with pytest.raises(InputError, match="^uncertainty: must be one of one parameter set, "
+                                         "calibrated posterior; got 'maybe'$"):
+        parse({**raw, "uncertainty": "maybe"})
+    assert parse(raw).uncertainty == "none"
+    assert parse({**raw, "uncertainty": "calibrated posterior"}).uncertainty == "posterior"
 
 
 def test_results_are_cached_per_setting():
@@ -222,3 +228,69 @@ def test_year_label_reads_right_from_step_zero():
                                  f"(first year {start})")
     model.step()
     assert year_label(model) == f"{start}: 1 of {model.params.years} years simulated"
+
+
+def test_posterior_mode_is_compare_posterior_paired_across_the_two_settings():
+    """The page's posterior table is compare_posterior's, arm by arm: the chosen setting
+    against the baseline gives the same draws, numbers and paired differences as one
+    compare_posterior run over both protection lengths."""
+    from mutualsim.analysis.uncertainty import compare_posterior
+    from mutualsim.app.results import (
+        POSTERIOR_DRAWS,
+        compute_posterior,
+        draw_replications,
+        posterior_arm,
+    )
+
+    s = Settings(protection_years=7, councils=10, replications=50, seed=3,
+                 uncertainty="posterior")
+    reps = draw_replications(s)
+    assert reps == 5
+    page = compute_posterior(s).table()
+    direct = compare_posterior(s.baseline(), "protection_years", [3, 7], reps, s.seed,
+                               draws=POSTERIOR_DRAWS, origin="spinout").table()
+    assert list(page["label"]) == ["Baseline", "Chosen"]
+    for col in ("S10", "S10_low", "S10_high", "dS10", "dS10_low", "dS10_high",
+                "p_better_S10", "single_S10"):
+        np.testing.assert_allclose(page[col].to_numpy(float), direct[col].to_numpy(float),
+                                   equal_nan=True, err_msg=col)
+    # The interval comes from the parameter sets: wider than one set's KM interval here.
+    row = page.iloc[0]
+    assert row["S10_low"] < row["S10"] < row["S10_high"]
+    # Cached per arm: a second look recomputes nothing.
+    before = posterior_arm.cache_info().hits
+    compute_posterior(s)
+    assert posterior_arm.cache_info().hits == before + 2
+    # The same setting on both sides: every paired difference is 0, P(better) one half.
+    same = compute_posterior(Settings(councils=10, replications=50, seed=3,
+                                      uncertainty="posterior")).table()
+    assert same.loc[1, "dS10_low"] == same.loc[1, "dS10_high"] == 0.0
+    assert same.loc[1, "p_better_S10"] == 0.5
+
+
+def test_page_in_posterior_mode_shows_medians_differences_and_why(small_page):
+    rc = small_page
+    assert not _with_class(rc.find(v.Html, tag="div").widgets[0], app_page.POSTERIOR_CLASS)
+    rc.find(v.Slider, class_="mutualsim-input-protection_years").widget.v_model = 7
+    select = rc.find(v.Select, class_="mutualsim-input-uncertainty").widget
+    assert select.v_model == "one parameter set"
+    select.v_model = "calibrated posterior"
+    assert _values(rc)["uncertainty"] == "calibrated posterior"
+    def posterior_cards() -> list:
+        return [c for c in rc.find(v.Card).widgets if app_page.POSTERIOR_CLASS in str(c.class_)]
+
+    deadline = time.monotonic() + 600
+    while not posterior_cards():  # computed in a worker thread
+        assert time.monotonic() < deadline, "no posterior card"
+        time.sleep(0.1)
+    card = posterior_cards()[0]
+    text = str(card)
+    assert "posterior median and 90% range" in text
+    assert "S(10) against the baseline" in text and "P(better)" in text
+    assert "reference" in text and " points (" in text
+    note = _with_class(card, app_page.POSTERIOR_NOTE_CLASS)
+    assert len(note) == 1 and "Why the range is wider" in note[0].children[0]
+    assert _s10(rc).startswith("S(10) = ")
+    assert not _errors(rc)
+    select.v_model = "one parameter set"  # back: the one-parameter table again
+    assert not posterior_cards()

@@ -155,4 +155,13 @@ def cmd_app(args: argparse.Namespace) -> int:
     if not is_local(args.host):
         print(f"mutualsim app: warning: the page has no authentication; anyone who can reach "
               f"{args.host}:{args.port} can use it", flush=True)
-    return run_server(solara_command(args.host, args.port), env)
+    try:
+        return run_server(solara_command(args.host, args.port), env)
+    finally:
+        # Council files loaded on the page live in the server's own temporary folder; a
+        # server stopped by a signal cannot remove it itself, so remove it once it ended.
+        import tempfile
+        from pathlib import Path
+
+        from .upload import remove_stale_areas
+        remove_stale_areas(Path(tempfile.gettempdir()))

@@ -36,6 +36,11 @@ def _load(path: str) -> CouncilFile:
     return load_council(path)
 
 
+def council_name(path: str) -> str:
+    """The name a council file gives its council (the file is read once)."""
+    return _load(path).name
+
+
 def changed_levers(settings: Settings) -> tuple[tuple[str, Any], ...]:
     """The levers set away from current practice, as sorted (name, value) pairs."""
     default = Settings().levers()
@@ -63,9 +68,9 @@ def _cell(x: float) -> str:
 
 
 @solara.component
-def CouncilCard(settings: Settings) -> None:
-    """Per-service results of the council file for the chosen setting."""
-    path = council_path()
+def CouncilCard(settings: Settings, path: str | None) -> None:
+    """Per-service results of the council file ``path`` (None: no card) for the chosen
+    setting."""
 
     def run() -> tuple[CouncilComparison | None, str | None]:
         if path is None:
@@ -78,7 +83,7 @@ def CouncilCard(settings: Settings) -> None:
         except Exception as err:  # noqa: BLE001 - the page must stay up whatever happens
             return None, f"could not compute the council: {err}"
 
-    result, failure = solara.use_memo(run, [settings])  # every render, before any return
+    result, failure = solara.use_memo(run, [settings, path])  # every render, before any return
     if path is None:
         return
     title = f"Your council: {_load(path).name}" if failure is None else "Your council"

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 import time
+from dataclasses import replace
 from typing import Any
 
 import solara
@@ -23,11 +25,22 @@ from mesa.visualization.utils import update_counter
 from ..analysis.compare import HORIZONS
 from ..analysis.figures import fig_cif, fig_hazard, fig_income_share, fig_km
 from ..analysis.handout import in_ten, render_handout
+from ..analysis.uncertainty import PosteriorComparison
 from ..errors import InputError
-from .council import CouncilCard
+from .council import CouncilCard, council_name, council_path
 from .replication import MarketView, TradingView, ViewMarket, year_label
-from .results import BASELINE_LABEL, CHOSEN_LABEL, PageResults, compute, format_estimate
+from .results import (
+    BASELINE_LABEL,
+    CHOSEN_LABEL,
+    POSTERIOR_DRAWS,
+    PageResults,
+    compute,
+    compute_posterior,
+    draw_replications,
+    format_estimate,
+)
 from .settings import CONTROLS, Control, Settings, default_raw, describe, parse, value_text
+from .upload import UPLOAD_ERROR_CLASS, CouncilPicker, receive
 
 TITLE = "Do spun-out mutuals survive? (mutualsim)"
 S10_CLASS = "mutualsim-s10"
@@ -38,6 +51,8 @@ VALUE_CLASS = "mutualsim-value"
 PRESENTER_CLASS = "mutualsim-presenter"
 HANDOUT_CLASS = "mutualsim-handout"
 SETTINGS_CLASS = "mutualsim-settings"
+POSTERIOR_CLASS = "mutualsim-posterior"
+POSTERIOR_NOTE_CLASS = "mutualsim-posterior-note"
 HANDOUT_FILE = "mutualsim-handout.html"
 #: Width of the controls column (the sidebar drawer).
 SIDEBAR_WIDTH = "340px"
@@ -107,9 +122,23 @@ PRESENTER_CSS = f"""
 """
 
 
-def ErrorMessage(text: str) -> solara.Element:
+def ErrorMessage(text: str, class_: str = "mutualsim-input-error") -> solara.Element:
     """A red alert built from ipyvuetify directly: works with ipyvuetify 1.x and 3.x alike."""
-    return solara.v.Alert(type="error", children=[text], class_="mutualsim-input-error")
+    return solara.v.Alert(type="error", children=[text], class_=class_)
+
+
+@solara.component
+def CouncilFileCard(path: str | None, message: str | None, on_file) -> None:
+    """The council now shown, the picker to load another, and the last upload's error."""
+    with solara.Card("Your council", classes=["mutualsim-council-file-card"]):
+        now = council_name(path) if path is not None else "none loaded"
+        with solara.Row(justify="space-between", style={"align-items": "baseline"}):
+            solara.Text("Now:", classes=["mutualsim-label"])
+            solara.Text(now, classes=["mutualsim-council-now"],
+                        style={"font-weight": "bold", "color": "#0072B2"})
+        CouncilPicker(on_file)
+        if message:
+            ErrorMessage(f"{message}. Still showing: {now}.", class_=UPLOAD_ERROR_CLASS)
 
 
 def png(fig: Figure, cells: int = 1, dpi: int = 110) -> bytes:
@@ -137,9 +166,12 @@ def ControlView(control: Control, value: Any, on_change) -> solara.Element:
 
     with solara.Column(classes=[CONTROL_CLASS], gap="0px") as main:
         if control.kind != "text":
-            with solara.Row(justify="space-between", style={"align-items": "baseline"}):
+            # A long value (the uncertainty's "calibrated posterior") goes under its label.
+            wrap = {"flex-wrap": "wrap"} if control.name == "uncertainty" else {}
+            with solara.Row(justify="space-between", style={"align-items": "baseline", **wrap}):
                 solara.Text(control.label, classes=["mutualsim-label"])
-                solara.Text(value_text(control, value), classes=[VALUE_CLASS])
+                solara.Text(value_text(control, value), classes=[VALUE_CLASS],
+                            style={"margin-left": "auto"} if wrap else None)
         if control.kind == "slider":
             decimals = 3 if control.step < 1 else 0
 
@@ -179,7 +211,92 @@ def CurrentSettings(settings: Settings) -> None:
                         f"{settings.replications} replications x {settings.councils} "
                         f"councils x {settings.scenario().years} years, seed {settings.seed}; "
                         "the same random numbers "
-                        "in both (common random numbers).")
+                        "in both (common random numbers)." + _uncertainty_words(settings))
+
+
+def _uncertainty_words(settings: Settings) -> str:
+    if settings.uncertainty != "posterior":
+        return "  \nUncertainty: one parameter set (the calibrated defaults)."
+    return (f"  \nUncertainty: calibrated posterior, {POSTERIOR_DRAWS} parameter sets x "
+            f"{draw_replications(settings)} replications each, the same sets and random "
+            "numbers for both settings.")
+
+
+def _pct(x: float) -> str:
+    return "n/a" if math.isnan(x) else f"{100 * x:.0f}%"
+
+
+def _band(mid: float, lo: float, hi: float) -> str:
+    """``62% (55%-68%)``."""
+    return f"{_pct(mid)} ({_pct(lo)}-{_pct(hi)})"
+
+
+def _points(mid: float, lo: float, hi: float) -> str:
+    """``+4 points (+1 to +7)``."""
+    if math.isnan(mid):
+        return "n/a"
+    def one(x: float) -> str:
+        return "?" if math.isnan(x) else f"{100 * x:+.0f}"
+    return f"{one(mid)} points ({one(lo)} to {one(hi)})"
+
+
+def posterior_note(pc: PosteriorComparison) -> str:
+    """One line in plain words: why the posterior interval is wider, with this run's
+    widths (the baseline's S(10))."""
+    row = pc.table().iloc[0]
+    post = 100 * (row["S10_high"] - row["S10_low"])
+    km = 100 * (row["single_S10_high"] - row["single_S10_low"])
+    return (f"Why the range is wider ({post:.0f} points for the baseline's S(10), against "
+            f"{km:.0f} for one parameter set at the same {pc.replications} replications): "
+            "it also carries what the published figures "
+            "leave unknown about the model's parameters, which more replications cannot "
+            "remove; the difference is taken set by set, so what both settings share "
+            "cancels.")
+
+
+@solara.component
+def PosteriorNumbers(pc: PosteriorComparison) -> None:
+    """Posterior mode: S(5/10/15) as posterior median with a 90% interval, the paired
+    difference of S(10) to the baseline and P(better), and why the interval is wider."""
+    table = pc.table()
+    level = f"{pc.level:.0%}"
+    with solara.Card(f"Share still trading after 5, 10 and 15 years: posterior median "
+                     f"and {level} range", classes=["mutualsim-numbers", POSTERIOR_CLASS]):
+        with solara.v.Html(tag="table"):
+            with solara.v.Html(tag="tr"):
+                for head in ("Setting", *(f"after {t} years" for t in HORIZONS),
+                             "S(10) against the baseline", "P(better)"):
+                    solara.v.Html(tag="th", children=[head])
+            for j, row in table.iterrows():
+                with solara.v.Html(tag="tr"):
+                    solara.v.Html(tag="td", children=[row["label"]])
+                    for t in HORIZONS:
+                        with solara.v.Html(tag="td", class_="s"):
+                            solara.v.Html(tag="div", children=[in_ten(row[f"S{t}"])])
+                            text = f"S({t}) = " + _band(row[f"S{t}"], row[f"S{t}_low"],
+                                                        row[f"S{t}_high"])
+                            chosen = j == len(table) - 1 and t == 10
+                            solara.Text(text, classes=[S10_CLASS] if chosen else ["ci"],
+                                        style={"font-size": "15px", "font-weight": "normal",
+                                               "color": "#444"})
+                    if j == 0:
+                        solara.v.Html(tag="td", children=["reference"])
+                        solara.v.Html(tag="td", children=["-"])
+                    else:
+                        solara.v.Html(tag="td", class_="s", children=[_points(
+                            row["dS10"], row["dS10_low"], row["dS10_high"])])
+                        p = row["p_better_S10"]
+                        solara.v.Html(tag="td", class_="s",
+                                      children=["n/a" if math.isnan(p) else f"{p:.2f}"])
+        para = "font-size: 15px; margin: 6px 0 0 0"
+        solara.v.Html(tag="p", class_=POSTERIOR_NOTE_CLASS, style_=para,
+                      children=[posterior_note(pc)])
+        solara.v.Html(tag="p", style_=para, children=[
+            f"{pc.n_draws} parameter sets from the calibrated posterior x "
+            f"{pc.replications} replications each, per setting; in brackets: the {level} "
+            "range across parameter sets. P(better): share of parameter sets in which the "
+            "chosen setting keeps more mutuals trading after 10 years. The figures below "
+            "are of one parameter set."])
 
 
 @solara.component
@@ -212,14 +329,16 @@ def SurvivalNumbers(results: PageResults) -> None:
 
 
 @solara.component
-def SurvivalViews(results: PageResults) -> None:
-    """The numbers and the four comparison figures, drawn once per result."""
+def SurvivalViews(results: PageResults, numbers: bool = True) -> None:
+    """The numbers (unless ``numbers`` is False) and the four comparison figures, drawn
+    once per result."""
     images = solara.use_memo(  # drawn once per result, not on every render of the page
         lambda: [png(fig_km(results.comparison)), png(fig_hazard(results.comparison)),
                  png(fig_cif(results.comparison), cells=2),
                  png(fig_income_share(results.comparison), cells=2)],
         [results.settings])  # hashable; PageResults compares arrays
-    SurvivalNumbers(results)
+    if numbers:
+        SurvivalNumbers(results)
     with solara.Column(classes=["mutualsim-figures"], gap="0px"):
         solara.Image(images[0])
         solara.Image(images[1])
@@ -256,6 +375,22 @@ def Replication(settings: Settings) -> None:
                             render_interval=render, use_threads=threads)
         ShowSteps(model.value)
     ReplicationViews(model.value)
+
+
+def PosteriorView(posterior: solara.Result, settings: Settings) -> None:
+    """The posterior card once computed; meanwhile a line saying what is being computed."""
+    if posterior.state == solara.ResultState.FINISHED and posterior.value is not None:
+        PosteriorNumbers(posterior.value)
+    elif posterior.state == solara.ResultState.ERROR:
+        error = posterior.error
+        ErrorMessage(str(error) if isinstance(error, InputError)
+                     else f"could not compute the posterior comparison: {error}")
+    else:
+        solara.Text(f"Computing the calibrated posterior: {POSTERIOR_DRAWS} parameter sets "
+                    f"x {draw_replications(settings)} replications for each setting (settings "
+                    "seen before come back at once)...",
+                    classes=["mutualsim-posterior-wait"],
+                    style={"font-size": "17px", "color": "#0072B2"})
 
 
 def handout_html(results: PageResults) -> str:
@@ -299,6 +434,14 @@ def Page() -> None:
     settings = solara.use_reactive(initial)
     message = solara.use_reactive(None)
     presenter = solara.use_reactive(False)
+    council = solara.use_reactive(solara.use_memo(council_path, []))
+    upload_message = solara.use_reactive(None)
+
+    def on_file(info: dict[str, Any]) -> None:
+        """A council file loaded on the page (called from the picker's worker thread)."""
+        path, problem = receive(info, council.value)
+        upload_message.value = problem
+        council.value = path
 
     def on_change(name: str, value: Any) -> None:
         if value is None:  # a cleared select: keep the current value
@@ -311,15 +454,25 @@ def Page() -> None:
         except InputError as err:
             message.value = str(err)
 
+    # The one-parameter-set results do not depend on the uncertainty shown.
+    single = replace(settings.value, uncertainty="none")
+
     def run() -> tuple[PageResults | None, str | None]:
         try:
-            return compute(settings.value), None
+            return compute(single), None
         except InputError as err:
             return None, str(err)
         except Exception as err:  # noqa: BLE001 - the page must stay up whatever happens
             return None, f"could not compute this setting: {err}"
 
-    results, failure = solara.use_memo(run, [settings.value])
+    results, failure = solara.use_memo(run, [single])
+
+    def run_posterior() -> PosteriorComparison | None:
+        if settings.value.uncertainty != "posterior":
+            return None
+        return compute_posterior(settings.value)
+
+    posterior = solara.use_thread(run_posterior, dependencies=[settings.value])
 
     solara.Title(TITLE)
     solara.Style(CSS + PRESENTER_CSS)
@@ -330,6 +483,7 @@ def Page() -> None:
             Controls(raw.value, on_change)
             if message.value:
                 ErrorMessage(f"{message.value}. Showing the last valid setting.")
+        CouncilFileCard(council.value, upload_message.value, on_file)
     view = [PRESENTER_ON] if presenter.value else []
     with solara.Column(classes=["mutualsim-page", *view]):
         # Here, not in the app bar: Solara's app bar keeps the children of its first render.
@@ -346,9 +500,16 @@ def Page() -> None:
             ErrorMessage(f"{message.value}. Showing the last valid setting.")
         if failure:
             ErrorMessage(failure)
-        CouncilCard(settings.value).key("council")
+        if council.value is None:
+            solara.Text("No council file loaded: load yours under \"Your council\" in the "
+                        "left column to see its own services here.",
+                        style={"font-size": "15px", "color": "#555"})
+        CouncilCard(settings.value, council.value).key("council")
+        posterior_mode = settings.value.uncertainty == "posterior"
+        if posterior_mode:
+            PosteriorView(posterior, settings.value)
         if results is not None:
-            SurvivalViews(results).key("survival-views")
+            SurvivalViews(results, numbers=not posterior_mode).key("survival-views")
         solara.Markdown("## One replication, year by year\nReset rebuilds it with the "
                         "current setting; Step advances one year, ▶ plays.")
         Replication(settings.value).key(repr(settings.value.model_kwargs()))

@@ -12,13 +12,22 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
+import pandas as pd
+
 from ..analysis.compare import HORIZONS, Comparison, Group, summarise
+from ..analysis.uncertainty import PosteriorComparison, compare_posterior
 from ..params import Scenario
 from ..simulate import simulate
 from ..survival import Estimate
 from .settings import Settings
 
 CACHE_SIZE = 32
+#: Posterior mode: parameter sets drawn from the calibrated posterior, and each draw's
+#: replications as a share of the page's (at the default 100: 20 draws x 10 = 200
+#: replications per arm, twice the one-parameter-set work; docs/WORKSHOP.md gives the time).
+POSTERIOR_DRAWS = 20
+POSTERIOR_SHARE = 10
+MIN_DRAW_REPLICATIONS = 5
 BASELINE_LABEL = "Baseline"  # current practice
 CHOSEN_LABEL = "Chosen"
 
@@ -76,3 +85,43 @@ def format_estimate(e: Estimate) -> str:
     low = "?" if e.ci_low != e.ci_low else f"{e.ci_low:.0%}"
     high = "?" if e.ci_high != e.ci_high else f"{e.ci_high:.0%}"
     return f"{e.estimate:.1%} ({low}-{high})"
+
+
+def draw_replications(settings: Settings) -> int:
+    """Replications per posterior draw in posterior mode: the page's, divided by
+    :data:`POSTERIOR_SHARE` (at least :data:`MIN_DRAW_REPLICATIONS`)."""
+    return max(MIN_DRAW_REPLICATIONS, settings.replications // POSTERIOR_SHARE)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def posterior_arm(scenario: Scenario, draws: int, replications: int,
+                  seed: int) -> PosteriorComparison:
+    """One scenario over ``draws`` posterior draws x ``replications`` (cached, as
+    :func:`arm`): :func:`~mutualsim.analysis.uncertainty.compare_posterior` with the
+    scenario's own protection length as its one value. The draws and every replication
+    stream depend on the seed only, so two arms with the same seed and sizes are paired
+    draw by draw (same parameter set, same random numbers)."""
+    return compare_posterior(scenario, "protection_years", [scenario.protection_years],
+                             replications, seed, draws=draws, origin="spinout")
+
+
+def compute_posterior(settings: Settings) -> PosteriorComparison:
+    """Baseline and chosen setting over the same posterior draws and streams, as one
+    :class:`PosteriorComparison` (baseline first: the reference of the paired differences
+    and P(better)); each arm comes from the cache when seen."""
+    draws, reps = POSTERIOR_DRAWS, draw_replications(settings)
+    arms = [posterior_arm(scenario, draws, reps, settings.seed)
+            for scenario in (settings.baseline(), settings.scenario())]
+    labels = [BASELINE_LABEL, CHOSEN_LABEL]
+    frames = [a.draws.assign(value_index=j, value=label, label=label)
+              for j, (a, label) in enumerate(zip(arms, labels, strict=True))]
+    single = Comparison(factor="setting", groups=[
+        _labelled(a.single.groups[0], label) for a, label in zip(arms, labels, strict=True)],
+        scenario=settings.scenario(), replications=reps, seed=settings.seed)
+    first = arms[0]
+    return PosteriorComparison(
+        factor="setting", values=labels, labels=labels,
+        draws=pd.concat(frames, ignore_index=True), single=single, n_draws=draws,
+        replications=reps, seed=settings.seed, origin=first.origin,
+        posterior=first.posterior, posterior_label=first.posterior_label, level=first.level,
+        elapsed=sum(a.elapsed for a in arms))

@@ -23,6 +23,10 @@ MIN_REPLICATIONS, MAX_REPLICATIONS = 10, 1000
 MAX_WORK = 150 * 1000  # councils x replications
 DEFAULT_REPLICATIONS = 100
 DEFAULT_COUNCILS = 150
+#: The uncertainty the page reports, as the control shows it -> the kind
+#: (:data:`mutualsim.analysis.uncertainty.UNCERTAINTIES`). One parameter set by default:
+#: the page must answer fast in a workshop (docs/WORKSHOP.md gives the posterior's cost).
+UNCERTAINTY_CHOICES = {"one parameter set": "none", "calibrated posterior": "posterior"}
 
 _BASE = Scenario()
 
@@ -41,6 +45,7 @@ class Settings:
     councils: int = DEFAULT_COUNCILS
     replications: int = DEFAULT_REPLICATIONS
     seed: int = 0
+    uncertainty: str = "none"  # "none": one parameter set; "posterior": calibrated posterior
 
     def levers(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in LEVERS}
@@ -68,7 +73,13 @@ def default_raw() -> dict[str, Any]:
     raw: dict[str, Any] = asdict(s)
     raw["replications"] = str(s.replications)
     raw["seed"] = str(s.seed)
+    raw["uncertainty"] = uncertainty_label(s.uncertainty)
     return raw
+
+
+def uncertainty_label(kind: str) -> str:
+    """The control's words for an uncertainty kind (``"none"`` -> ``"one parameter set"``)."""
+    return {v: k for k, v in UNCERTAINTY_CHOICES.items()}[kind]
 
 
 def _whole(text: Any, name: str, lo: int, hi: int | None) -> int:
@@ -93,7 +104,12 @@ def parse(raw: Mapping[str, Any]) -> Settings:
                          f"the page (at most {MAX_WORK:,} council-replications); use the "
                          "`mutualsim compare` command for big runs", source="replications")
     seed = _whole(raw["seed"], "seed", 0, 2**63 - 1)
-    return Settings(**levers, councils=councils, replications=replications, seed=seed)
+    shown = raw.get("uncertainty", uncertainty_label("none"))
+    if shown not in UNCERTAINTY_CHOICES:
+        raise InputError(f"must be one of {', '.join(UNCERTAINTY_CHOICES)}; got {shown!r}",
+                         source="uncertainty")
+    return Settings(**levers, councils=councils, replications=replications, seed=seed,
+                    uncertainty=UNCERTAINTY_CHOICES[shown])
 
 
 @dataclass(frozen=True)
@@ -127,6 +143,7 @@ CONTROLS: tuple[Control, ...] = (
     Control("councils", "Councils per replication", "select", choices=COUNCIL_CHOICES),
     Control("replications", f"Replications ({MIN_REPLICATIONS}-{MAX_REPLICATIONS})", "text"),
     Control("seed", "Seed", "text"),
+    Control("uncertainty", "Uncertainty", "select", choices=tuple(UNCERTAINTY_CHOICES)),
 )
 
 
