@@ -1076,35 +1076,53 @@ def read_text_file(path: str | Path, what: str, max_bytes: int = MAX_TOML_BYTES)
         article = "an" if what[:1] in "aeiou" else "a"
         raise InputError(f"not a regular file ({kind}); give {article} {what} TOML file",
                          source=str(path))
-    if info.st_size > max_bytes:
-        raise InputError(f"{what} file is {info.st_size:,} bytes; at most {max_bytes:,} "
-                         "allowed", source=str(path))
+    check_text_size(info.st_size, what, str(path), max_bytes)
     try:
         with open(path, "rb") as fh:
             data = fh.read(max_bytes + 1)
     except OSError as err:
         raise InputError(f"cannot read {what} file: {err.strerror or err}",
                          source=str(path)) from None
+    return decode_text(data, what, str(path), max_bytes)
+
+
+def check_text_size(size: int, what: str, source: str, max_bytes: int = MAX_TOML_BYTES
+                    ) -> None:
+    """Refuse a ``what`` file said to be ``size`` bytes when that is over ``max_bytes``
+    (before reading it)."""
+    if size > max_bytes:
+        raise InputError(f"{what} file is {size:,} bytes; at most {max_bytes:,} allowed",
+                         source=source)
+
+
+def decode_text(data: bytes, what: str, source: str, max_bytes: int = MAX_TOML_BYTES) -> str:
+    """The text of a ``what`` file's bytes, read with a cap of ``max_bytes + 1`` (a file
+    whose size was understated) and decoded as UTF-8; otherwise one InputError."""
     if len(data) > max_bytes:
         raise InputError(f"{what} file is over {max_bytes:,} bytes; at most {max_bytes:,} "
-                         "allowed", source=str(path))
+                         "allowed", source=source)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise InputError(f"not valid TOML: not UTF-8 text ({err.reason} at byte "
-                         f"{err.start})", source=str(path)) from None
+                         f"{err.start})", source=source) from None
+
+
+def parse_toml(text: str, source: str) -> dict[str, Any]:
+    """TOML text's contents; malformed or too deeply nested text is one InputError naming
+    ``source``."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise InputError(f"not valid TOML: {err}", source=source) from None
+    except RecursionError:
+        raise InputError("not valid TOML here: arrays or tables nested too deeply",
+                         source=source) from None
 
 
 def read_toml(path: str | Path, what: str) -> dict[str, Any]:
     """A TOML file's contents; a missing, special or malformed file is one InputError."""
-    text = read_text_file(path, what)
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise InputError(f"not valid TOML: {err}", source=str(path)) from None
-    except RecursionError:
-        raise InputError("not valid TOML here: arrays or tables nested too deeply",
-                         source=str(path)) from None
+    return parse_toml(read_text_file(path, what), str(path))
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -65,7 +65,7 @@ def test_a_bad_file_keeps_the_previous_council_with_one_line(area) -> None:
     assert "annual_value_gbp must be above 0 (GBP a year), got -5" in message
     assert not area.root.exists()  # nothing written for a bad file
     for data, words in ((b"[council\nname = 1", "not valid TOML"),
-                        (b"\xff\xfe\x00", "not a text file"),
+                        (b"\xff\xfe\x00", "not UTF-8 text"),
                         (b"[council]\nname = 'x'\nmayor = 'y'\n", "unknown key 'mayor'")):
         kept, why = upload.receive(_info("x.toml", data), previous, area)
         assert kept == previous and why is not None and why.startswith("x.toml: ")

@@ -22,7 +22,6 @@ import os
 import shutil
 import tempfile
 import threading
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -35,7 +34,7 @@ from ipyvuetify.extra import FileInput
 
 from ..council import CouncilFile, council_from_mapping
 from ..errors import InputError
-from ..params import MAX_TOML_BYTES
+from ..params import MAX_TOML_BYTES, check_text_size, decode_text, parse_toml
 
 #: Largest council file the page takes: the command line's limit for any TOML file.
 MAX_UPLOAD_BYTES = MAX_TOML_BYTES
@@ -208,25 +207,9 @@ def check_upload(name: str, size: int, read: Callable[[int], bytes]) -> tuple[Co
     names the file by the name it has on the user's machine. ``read(n)`` reads at most
     ``n`` bytes; it is not called for a file over :data:`MAX_UPLOAD_BYTES`."""
     shown = PurePath(str(name).replace("\\", "/")).name or "council file"
-    if size > MAX_UPLOAD_BYTES:
-        raise InputError(f"council file is {size:,} bytes; at most {MAX_UPLOAD_BYTES:,} "
-                         "allowed", source=shown)
+    check_text_size(size, "council", shown, MAX_UPLOAD_BYTES)
     data = read(MAX_UPLOAD_BYTES + 1)
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise InputError(f"council file is over {MAX_UPLOAD_BYTES:,} bytes; at most "
-                         f"{MAX_UPLOAD_BYTES:,} allowed", source=shown)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InputError("not a text file (UTF-8); give a council TOML file",
-                         source=shown) from None
-    try:
-        mapping = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise InputError(f"not valid TOML: {err}", source=shown) from None
-    except RecursionError:
-        raise InputError("not valid TOML here: arrays or tables nested too deeply",
-                         source=shown) from None
+    mapping = parse_toml(decode_text(data, "council", shown, MAX_UPLOAD_BYTES), shown)
     return council_from_mapping(mapping, shown), data
 
 
