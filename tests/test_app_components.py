@@ -238,13 +238,13 @@ def test_posterior_mode_is_compare_posterior_paired_across_the_two_settings():
     from mutualsim.app.results import (
         POSTERIOR_DRAWS,
         compute_posterior,
-        draw_replications,
         posterior_arm,
+        replications_per_draw,
     )
 
     s = Settings(protection_years=7, councils=10, replications=50, seed=3,
                  uncertainty="posterior")
-    reps = draw_replications(s)
+    reps = replications_per_draw(s)
     assert reps == 5
     page = compute_posterior(s).table()
     direct = compare_posterior(s.baseline(), "protection_years", [3, 7], reps, s.seed,

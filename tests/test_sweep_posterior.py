@@ -16,11 +16,11 @@ import pytest
 
 from mutualsim import Scenario, run_model
 from mutualsim.analysis.posterior_sweep import posterior_from_sweep
-from mutualsim.analysis.uncertainty import compare_posterior, draw_replications
+from mutualsim.analysis.uncertainty import compare_posterior
 from mutualsim.cli import main
 from mutualsim.errors import InputError
 from mutualsim.evidence.outcomes import OUTCOMES, outcomes_from
-from mutualsim.evidence.posterior import load_posterior, write_posterior
+from mutualsim.evidence.posterior import draw_replications, load_posterior, write_posterior
 from mutualsim.simulate import simulate
 from mutualsim.sweep import SweepStore, load_experiment, open_sweep, plan_tasks, run_sweep
 from mutualsim.sweep import tasks as sweep_tasks

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..evidence.posterior import draw_replications
 from ..params import Scenario
 from ..simulate import histories_frame, simulate_blocks
 from ..survival import SurvivalCounts, rmst, survival_estimates_at
@@ -91,12 +92,6 @@ def estimates(counts: SurvivalCounts) -> dict[str, float]:
     except ValueError:
         out[f"rmst{TAU}"] = np.nan
     return out
-
-
-def draw_replications(draw: int, replications: int) -> np.ndarray:
-    """Replication indices of posterior draw ``draw`` (0-based): ``(draw + 1) R`` onwards;
-    ``0 ... R - 1`` belong to the single-parameter run."""
-    return np.arange((draw + 1) * replications, (draw + 2) * replications, dtype=np.int64)
 
 
 def draw_counts(scenario: Scenario, replications: np.ndarray, seed: int, max_time: int,

@@ -36,8 +36,8 @@ from .results import (
     PageResults,
     compute,
     compute_posterior,
-    draw_replications,
     format_estimate,
+    replications_per_draw,
 )
 from .settings import CONTROLS, Control, Settings, default_raw, describe, parse, value_text
 from .upload import UPLOAD_ERROR_CLASS, CouncilPicker, receive
@@ -218,7 +218,7 @@ def _uncertainty_words(settings: Settings) -> str:
     if settings.uncertainty != "posterior":
         return "  \nUncertainty: one parameter set (the calibrated defaults)."
     return (f"  \nUncertainty: calibrated posterior, {POSTERIOR_DRAWS} parameter sets x "
-            f"{draw_replications(settings)} replications each, the same sets and random "
+            f"{replications_per_draw(settings)} replications each, the same sets and random "
             "numbers for both settings.")
 
 
@@ -387,7 +387,7 @@ def PosteriorView(posterior: solara.Result, settings: Settings) -> None:
                      else f"could not compute the posterior comparison: {error}")
     else:
         solara.Text(f"Computing the calibrated posterior: {POSTERIOR_DRAWS} parameter sets "
-                    f"x {draw_replications(settings)} replications for each setting (settings "
+                    f"x {replications_per_draw(settings)} replications for each setting (settings "
                     "seen before come back at once)...",
                     classes=["mutualsim-posterior-wait"],
                     style={"font-size": "17px", "color": "#0072B2"})

@@ -87,7 +87,7 @@ def format_estimate(e: Estimate) -> str:
     return f"{e.estimate:.1%} ({low}-{high})"
 
 
-def draw_replications(settings: Settings) -> int:
+def replications_per_draw(settings: Settings) -> int:
     """Replications per posterior draw in posterior mode: the page's, divided by
     :data:`POSTERIOR_SHARE` (at least :data:`MIN_DRAW_REPLICATIONS`)."""
     return max(MIN_DRAW_REPLICATIONS, settings.replications // POSTERIOR_SHARE)
@@ -109,7 +109,7 @@ def compute_posterior(settings: Settings) -> PosteriorComparison:
     """Baseline and chosen setting over the same posterior draws and streams, as one
     :class:`PosteriorComparison` (baseline first: the reference of the paired differences
     and P(better)); each arm comes from the cache when seen."""
-    draws, reps = POSTERIOR_DRAWS, draw_replications(settings)
+    draws, reps = POSTERIOR_DRAWS, replications_per_draw(settings)
     arms = [posterior_arm(scenario, draws, reps, settings.seed)
             for scenario in (settings.baseline(), settings.scenario())]
     labels = [BASELINE_LABEL, CHOSEN_LABEL]

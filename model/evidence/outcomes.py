@@ -157,13 +157,8 @@ def _posterior_outcomes(seed: int, replications: int, draws: int | None, posteri
                         params: dict[str, Any]) -> dict[str, float]:
     """``run_model(uncertainty="posterior")``: every scenario built (and so checked)
     before any simulation."""
-    from ..analysis.uncertainty import (
-        DEFAULT_DRAWS,
-        _quantiles,
-        check_count,
-        draw_replications,
-    )
-    from .posterior import Posterior, load_posterior
+    from ..analysis.uncertainty import DEFAULT_DRAWS, _quantiles, check_count
+    from .posterior import Posterior, draw_replications, load_posterior
     draws = check_count(DEFAULT_DRAWS if draws is None else draws, "draws")
     replications = check_count(replications, "replications")
     post = posterior if isinstance(posterior, Posterior) else load_posterior(posterior)

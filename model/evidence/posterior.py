@@ -40,6 +40,22 @@ WEIGHT = "weight"
 _NOT_PARAMETERS = ("start_year", "years")
 
 
+
+def first_draw_replication(draw: int, replications: int) -> int:
+    """First replication index of posterior draw ``draw`` (0-based) when every draw runs
+    ``replications`` replications: ``(draw + 1) R``. Indices ``0 ... R - 1`` belong to the
+    single-parameter run, so the single run and every draw use distinct streams, and the
+    same draw index gets the same streams under every policy (the pairing of
+    ``compare --uncertainty posterior``, posterior sweeps and ``run_model``)."""
+    return (draw + 1) * replications
+
+
+def draw_replications(draw: int, replications: int) -> np.ndarray:
+    """Replication indices of posterior draw ``draw``: ``replications`` of them from
+    :func:`first_draw_replication`."""
+    first = first_draw_replication(draw, replications)
+    return np.arange(first, first + replications, dtype=np.int64)
+
 @dataclass
 class Posterior:
     """Weighted parameter sets.

@@ -249,6 +249,7 @@ def expand_posterior(points: list[DesignPoint] | tuple[DesignPoint, ...],
     replications ``(d + 1) R ... (d + 2) R - 1``: the same draw and streams under every
     point, exactly as :func:`mutualsim.analysis.uncertainty.compare_posterior` pairs them.
     """
+    from ..evidence.posterior import first_draw_replication
     base = [p for p in points if p.draw is None]
     out = list(base)
     for d, values in enumerate(uncertainty.sets):
@@ -261,7 +262,7 @@ def expand_posterior(points: list[DesignPoint] | tuple[DesignPoint, ...],
                                  f"scenario: {err}", source=f"{source} [uncertainty]"
                                  ) from None
             out.append(DesignPoint(p.index, p.values, scenario, scenario_id(scenario),
-                                   draw=d, first=(d + 1) * replications))
+                                   draw=d, first=first_draw_replication(d, replications)))
     return tuple(out)
 
 
