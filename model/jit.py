@@ -14,7 +14,19 @@ point, so a simulated year is one function. Compiled separately, each call of a 
 the state (a tuple of 57 arrays, nine machine words each) by value and updated every
 array's reference count on entry and exit: measured side by side, that cost 15-20% of the
 kernel's time, against about twice the first compile time for the inlined year
-(BENCHMARKS.md). ``kernel_jit`` is for functions only other compiled functions call that
+(BENCHMARKS.md).
+
+**No tuple into a branch.** numba still updates the reference count of every array of a
+tuple (the state ``st``, 57 arrays) that it passes into an inlined function with branches,
+on entry and exit of each call: refcount pruning removes the pairs only in straight-line
+code. Once a year per rule that costs little; per slot, inside a loop, it cost a third of
+the kernel's time (session 6: 480 ns a call with the state, 1 ns with scalars;
+benchmarks/profile_notes.md). So helpers called inside loops over slots take scalars or
+single arrays (``council_supports(st.council_propensity[r, c])``). A branch on a
+loop-invariant field, as in ``rng.slot_uniform``'s test hook on ``Draws``, is hoisted out
+of the loop and costs nothing.
+
+``kernel_jit`` is for functions only other compiled functions call that
 are worth compiling once (sums, the inverse normal CDF, tender numbers): they get no wrapper
 for calls from Python. ``kernel_entry`` is for the few functions Python calls (a
 replication, a year, the tender numbers). Tests call rules through

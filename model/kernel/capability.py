@@ -56,12 +56,14 @@ def learn(st: Arrays, r: int, k: Context, d: Draws, year: int) -> None:
         stage = st.stage[r, m]
         if not is_active(stage):
             continue
+        c = m // k.S
         independent = stage != INCUBATING
         years = year - st.spinout_year[r, m]
         supported = business_support_acts(k, independent, year, st.spinout_year[r, m])
-        support = business_support(st, r, m // k.S) if supported else 0.0
+        support = (business_support(st.council_propensity[r, c], st.council_support[r, c])
+                   if supported else 0.0)
         mentored = (k.mentoring_clauses and independent and years < k.mentoring_years
-                    and provider[m // k.S])
+                    and provider[c])
         cap = st.capability[r, m]
         new = (cap + (1.0 - cap) * learning_rate(k, stage, support, mentored)
                + k.capability_noise * slot_normal(d, m, SLOT_CAPABILITY))

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..jit import kernel_inline, kernel_jit
 from ..params import STYLE_OVERRIDES, Scenario
-from ..state import COMPETING, COUNCIL_STYLES, INCUBATING, PROTECTED, Arrays
+from ..state import COMPETING, COUNCIL_STYLES, INCUBATING, PROTECTED
 
 # Every numeric scenario parameter under its own name (style-dependent ones resolved from the
 # commissioning style), plus dimensions and derived constants. A namedtuple, so compiled
@@ -134,19 +134,25 @@ def delivers_service(stage: int, core_volume: float) -> bool:
     return is_active(stage) and core_volume > 0
 
 
+# Helpers called inside a loop over slots take scalars (or single arrays), never the state
+# ``st``: numba increfs and decrefs every array of a tuple it passes to an inlined function
+# that branches, on every call (measured: 480 ns a call for the 57 arrays of the state,
+# 1 ns with scalars; benchmarks/profile_notes.md, session 6).
 @kernel_inline
-def council_supports(st: Arrays, r: int, c: int) -> bool:
-    """Council ``c`` backs spin-outs (its propensity is positive); staff of a council that
-    does not can only use the Right to Challenge. ODD 'Councils'."""
-    return st.council_propensity[r, c] > 0.0
+def council_supports(propensity: float) -> bool:
+    """A council backs spin-outs when its ``propensity`` (``st.council_propensity[r, c]``)
+    is positive; staff of a council that does not can only use the Right to Challenge.
+    ODD 'Councils'."""
+    return propensity > 0.0
 
 
 @kernel_inline
-def business_support(st: Arrays, r: int, c: int) -> float:
-    """Council ``c``'s business-support capability for its spin-outs, in [0, 1]: its own
-    ``council_support`` if it backs spin-outs (positive propensity), else 0 (staff who used
-    the Right to Challenge get no help). ODD 'Councils'."""
-    return st.council_support[r, c] if council_supports(st, r, c) else 0.0
+def business_support(propensity: float, support: float) -> float:
+    """A council's business-support capability for its spin-outs, in [0, 1]: its own
+    ``support`` (``st.council_support[r, c]``) if it backs spin-outs (``propensity``
+    positive, :func:`council_supports`), else 0 (staff who used the Right to Challenge get
+    no help). ODD 'Councils'."""
+    return support if council_supports(propensity) else 0.0
 
 
 # --- sums in numpy's order ----------------------------------------------------------------

@@ -207,7 +207,8 @@ def settle_accounts(st: Arrays, r: int, k: Context, d: Draws, year: int,
         grant_income += grant
         contract_spend += core
         if business_support_acts(k, independent, year, st.spinout_year[r, m]):
-            support_spend += k.support_cost * business_support(st, r, c) * v0
+            support_spend += k.support_cost * business_support(st.council_propensity[r, c],
+                                                                 st.council_support[r, c]) * v0
     led[Flow.core_income] += core_income
     led[Flow.external_income] += external_income
     led[Flow.trading_income] += trading_income

@@ -124,7 +124,7 @@ def propose(st: Arrays, r: int, k: Context, d: Draws, year: int, engagement: np.
             continue
         c = m // k.S
         interest = st.staff_interest[r, m]
-        if council_supports(st, r, c):
+        if council_supports(st.council_propensity[r, c]):
             pressure = 1.0 - st.budget[r, c]
             coproduction = st.council_coproduction[r, c]
             keen = st.council_propensity[r, c] * factor[c] * programme
@@ -177,7 +177,7 @@ def prepare(st: Arrays, r: int, k: Context, d: Draws, year: int, preparing: np.n
         if not preparing[m]:
             continue
         c = m // k.S
-        support = business_support(st, r, c)
+        support = business_support(st.council_propensity[r, c], st.council_support[r, c])
         spend[m] = k.prep_cost * st.v0[r, m]
         base = k.abandon_strategic_prob if st.origin[r, m] == STRATEGIC else k.abandon_reactive_prob
         p_abandon = min(base * (1.0 - k.abandon_support_damping * support)
