@@ -153,17 +153,30 @@ def tender_numbers(key: np.uint64, bid: np.ndarray, score: np.ndarray) -> None:
 
     Number j of a key is ``splitmix(key + (j + 1) * golden)``; uniforms are its top 53 bits,
     normals the inverse normal CDF of the same bits offset by half a step, so every number
-    is a pure function of (key, j), whatever else is drawn.
+    is a pure function of (key, j), whatever else is drawn: bid uniform b is number b
+    (:func:`bid_uniform`), score normal (i, l) number B + i L + l (:func:`score_normal`).
     """
     B = bid.shape[0]
     L = score.shape[1]
-    for j in range(B + (B + 1) * L):
-        bits = splitmix(key + np.uint64(j + 1) * _GOLDEN) >> _S11
-        if j < B:
-            bid[j] = float(bits) * _STEP
-        else:
-            i = j - B
-            score[i // L, i % L] = ndtri((float(bits) + 0.5) * _STEP)
+    for b in range(B):
+        bid[b] = bid_uniform(key, b)
+    for i in range(B + 1):
+        for lot in range(L):
+            score[i, lot] = score_normal(key, B, L, i, lot)
+
+
+@kernel_inline
+def bid_uniform(key: np.uint64, b: int) -> float:
+    """Firm ``b``'s bid uniform of a tender key (number b)."""
+    return key_uniform(key, b)
+
+
+@kernel_inline
+def score_normal(key: np.uint64, B: int, L: int, i: int, lot: int) -> float:
+    """Score normal of bidder row ``i`` (0 the mutual, b + 1 firm b) for ``lot`` of a tender
+    key, for B firms and up to L lots: number B + i L + lot. The kernel computes only the
+    normals a tender reads (the bidders' that bid), each where it is read."""
+    return key_normal(key, B + i * L + lot)
 
 
 # --- contract numbers: the same key's numbers after the bid uniforms and score normals --------
@@ -192,21 +205,46 @@ def contract_uniform(key: np.uint64, B: int, L: int, which: int) -> float:
     return key_uniform(key, B + (B + 1) * L + which)
 
 
+@kernel_inline
+def _local_base(B: int, L: int) -> int:
+    return B + (B + 1) * L + N_CONTRACT_UNIFORMS
+
+
+@kernel_inline
+def local_entry_uniform(key: np.uint64, B: int, L: int, i: int, lot: int) -> float:
+    """Local SME ``i``'s entry uniform for ``lot`` of a tender key (see :func:`local_numbers`)."""
+    return key_uniform(key, _local_base(B, L) + i * L + lot)
+
+
+@kernel_inline
+def local_cost_normal(key: np.uint64, B: int, L: int, N: int, i: int) -> float:
+    """Local SME ``i``'s cost normal of a tender key, N local SMEs (see :func:`local_numbers`)."""
+    return key_normal(key, _local_base(B, L) + N * L + i)
+
+
+@kernel_inline
+def local_score_normal(key: np.uint64, B: int, L: int, N: int, i: int, lot: int) -> float:
+    """Local SME ``i``'s score normal for ``lot`` of a tender key (see :func:`local_numbers`)."""
+    return key_normal(key, _local_base(B, L) + N * L + N + i * L + lot)
+
+
 @kernel_jit
 def local_numbers(key: np.uint64, B: int, L: int, entry: np.ndarray, cost: np.ndarray,
                   score: np.ndarray) -> None:
     """The local SMEs' numbers of one tender key, in place: entry uniforms ``entry``
-    (N, L), cost normals ``cost`` (N,) and score normals ``score`` (N, L)."""
+    (N, L), cost normals ``cost`` (N,) and score normals ``score`` (N, L), numbers
+    B + (B+1) L + 4 on in that order (after the contract uniforms). The kernel reads each
+    where it needs it (:func:`local_entry_uniform`, :func:`local_cost_normal`,
+    :func:`local_score_normal`); this expands them all, for the reference model."""
     N = cost.shape[0]
-    o = B + (B + 1) * L + N_CONTRACT_UNIFORMS
-    for i in range(N * L):
-        entry[i // L, i % L] = key_uniform(key, o + i)
-    o += N * L
     for i in range(N):
-        cost[i] = key_normal(key, o + i)
-    o += N
-    for i in range(N * L):
-        score[i // L, i % L] = key_normal(key, o + i)
+        for lot in range(L):
+            entry[i, lot] = local_entry_uniform(key, B, L, i, lot)
+    for i in range(N):
+        cost[i] = local_cost_normal(key, B, L, N, i)
+    for i in range(N):
+        for lot in range(L):
+            score[i, lot] = local_score_normal(key, B, L, N, i, lot)
 
 
 # --- a slot's yearly numbers: the same key, from number SLOT_BASE on --------------------

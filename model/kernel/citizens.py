@@ -13,7 +13,7 @@ import numpy as np
 from ..jit import kernel_inline
 from ..rng import Draws
 from ..state import Arrays
-from .context import Context, delivers_service, is_trading, mean, segment_mean
+from .context import Context, delivers_service, is_trading, segment_mean
 
 
 @kernel_inline
@@ -51,7 +51,7 @@ def update_citizens(st: Arrays, r: int, k: Context, d: Draws) -> None:
                                          st.quality[r, m], st.private_value[r, m],
                                          st.budget[r, c])
             has_mutual = has_mutual or is_trading(st.stage[r, m])
-        q = mean(quality)
+        q = segment_mean(quality, 0, k.S)
         coproduction = st.council_coproduction[r, c]
         for i in range(k.K):
             target_e = st.propensity[r, c, i] * (floor + (1.0 - floor) * coproduction)

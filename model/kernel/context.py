@@ -245,5 +245,11 @@ def segment_mean(a: np.ndarray, lo: int, n: int) -> float:
     """``a[lo:lo + n].mean()`` of a 1-D float array (n > 0), in numpy's order (the same
     pairwise sum as :func:`total`), without making a view of the segment: a view costs two
     atomic reference-count updates (about 30 ns), more than averaging a handful of
-    numbers. E.g. council c's citizens in a flat (C*K,) row: ``segment_mean(row, c*K, K)``."""
+    numbers. E.g. council c's citizens in a flat (C*K,) row: ``segment_mean(row, c*K, K)``.
+    Fewer than 8 numbers (numpy adds them in order) are summed here, without a call."""
+    if n < 8:
+        res = -0.0
+        for i in range(lo, lo + n):
+            res += a[i]
+        return (0.0 + res) / n
     return (0.0 + _pairwise(a, lo, n)) / n

@@ -21,6 +21,7 @@ around ``contract_years``.
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 
 import numpy as np
 
@@ -30,13 +31,31 @@ from ..rng import (
     CONTRACT_LENGTH,
     EXTENSION,
     Draws,
+    bid_uniform,
     contract_uniform,
-    local_numbers,
-    tender_numbers,
+    local_cost_normal,
+    local_entry_uniform,
+    local_score_normal,
+    score_normal,
 )
 from ..state import COMPETING, Arrays
 from .context import Context, Flow, is_trading, total
 from .finance import cost_factor, unit_cost
+
+# What one tender reads of its council and of the incumbent mutual, as numbers: passing
+# these costs nothing, while passing the state into a function that branches updates the
+# reference count of each of its 57 arrays on every call (mutualsim.jit).
+Buyer = namedtuple("Buyer", ("lots", "budget", "coproduction", "risk_aversion", "w_price",
+                             "w_quality", "w_social", "w_financial"))
+Incumbent = namedtuple("Incumbent", ("v0", "capability", "cost_position", "cost_drift",
+                                     "reserves", "quality", "social_value", "spinout_year"))
+# The national firms' arrays of the state, (R, B) each: read, and the winners' contracts
+# and revenue written.
+Firms = namedtuple("Firms", ("cost", "quality", "social", "financial", "contracts",
+                             "revenue"))
+# One year's working arrays for the tenders (allocated once a year, not per tender).
+TenderWork = namedtuple("TenderWork", ("bid_u", "noise", "bids", "bid_p", "local_bids",
+                                       "bid_l", "value"))
 
 
 @kernel_inline
@@ -95,20 +114,23 @@ def run_tenders(st: Arrays, r: int, k: Context, d: Draws, year: int, support: np
     Draws, all from each slot's tender key ``d.keys[m]`` (drawn every year for every slot,
     so the stream does not depend on the state): the break-clause uniform (contract uniform
     BREAK) for a contract not expiring this year; the extension uniform (EXTENSION) for one
-    expiring; for a tender, the bid uniforms and score normals (or, in tests, the hand-set
-    ``d.bid[m]``, ``d.score[m]``), the contract-length uniform (CONTRACT_LENGTH) and the
-    local SMEs' numbers (:func:`mutualsim.rng.local_numbers`). Changes ``next_tender``,
-    ``extensions`` of extended contracts (and what :func:`tender` changes). Ledger
+    expiring; for a tender, the bid uniforms and the score normals of the bidders that bid
+    (or, in tests, the hand-set ``d.bid[m]``, ``d.score[m]``), the contract-length uniform
+    (CONTRACT_LENGTH) and the local SMEs' numbers (:func:`mutualsim.rng.local_numbers`),
+    each computed where :func:`tender` reads it. Changes ``next_tender``,
+    ``extensions`` of extended contracts; awards each tendered one (``core_volume``,
+    ``core_price``, ``next_tender``, ``lots_held``, ``extensions``, ``stage``, ``tenders``,
+    ``tender_wins``, ``private_value``) and the winning firms' ``firm_contracts``,
+    ``firm_revenue`` (:func:`tender`). Ledger
     ``tenders``, ``mutual_tender_wins``, ``tenders_contested``, ``lots_won_local``,
     ``contract_extensions``, ``break_clauses``, ``tender_cost``, ``council_spend``.
     ODD 'Tendering'.
     """
     B, L, N = k.B, k.L, k.local_bidders
-    bid_u = np.empty(B)
-    noise = np.empty((B + 1, L))
-    entry = np.empty((N, L))
-    local_z = np.empty(N)
-    local_noise = np.empty((N, L))
+    work = TenderWork(np.empty(B), np.empty((B + 1, L)), np.empty(B, dtype=np.bool_),
+                      np.empty(B), np.empty((N, L), dtype=np.bool_), np.empty(N), np.empty(L))
+    firms = Firms(st.firm_cost, st.firm_quality, st.firm_social, st.firm_financial,
+                  st.firm_contracts, st.firm_revenue)
     tenders = wins = extended = broken = 0
     for m in range(k.M):
         if not holds_contract(st.stage[r, m], st.core_volume[r, m]):
@@ -135,13 +157,33 @@ def run_tenders(st: Arrays, r: int, k: Context, d: Draws, year: int, support: np
             extended += 1
             continue
         if d.bid.shape[0] > 0:
-            copy_fixed_numbers(d, m, bid_u, noise)
+            copy_fixed_numbers(d, m, work.bid_u, work.noise)
         else:
-            tender_numbers(key, bid_u, noise)
-        local_numbers(key, B, L, entry, local_z, local_noise)
+            for b in range(B):
+                work.bid_u[b] = bid_uniform(key, b)
+            work.noise[:] = np.nan       # each score normal is computed where it is read
+        buyer = Buyer(int(st.council_lots[r, c]), st.budget[r, c],
+                      st.council_coproduction[r, c], st.council_risk_aversion[r, c],
+                      st.council_w_price[r, c], st.council_w_quality[r, c],
+                      st.council_w_social[r, c], st.council_w_financial[r, c])
+        mutual = Incumbent(st.v0[r, m], st.capability[r, m], st.cost_position[r, m],
+                           st.cost_drift[r, m], st.reserves[r, m], st.quality[r, m],
+                           st.social_value[r, m], st.spinout_year[r, m])
+        won, lot, bid_m, private = tender(k, buyer, mutual, firms, r, year, support[c],
+                                          engagement[c], key, work, not barred, led)
+        # Award: the mutual keeps the lots it won for a term drawn around contract_years.
+        kept = won > 0
+        st.core_volume[r, m] = lot * won
+        st.core_price[r, m] = bid_m if kept else 0.0
         u_length = contract_uniform(key, B, L, CONTRACT_LENGTH)
-        kept = tender(st, r, k, m, year, support[c], engagement[c], bid_u, noise, entry,
-                      local_z, local_noise, u_length, not barred, led)
+        st.next_tender[r, m] = year + drawn_length(k.contract_years, k.contract_years_spread,
+                                                   u_length) if kept else -1
+        st.lots_held[r, m] = won
+        st.extensions[r, m] = 0
+        st.stage[r, m] = COMPETING
+        st.tenders[r, m] += 1
+        st.tender_wins[r, m] += kept
+        st.private_value[r, m] = private
         tenders += 1
         wins += kept
     led[Flow.tenders] += tenders
@@ -161,6 +203,17 @@ def copy_fixed_numbers(d: Draws, m: int, bid_u: np.ndarray, noise: np.ndarray) -
 
 
 @kernel_inline
+def score_noise(noise: np.ndarray, key: np.uint64, k: Context, i: int, lot: int) -> float:
+    """The score normal of bidder row ``i`` (0 the mutual, b + 1 firm b) for ``lot``:
+    the hand-set ``noise[i, lot]`` in tests, else (nan there) number
+    :func:`mutualsim.rng.score_normal` of the tender ``key``."""
+    z = noise[i, lot]
+    if z != z:
+        z = score_normal(key, k.B, k.L, i, lot)
+    return z
+
+
+@kernel_inline
 def local_entry_prob(k: Context, lot: float) -> float:
     """Chance a local SME bids for a lot of value ``lot`` (GBP m/yr): alone up to
     ``local_capacity``, in a consortium up to ``consortium_size`` times that, else never."""
@@ -172,29 +225,33 @@ def local_entry_prob(k: Context, lot: float) -> float:
 
 
 @kernel_inline
-def tender(st: Arrays, r: int, k: Context, m: int, year: int, support: float,
-           engagement: float, bid_u: np.ndarray, noise: np.ndarray, entry: np.ndarray,
-           local_z: np.ndarray, local_noise: np.ndarray, u_length: float,
-           mutual_bids: bool, led: np.ndarray) -> bool:
-    """One tender of slot ``m``'s core contract; True if the mutual keeps at least one lot.
+def tender(k: Context, buyer: Buyer, mutual: Incumbent, firms: Firms, r: int, year: int,
+           support: float, engagement: float, key: np.uint64, work: TenderWork,
+           mutual_bids: bool, led: np.ndarray) -> tuple[int, float, float, float]:
+    """One tender of a core contract of council ``buyer`` held by ``mutual``, in
+    replication ``r``: returns the lots the mutual won, the lot size (GBP m/yr at unit cost
+    1), the mutual's bid (unit price) and the value of the lots others won (GBP m/yr);
+    :func:`run_tenders` awards the contract. ``support``, ``engagement``: the council's
+    citizens' mean support and engagement.
 
-    ``bid_u`` (B,) uniforms decide which national firms bid (probability
-    ``private_bid_prob``); ``noise`` (B+1, L) standard normals (row 0 the mutual's) are
-    scaled by ``eval_noise``; local SME i bids for lot j if ``entry[i, j]`` (N, L) is below
-    :func:`local_entry_prob`, at unit cost ``local_unit_cost`` x (1 + ``firm_sd`` x
-    ``local_z[i]``) (x (1 + ``consortium_cost_markup``) as a consortium), with score noise
-    ``local_noise`` (N, L); ``u_length`` draws the new contract's term. ``mutual_bids``
-    False: the mutual is barred (after a break clause). Prices are per unit of service
-    (in-house cost 1); volumes GBP m at unit cost 1. Changes the slot's ``core_volume``,
-    ``core_price``, ``next_tender``, ``lots_held``, ``extensions``, ``stage``, ``tenders``,
-    ``tender_wins``, ``private_value`` and the winning firms' ``firm_contracts``,
-    ``firm_revenue``. Ledger ``tenders_contested``, ``lots_won_local``, ``tender_cost``,
-    ``council_spend``.
+    ``work.bid_u`` (B,) uniforms decide which national firms bid (probability
+    ``private_bid_prob``); their score normals (:func:`score_noise`: ``work.noise`` (B+1, L),
+    row 0 the mutual's, hand-set in tests, else nan and computed from ``key`` as read) are
+    scaled by ``eval_noise``; local SME i bids for lot j if its entry uniform
+    (:func:`mutualsim.rng.local_entry_uniform` of ``key``) is below
+    :func:`local_entry_prob`, at unit cost ``local_unit_cost`` x (1 + ``firm_sd`` x its cost
+    normal) (x (1 + ``consortium_cost_markup``) as a consortium), with its score normals;
+    a number is computed only where it is read, so a tender costs what its bidders need.
+    ``mutual_bids`` False: the mutual is barred (after a break clause). Prices are per unit
+    of service (in-house cost 1); volumes GBP m at unit cost 1. Changes the winning firms'
+    ``firm_contracts``, ``firm_revenue`` (row ``r`` of ``firms``). Ledger
+    ``tenders_contested``, ``lots_won_local``, ``tender_cost``, ``council_spend``.
     """
-    c = m // k.S
-    B, L, N = k.B, int(st.council_lots[r, c]), k.local_bidders   # the council's own lots
-    budget = st.budget[r, c]
-    v0 = st.v0[r, m]
+    B, L, N = k.B, buyer.lots, k.local_bidders   # the council's own lots
+    budget = buyer.budget
+    v0 = mutual.v0
+    bid_u, noise, bids, bid_p = work.bid_u, work.noise, work.bids, work.bid_p
+    local_bids, bid_l, value = work.local_bids, work.bid_l, work.value
     volume = v0 * budget
     lot = volume / L
     ceiling = 1.0 - k.price_squeeze * (1.0 - budget)
@@ -204,18 +261,16 @@ def tender(st: Arrays, r: int, k: Context, m: int, year: int, support: float,
 
     # Mutual's bid: cost plus back-office overhead and the overhead of lots beyond the
     # first spread over the volume, capped at the ceiling.
-    u_m = unit_cost(k, st.capability[r, m], support * engagement) * cost_factor(
-        st.cost_position[r, m], st.cost_drift[r, m])
+    u_m = unit_cost(k, mutual.capability, support * engagement) * cost_factor(
+        mutual.cost_position, mutual.cost_drift)
     overheads = k.backoffice_overhead * v0 + k.lot_overhead * (L - 1)
     bid_m = min((u_m + overheads / volume) * (1.0 + k.mutual_margin), ceiling)
     best = bid_m if mutual_bids else math.inf
     # National firms' bids: only firms that choose to bid and can deliver under the ceiling.
     scale = (lot / k.reference_lot) ** (-k.scale_elasticity)
-    bids = np.empty(B, dtype=np.bool_)
-    bid_p = np.empty(B)
     contested = False
     for b in range(B):
-        cost_p = k.private_unit_cost * st.firm_cost[r, b] * scale
+        cost_p = k.private_unit_cost * firms.cost[r, b] * scale
         bids[b] = bid_u[b] < k.private_bid_prob and cost_p <= ceiling
         bid_p[b] = min(cost_p * (1.0 + k.private_margin), ceiling)
         if bids[b]:
@@ -224,13 +279,17 @@ def tender(st: Arrays, r: int, k: Context, m: int, year: int, support: float,
     # Local SMEs (alone or in consortia) bid lot by lot; small lots attract them.
     p_local = local_entry_prob(k, lot)
     markup = 1.0 + (k.consortium_cost_markup if lot > k.local_capacity else 0.0)
-    local_bids = np.zeros((N, L), dtype=np.bool_)
-    bid_l = np.empty(N)
     for i in range(N):
-        cost_l = k.local_unit_cost * (1.0 + k.firm_sd * local_z[i]) * markup
-        bid_l[i] = min(cost_l * (1.0 + k.local_margin), ceiling)
+        cost_l = math.nan            # its cost normal is read only if it enters a lot
         for j in range(L):
-            local_bids[i, j] = entry[i, j] < p_local and cost_l <= ceiling
+            local_bids[i, j] = False
+            if not local_entry_uniform(key, B, k.L, i, j) < p_local:
+                continue
+            if cost_l != cost_l:
+                cost_l = k.local_unit_cost * (1.0 + k.firm_sd * local_cost_normal(
+                    key, B, k.L, N, i)) * markup
+                bid_l[i] = min(cost_l * (1.0 + k.local_margin), ceiling)
+            local_bids[i, j] = cost_l <= ceiling
             if local_bids[i, j]:
                 best = min(best, bid_l[i])
                 contested = True
@@ -238,71 +297,60 @@ def tender(st: Arrays, r: int, k: Context, m: int, year: int, support: float,
 
     # Weights: the council's own; austerity tilts to price, its co-production to quality
     # and social value, its risk aversion to financial standing.
-    tilt = 1.0 + k.coproduction_weight_shift * st.council_coproduction[r, c] * engagement
-    w_price = st.council_w_price[r, c] * (1.0 + k.austerity_price_shift * (1.0 - budget))
-    w_quality, w_social = st.council_w_quality[r, c] * tilt, st.council_w_social[r, c] * tilt
-    w_fin = st.council_w_financial[r, c] * (k.financial_weight_base
-                                       + st.council_risk_aversion[r, c])
+    tilt = 1.0 + k.coproduction_weight_shift * buyer.coproduction * engagement
+    w_price = buyer.w_price * (1.0 + k.austerity_price_shift * (1.0 - budget))
+    w_quality, w_social = buyer.w_quality * tilt, buyer.w_social * tilt
+    w_fin = buyer.w_financial * (k.financial_weight_base + buyer.risk_aversion)
     weights = w_price + w_quality + w_social + w_fin
     w_price, w_quality = w_price / weights, w_quality / weights
     w_social, w_fin = w_social / weights, w_fin / weights
 
     score_m = -math.inf
     if mutual_bids:
-        years_trading = float(year - st.spinout_year[r, m])
-        standing = financial_standing(k, st.reserves[r, m], v0, years_trading)
-        score_m = (w_price * best / bid_m + w_quality * st.quality[r, m]
-                   + w_social * st.social_value[r, m] + w_fin * standing + k.incumbency_bonus)
+        years_trading = float(year - mutual.spinout_year)
+        standing = financial_standing(k, mutual.reserves, v0, years_trading)
+        score_m = (w_price * best / bid_m + w_quality * mutual.quality
+                   + w_social * mutual.social_value + w_fin * standing + k.incumbency_bonus)
     score_local = (w_quality * k.local_quality + w_social * k.local_social_value
                    + w_fin * k.local_financial)
 
     # Each lot to the highest score (the mutual on ties, then national firms, then local
     # SMEs, each in order); a lot nobody bids for returns in-house.
     won = local_won = 0
-    value = np.zeros(L)
     for lot_i in range(L):
+        value[lot_i] = 0.0
         best_p = -math.inf
         winner = -1
         for b in range(B):
             if not bids[b]:
                 continue
-            score_p = (w_price * best / bid_p[b] + w_quality * st.firm_quality[r, b]
-                       + w_social * st.firm_social[r, b]
-                       + w_fin * st.firm_financial[r, b])
-            s = score_p + k.eval_noise * noise[b + 1, lot_i]
+            score_p = (w_price * best / bid_p[b] + w_quality * firms.quality[r, b]
+                       + w_social * firms.social[r, b]
+                       + w_fin * firms.financial[r, b])
+            s = score_p + k.eval_noise * score_noise(noise, key, k, b + 1, lot_i)
             if s > best_p:
                 best_p, winner = s, b
         local_winner = -1
         for i in range(N):
             if not local_bids[i, lot_i]:
                 continue
-            s = w_price * best / bid_l[i] + score_local + k.eval_noise * local_noise[i, lot_i]
+            s = (w_price * best / bid_l[i] + score_local
+                 + k.eval_noise * local_score_normal(key, B, k.L, N, i, lot_i))
             if s > best_p:
                 best_p, local_winner = s, i
-        if mutual_bids and score_m + k.eval_noise * noise[0, lot_i] >= best_p:
+        if mutual_bids and score_m + k.eval_noise * score_noise(noise, key, k, 0, lot_i) \
+                >= best_p:
             won += 1
         elif local_winner >= 0:
             value[lot_i] = bid_l[local_winner] * lot
             local_won += 1
         elif winner >= 0:
             value[lot_i] = bid_p[winner] * lot
-            st.firm_contracts[r, winner] += 1
-            st.firm_revenue[r, winner] += value[lot_i]
+            firms.contracts[r, winner] += 1
+            firms.revenue[r, winner] += value[lot_i]
     led[Flow.lots_won_local] += local_won
 
-    # Award: the mutual keeps the lots it won for a term drawn around contract_years.
-    kept = won > 0
-    st.core_volume[r, m] = lot * won
-    st.core_price[r, m] = bid_m if kept else 0.0
-    st.next_tender[r, m] = year + drawn_length(k.contract_years, k.contract_years_spread,
-                                               u_length) if kept else -1
-    st.lots_held[r, m] = won
-    st.extensions[r, m] = 0
-    st.stage[r, m] = COMPETING
-    st.tenders[r, m] += 1
-    st.tender_wins[r, m] += kept
-    st.private_value[r, m] = total(value)
-    return kept
+    return won, lot, bid_m, total(value[:L])
 
 
 @kernel_inline
