@@ -16,15 +16,15 @@ array's reference count on entry and exit: measured side by side, that cost 15-2
 kernel's time, against about twice the first compile time for the inlined year
 (BENCHMARKS.md).
 
-**No tuple into a branch.** numba still updates the reference count of every array of a
-tuple (the state ``st``, 57 arrays) that it passes into an inlined function with branches,
-on entry and exit of each call: refcount pruning removes the pairs only in straight-line
-code. Once a year per rule that costs little; per slot, inside a loop, it cost a third of
-the kernel's time (session 6: 480 ns a call with the state, 1 ns with scalars;
-benchmarks/profile_notes.md). So helpers called inside loops over slots take scalars or
-single arrays (``council_supports(st.council_propensity[r, c])``). A branch on a
-loop-invariant field, as in ``rng.slot_uniform``'s test hook on ``Draws``, is hoisted out
-of the loop and costs nothing.
+**No reference counting inside the year.** numba updates the reference count of every array
+of a tuple (the state ``st``, 57 arrays) that it passes into an inlined function with
+branches, on entry and exit of each call: refcount pruning removes the pairs only in
+straight-line code. Per slot, inside a loop, that cost a third of the kernel's time
+(session 6: 480 ns a call with the state, 1 ns with scalars), so helpers called inside
+loops over slots take scalars or single arrays (``council_supports(
+st.council_propensity[r, c])``). The entry point then works on :func:`borrowed` arrays
+(no meminfo), so the remaining updates (each rule's call, once a year) fold away: atomic
+updates of counters that both threads share, on every replication-year, otherwise.
 
 ``kernel_jit`` is for functions only other compiled functions call that
 are worth compiling once (sums, the inverse normal CDF, tender numbers): they get no wrapper
@@ -51,7 +51,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import numba
-from numba.core import caching
+from numba.core import caching, cgutils, types
+from numba.extending import intrinsic
 
 JIT_DISABLED: bool = bool(numba.config.DISABLE_JIT)
 _OPTIONS = {"cache": True, "nogil": True, "error_model": "numpy"}
@@ -163,3 +164,34 @@ def python_callable(func):
         return func(*args)
 
     return numba.njit(error_model="numpy")(call)
+
+
+def _borrowed_codegen(context, builder, sig, args):
+    (value,) = args
+    out = value
+    for i, member in enumerate(sig.args[0]):
+        if isinstance(member, types.Array):
+            array = context.make_array(member)(context, builder,
+                                               value=builder.extract_value(value, i))
+            array.meminfo = cgutils.get_null_value(array.meminfo.type)
+            array.parent = cgutils.get_null_value(array.parent.type)
+            out = builder.insert_value(out, array._getvalue(), i)
+    return out
+
+
+if JIT_DISABLED:
+    def borrowed(arrays):
+        """``arrays`` itself (uncompiled there is no reference counting to avoid)."""
+        return arrays
+else:
+    @intrinsic
+    def borrowed(typingctx, arrays):
+        """The same tuple (e.g. the state's ``Arrays``), each array in it borrowed: the
+        same data, shape and strides without numba's meminfo, so compiled code does not
+        update its reference count (numba skips a null meminfo, and LLVM then removes the
+        calls). Only for arrays whose owner outlives every use: the arguments of a kernel
+        entry point, which its Python caller holds for the call. Never for arrays the
+        compiled code allocates: nothing would keep them alive."""
+        if not isinstance(arrays, types.BaseTuple):
+            return None
+        return arrays(arrays), _borrowed_codegen

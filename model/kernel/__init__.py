@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..jit import JIT_DISABLED, kernel_entry, kernel_inline
+from ..jit import JIT_DISABLED, borrowed, kernel_entry, kernel_inline
 from ..rng import Draws, draw_year
 from ..state import PROPOSED, Arrays, State
 from .capability import drift_quality, learn
@@ -87,10 +87,13 @@ def step_rules(st: Arrays, r: int, k: Context, d: Draws, t: int, panel: np.ndarr
 def run_years(gen: np.random.Generator, st: Arrays, r: int, k: Context, first: int,
               stop: int, panel: np.ndarray) -> None:
     """Years ``first`` .. ``stop - 1`` (0-based) of replication ``r`` (row of ``st``): each
-    draws its numbers from ``gen`` and steps every rule. The one compiled entry point."""
+    draws its numbers from ``gen`` and steps every rule. The one compiled entry point. The
+    rules work on the state's arrays :func:`borrowed` (the caller holds them for the call),
+    so no reference count is updated in the year (:mod:`mutualsim.jit`)."""
+    state = borrowed(st)
     for t in range(first, stop):
         d = draw_year(gen, k.C, k.M, k.K, k.B, k.L)
-        step_rules(st, r, k, d, t, panel)
+        step_rules(state, r, k, d, t, panel)
 
 
 @kernel_entry
