@@ -15,7 +15,8 @@ def _segment_mean(a, lo, n):  # an inlined helper needs a named caller
     return segment_mean(a, lo, n)
 
 
-@pytest.mark.parametrize("n", [0, 1, 5, 7, 8, 9, 17, 128, 129, 300, 1000, 4099])
+@pytest.mark.parametrize("n", [0, 1, 5, 7, 8, 9, 17, 128, 129, 300, 450, 750, 1000, 1030,
+                               2000, 2100, 4099])
 def test_total_and_mean_equal_numpy_bit_for_bit(n):
     a = np.random.default_rng(n).standard_normal(n) * 1e3 + 0.1
     assert _total(a) == a.sum() or (n == 0 and _total(a) == 0.0)

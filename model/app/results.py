@@ -14,10 +14,9 @@ from functools import lru_cache
 
 import pandas as pd
 
-from ..analysis.compare import HORIZONS, Comparison, Group, summarise
+from ..analysis.compare import HORIZONS, Comparison, Group, simulate_group
 from ..analysis.uncertainty import PosteriorComparison, compare_posterior
 from ..params import Scenario
-from ..simulate import simulate
 from ..survival import Estimate
 from .settings import Settings
 
@@ -34,9 +33,12 @@ CHOSEN_LABEL = "Chosen"
 
 @lru_cache(maxsize=CACHE_SIZE)
 def arm(scenario: Scenario, replications: int, seed: int) -> Group:
-    """One scenario simulated and summarised; keyed on the full scenario, size and seed."""
-    results = simulate(scenario, replications, seed=seed)
-    return summarise(results, value=None, label="", max_time=scenario.years)
+    """One scenario simulated and summarised; keyed on the full scenario, size and seed.
+    Block by block (:func:`mutualsim.analysis.compare.simulate_group`: the same Group as
+    summarising :func:`mutualsim.simulate`'s results, without a histories table of every
+    replication, the kernel one block ahead of the tabulation)."""
+    return simulate_group(scenario, value=None, label="", replications=replications,
+                          seed=seed, max_time=scenario.years)
 
 
 def _labelled(group: Group, label: str) -> Group:

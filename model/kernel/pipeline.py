@@ -57,9 +57,9 @@ def programme_funded(k: Context, year: int) -> bool:
 def last_exits(st: Arrays, r: int, k: Context) -> np.ndarray:
     """Year of the latest exit of a mutual of each council (C,), -1 if none yet."""
     last = np.full(k.C, -1, dtype=np.int64)
-    for m in range(k.M):
-        c = m // k.S
-        last[c] = max(last[c], st.exit_year[r, m])
+    for c in range(k.C):
+        for m in range(c * k.S, (c + 1) * k.S):
+            last[c] = max(last[c], st.exit_year[r, m])
     return last
 
 
@@ -78,14 +78,16 @@ def deterrence(st: Arrays, r: int, k: Context, year: int) -> np.ndarray:
     council (index c - 1 or c + 1 on a ring). Seed 004 para 91 ('could ... deter other
     authorities'). ODD 'Spin-out pipeline'."""
     last = last_exits(st, r, k)
+    recent = np.empty(k.C, dtype=np.bool_)
+    for c in range(k.C):
+        recent[c] = deterred(last[c], year, k)
     factor = np.ones(k.C)
     for c in range(k.C):
-        if deterred(last[c], year, k):
+        if recent[c]:
             factor[c] *= 1.0 - k.failure_deterrence
-        near = False
-        for n in ((c - 1) % k.C, (c + 1) % k.C):
-            near = near or (n != c and deterred(last[n], year, k))
-        if near:
+        before = c - 1 if c > 0 else k.C - 1          # neighbours on the ring
+        after = c + 1 if c < k.C - 1 else 0
+        if (before != c and recent[before]) or (after != c and recent[after]):
             factor[c] *= 1.0 - k.neighbour_deterrence_share * k.failure_deterrence
     return factor
 
@@ -119,11 +121,9 @@ def propose(st: Arrays, r: int, k: Context, d: Draws, year: int, engagement: np.
     challenge_open = year >= k.right_to_challenge_year
     factor = deterrence(st, r, k, year)
     count = 0
-    for m in range(k.M):
-        if st.stage[r, m] != NONE or year < st.open_year[r, m]:
-            continue
-        c = m // k.S
-        interest = st.staff_interest[r, m]
+    for c in range(k.C):
+        # The council's probabilities; the bottom-up one before its staff's interest.
+        bottom_up = True
         if council_supports(st.council_propensity[r, c]):
             pressure = 1.0 - st.budget[r, c]
             coproduction = st.council_coproduction[r, c]
@@ -131,27 +131,33 @@ def propose(st: Arrays, r: int, k: Context, d: Draws, year: int, engagement: np.
             p_reactive = min(k.reactive_prob * (1.0 + k.budget_pressure_sensitivity * pressure)
                              * (1.0 - k.reactive_coproduction_damping * coproduction) * keen,
                              1.0)
-            p_strategic = (k.strategic_prob * engagement[c]
-                           * (k.strategic_coproduction_base + coproduction) * keen * interest)
+            strategic_base = (k.strategic_prob * engagement[c]
+                              * (k.strategic_coproduction_base + coproduction) * keen)
         else:
             p_reactive = 0.0
-            p_strategic = (k.right_to_challenge_prob * engagement[c] * programme * interest
-                           if challenge_open else 0.0)
-        u = slot_uniform(d, m, SLOT_PROPOSE)
-        reactive = u < p_reactive
-        if not reactive and not u < p_reactive + p_strategic:
-            continue
-        count += 1
-        strategic = not reactive
-        st.stage[r, m] = PROPOSED
-        st.origin[r, m] = STRATEGIC if strategic else REACTIVE
-        st.proposal_year[r, m] = year
-        base = k.capability_strategic if strategic else k.capability_reactive
-        st.capability[r, m] = min(max(base + k.capability_sd * st.cap0[r, m], lo), hi)
-        st.quality[r, m] = k.quality_initial
-        st.social_value[r, m] = k.social_value_strategic if strategic else \
-            k.social_value_reactive
-        st.governance[r, m] = k.governance_strategic if strategic else k.governance_reactive
+            strategic_base = k.right_to_challenge_prob * engagement[c] * programme
+            bottom_up = challenge_open
+        for s in range(k.S):
+            m = c * k.S + s
+            if st.stage[r, m] != NONE or year < st.open_year[r, m]:
+                continue
+            p_strategic = strategic_base * st.staff_interest[r, m] if bottom_up else 0.0
+            u = slot_uniform(d, m, SLOT_PROPOSE)
+            reactive = u < p_reactive
+            if not reactive and not u < p_reactive + p_strategic:
+                continue
+            count += 1
+            strategic = not reactive
+            st.stage[r, m] = PROPOSED
+            st.origin[r, m] = STRATEGIC if strategic else REACTIVE
+            st.proposal_year[r, m] = year
+            base = k.capability_strategic if strategic else k.capability_reactive
+            st.capability[r, m] = min(max(base + k.capability_sd * st.cap0[r, m], lo), hi)
+            st.quality[r, m] = k.quality_initial
+            st.social_value[r, m] = k.social_value_strategic if strategic else \
+                k.social_value_reactive
+            st.governance[r, m] = k.governance_strategic if strategic else \
+                k.governance_reactive
     led[Flow.proposals] += count
 
 
