@@ -1,6 +1,6 @@
-"""``python -m benchmarks [--quick] [--only issue12|uncertainty] [--skip ROWS] [--small]
-[--out BENCHMARKS.md]``: run the benchmarks of issues 6, 12 and 14, print the tables and
-write the Markdown report."""
+"""``python -m benchmarks [--quick] [--only issue12|uncertainty|page] [--skip ROWS] [--small]
+[--out BENCHMARKS.md]``: run the benchmarks of issues 6, 12, 14 and 15, print the tables
+and write the Markdown report."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ def sections(skip: frozenset[str] = frozenset(), small: bool = False
     # kernel runs of the throughput section.
     from .bound import bound
     from .issue12 import issue12
+    from .page_latency import page_latency
     from .profiling import profile
     from .survival import survival
     from .sweeps import memory_and_workers
@@ -36,6 +37,7 @@ def sections(skip: frozenset[str] = frozenset(), small: bool = False
             ("sweep memory and workers", memory_and_workers),
             ("profile", profile),
             ("posterior-predictive compare", uncertainty),
+            ("workshop page latency", page_latency),
             ("issue 12 targets", lambda plan, shared: issue12(plan, shared, skip, small))]
 
 
@@ -52,10 +54,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="smoke run of a few seconds with tiny sizes (what CI runs)")
     parser.add_argument("--out", type=Path, default=None,
                         help="write the Markdown report here (e.g. BENCHMARKS.md)")
-    parser.add_argument("--only", choices=["issue12", "uncertainty"], default=None,
-                        help="run only the issue-12 target table, or only the issue-14 "
+    parser.add_argument("--only", choices=["issue12", "uncertainty", "page"], default=None,
+                        help="run only the issue-12 target table, only the issue-14 "
                              "row (posterior-predictive compare beside compare "
-                             "--uncertainty none)")
+                             "--uncertainty none), or only issue 15's page latency")
     parser.add_argument("--skip", default="",
                         help="comma-separated issue-12 rows to skip: "
                              "reference,bandwidth,compare,run,workers,startup,compile,rss")
@@ -83,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
         chosen = chosen[-1:]
     elif args.only == "uncertainty":
         chosen = [c for c in chosen if c[0] == "posterior-predictive compare"]
+    elif args.only == "page":
+        chosen = [c for c in chosen if c[0] == "workshop page latency"]
     for name, run in chosen:
         t = time.perf_counter()
         print(f"[{time.perf_counter() - t0:6.1f} s] {name} ...", file=sys.stderr, flush=True)
