@@ -39,3 +39,28 @@ def test_the_stamp_changes_with_any_file(tmp_path: Path) -> None:
     assert sources_stamp((a, b)) == before
     b.write_text("y = 3\n")
     assert sources_stamp((a, b)) != before
+
+
+def test_a_kernel_loaded_from_the_cache_is_announced_once_at_most(tmp_path: Path) -> None:
+    """Sources restored to earlier contents (a checkout) are newer than numba's index but
+    match a cached copy: numba loads it without rewriting the index. The notice may then
+    appear once (the heuristic cannot tell), never on every later run."""
+    import os
+    import subprocess
+    import sys
+
+    from mutualsim.kernel import run_years
+
+    code = ("from mutualsim import Scenario, simulate; "
+            "simulate(Scenario(councils=2, years=2), 1, threads=1)")
+    run = [sys.executable, "-c", code]
+    subprocess.run(run, capture_output=True, text=True, check=True, timeout=600)
+    index = Path(run_years._cache._cache_file._index_path)
+    if not os.access(index, os.W_OK):
+        pytest.skip("the kernel's cache is read-only here")
+    old = index.stat().st_mtime - 86_400
+    os.utime(index, (old, old))          # as after a checkout of unchanged sources
+    first = subprocess.run(run, capture_output=True, text=True, check=True, timeout=600)
+    again = subprocess.run(run, capture_output=True, text=True, check=True, timeout=600)
+    assert "compiling the simulation kernel" in first.stderr   # the heuristic's one notice
+    assert "compiling" not in again.stderr, again.stderr

@@ -23,6 +23,7 @@ state (:class:`mutualsim.state.Arrays`, replication first) and the scenario's co
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -119,22 +120,40 @@ def needs_compiling() -> bool:
         return False
 
 
-def _announce_compiling() -> None:
+def _announce_compiling() -> bool:
+    """Say so when the next call compiles (True if it was said)."""
     if needs_compiling():
         print("mutualsim: compiling the simulation kernel (first run after installing; "
               "one to two minutes, cached on disk for later runs) ...", file=sys.stderr,
               flush=True)
+        return True
+    return False
+
+
+def _cache_is_current() -> None:
+    """After a call that :func:`needs_compiling` expected to compile: numba may instead
+    have loaded a cached copy of the same sources (files restored to earlier contents keep
+    their new times) without rewriting its index, so mark the index as current, or every
+    later run would announce a compile that does not happen."""
+    try:
+        index = Path(run_years._cache._cache_file._index_path)
+        if index.exists():
+            os.utime(index)
+    except (AttributeError, OSError):  # numba's cache internals moved, or read-only
+        pass
 
 
 def step(st: State, k: Context, gens: list[np.random.Generator], rec: Recorder,
          t: int) -> None:
     """Advance every replication of ``st`` (one generator each) by year ``t``, in place,
     and record the year; ``st.year`` moves on by one."""
-    _announce_compiling()
+    announced = _announce_compiling()
     arrays = st.arrays()
     with _ieee():  # as compiled: uint64 wraps, 0/0 is nan (numpy warns only uncompiled)
         for r, gen in enumerate(gens):
             run_years(gen, arrays, r, k, t, t + 1, rec.panel)
+    if announced:
+        _cache_is_current()
     st.year += 1
 
 
@@ -144,7 +163,7 @@ def run(st: State, k: Context, gens: list[np.random.Generator], rec: Recorder,
     year, ``threads`` replications at a time. Replications share nothing, so the result
     does not depend on ``threads``. ``on_done(years)`` is called (in this thread) as each
     replication finishes."""
-    _announce_compiling()
+    announced = _announce_compiling()
     arrays = st.arrays()
 
     def one(r: int) -> None:
@@ -162,4 +181,6 @@ def run(st: State, k: Context, gens: list[np.random.Generator], rec: Recorder,
                 future.result()
                 if on_done is not None:
                     on_done(k.years)
+    if announced:
+        _cache_is_current()
     st.year += k.years
