@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from enum import IntEnum
 
 import numpy as np
@@ -62,6 +63,12 @@ def is_in_house(stage: int, private_value: float) -> bool:
 
 
 @kernel_inline
+def mean_over(total: float, n: int) -> float:
+    """``total`` / ``n``, nan when ``n`` is 0 (a mean over no trading mutuals)."""
+    return total / n if n > 0 else math.nan
+
+
+@kernel_inline
 def record(st: Arrays, r: int, k: Context, led: np.ndarray, t: int,
            panel: np.ndarray) -> None:
     """Write year ``t`` of replication ``r`` into ``panel`` (columns, R, T): stocks at the
@@ -106,8 +113,8 @@ def record(st: Arrays, r: int, k: Context, led: np.ndarray, t: int,
     column[Stock.mutuals_protected] = n_protected
     column[Stock.mutuals_incubating] = n_incubating
     column[Stock.proposals_pending] = n_pending
-    column[Stock.mean_parent_income_share] = parent / n_trading
-    column[Stock.mean_capability] = capability / n_trading
+    column[Stock.mean_parent_income_share] = mean_over(parent, n_trading)
+    column[Stock.mean_capability] = mean_over(capability, n_trading)
     column[Stock.total_reserves] = reserves
     column[Stock.social_value] = social / v0_total
     column[Stock.citizen_satisfaction] = mean(st.satisfaction[r].ravel())
@@ -115,6 +122,6 @@ def record(st: Arrays, r: int, k: Context, led: np.ndarray, t: int,
     column[Stock.mean_budget] = mean(st.budget[r])
     column[Stock.recession] = 1.0 if st.recession[r] else 0.0
     column[Stock.mutuals_in_surplus] = n_surplus
-    column[Stock.mean_income_growth] = growth / n_trading
+    column[Stock.mean_income_growth] = mean_over(growth, n_trading)
     for i in range(len(led)):
         column[N_STOCKS + i] = led[i]
