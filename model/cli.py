@@ -122,16 +122,9 @@ def add_safety_options(parser: argparse.ArgumentParser, force: bool = True) -> N
 def cmd_run(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
+    from .blocks import DEFAULT_BLOCK, simulate_blocks
     from .guard import check_estimate, estimate_run
-    from .io import ParquetStream, atomic_directory, check_out, write_json_atomic
-    from .simulate import (
-        DEFAULT_BLOCK,
-        RunSummary,
-        histories_frame,
-        panel_frame,
-        simulate_blocks,
-    )
-    from .versions import library_versions
+    from .outdir import check_out
 
     scenario, name, source = _scenario_and_name(args.scenario)
     out = args.out if args.out is not None else Path("out") / name
@@ -140,16 +133,23 @@ def cmd_run(args: argparse.Namespace) -> int:
                    f"{args.replications:,} replications of {name}", out=out,
                    override=args.no_size_check, source=f"run -n {args.replications}")
     start = time.perf_counter()
-    summary = RunSummary(scenario, args.seed)
     bar = None if args.quiet else tqdm(total=args.replications * scenario.years,
                                        unit="rep-yr", desc="simulating", dynamic_ncols=True)
+    # The first block starts now; the tables' libraries (pandas, pyarrow: about half a
+    # second) are imported while it runs. Blocks then stream to disk: memory holds one
+    # block however many replications run.
+    blocks = simulate_blocks(scenario, args.replications, args.seed,
+                             on_year=bar.update if bar else None)
+    from .io import ParquetStream, atomic_directory, write_json_atomic
+    from .simulate import RunSummary, histories_frame, panel_frame
+    from .versions import library_versions
+
+    summary = RunSummary(scenario, args.seed)
     try:
-        # Blocks stream to disk: memory holds one block however many replications run.
         with atomic_directory(out, command="run", force=args.force) as work:
             with ParquetStream(work / "histories.parquet", "histories") as histories, \
                     ParquetStream(work / "panel.parquet", "panel") as panel:
-                for block in simulate_blocks(scenario, args.replications, args.seed,
-                                             on_year=bar.update if bar else None):
+                for block in blocks:
                     h, p = histories_frame(block, scenario), panel_frame(block, scenario)
                     histories.write(h)
                     panel.write(p)

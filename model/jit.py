@@ -166,6 +166,23 @@ def python_callable(func):
     return numba.njit(error_model="numpy")(call)
 
 
+def entry_for(func, *args):
+    """The machine code of the kernel entry point ``func`` for arguments of the types of
+    ``args``, as a callable taking the same arguments.
+
+    Calling a numba dispatcher types every argument on every call: for ``run_years`` (a
+    generator, the 57 arrays of the state and the 150 fields of the context) that is about
+    100 us holding the GIL, 5-6% of a replication's 1.7 ms and serial between threads. The
+    entry returned here only unboxes (about 17 us): type the arguments once (a block's
+    replications differ only in their generator and row), then call it per replication.
+    It must be called with arguments of exactly those types. Compiles, or loads numba's
+    cached copy, when no overload for them exists yet. Under ``NUMBA_DISABLE_JIT`` it is
+    ``func``."""
+    if JIT_DISABLED:
+        return func
+    return func.compile(tuple(func.typeof_pyval(a) for a in args))
+
+
 def _borrowed_codegen(context, builder, sig, args):
     (value,) = args
     out = value

@@ -6,80 +6,29 @@ the result for replication ``i`` does not depend on the block it ran in.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
-from .kernel import Recorder, context, initial_state, run
+from .blocks import (  # noqa: F401  (re-exported: the blocks are part of this API)
+    DEFAULT_BLOCK,
+    BlockResult,
+    _check_seed,
+    _replication_indices,
+    default_threads,
+    run_block,
+    simulate_blocks,
+)
 from .params import Scenario
-from .rng import generators
 from .schema import ENUMERATIONS, PANEL_COUNTS, PANEL_FLAGS
-from .state import CAUSE_NAMES, COMPETING, INC_TAKEN_BACK, INCUBATING, PROTECTED, State
+from .state import CAUSE_NAMES, COMPETING, INC_TAKEN_BACK, INCUBATING, PROTECTED
 from .survival import SurvivalCounts, survival_at
 
 if TYPE_CHECKING:
     from .council import Services
-
-DEFAULT_BLOCK = 256
-
-
-@dataclass
-class BlockResult:
-    """Raw arrays of one block: the final state and the panel arrays (R, T)."""
-
-    replications: np.ndarray
-    state: State
-    panel: dict[str, np.ndarray]
-
-
-def run_block(scenario: Scenario, seed: int, replications: np.ndarray,
-              on_year: Callable[[int], None] | None = None, *, threads: int = 1,
-              services: Services | None = None) -> BlockResult:
-    """Run a set of replications through every year, ``threads`` at a time.
-
-    Replication ``i`` draws from its own stream (seed, i), so its result does not depend on
-    the block it is in or on ``threads``. ``on_year(n)`` is told of ``n`` more
-    replication-years done as each replication finishes. ``services``: a council file's
-    services in the slots of a one-council ``scenario`` (:mod:`mutualsim.council`).
-    """
-    k = context(scenario)
-    gens = generators(seed, replications)
-    st = initial_state(k, gens, services)
-    rec = Recorder(len(gens), scenario.years)
-    run(st, k, gens, rec, threads=threads, on_done=on_year)
-    return BlockResult(np.asarray(replications), st, rec.data)
-
-
-def _replication_indices(replications: int | Iterable[int]) -> np.ndarray:
-    if isinstance(replications, int | np.integer):
-        if replications < 1:
-            raise InputError(f"replications must be at least 1, got {replications}",
-                             source="replications")
-        return np.arange(int(replications))
-    idx = np.asarray(list(replications))
-    if idx.size == 0 or idx.dtype.kind not in "iu" or (idx < 0).any():
-        raise InputError("replication indices must be non-negative integers",
-                         source="replications")
-    return idx.astype(np.int64)
-
-
-def _check_seed(seed: object) -> None:
-    if not isinstance(seed, int | np.integer) or seed < 0:
-        raise InputError(f"seed must be a non-negative integer, got {seed!r}", source="seed")
-
-
-def default_threads() -> int:
-    """Threads :func:`simulate` uses unless told: every core this process may run on."""
-    try:
-        return max(len(os.sched_getaffinity(0)), 1)
-    except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
 
 
 def simulate(scenario: Scenario, replications: int | Iterable[int] = 1000, seed: int = 0,
@@ -111,42 +60,6 @@ def simulate(scenario: Scenario, replications: int | Iterable[int] = 1000, seed:
     return Results(scenario=scenario, seed=int(seed),
                    histories=pd.concat(histories, ignore_index=True),
                    panel=pd.concat(panels, ignore_index=True))
-
-
-def simulate_blocks(scenario: Scenario, replications: int | Iterable[int] = 1000,
-                    seed: int = 0, *, block_size: int = DEFAULT_BLOCK,
-                    threads: int | None = None,
-                    on_year: Callable[[int], None] | None = None,
-                    services: Services | None = None) -> Iterator[BlockResult]:
-    """The blocks of :func:`simulate`, one at a time, so a caller can write each to disk
-    and keep memory flat however many replications run (arguments as in
-    :func:`simulate`; ``on_year(n)`` hears of n more replication-years done)."""
-    idx = _replication_indices(replications)
-    _check_seed(seed)
-    if threads is None:
-        threads = default_threads()
-    blocks = [idx[start:start + block_size] for start in range(0, len(idx), block_size)]
-    if len(blocks) == 1:
-        yield run_block(scenario, int(seed), blocks[0], on_year, threads=threads,
-                        services=services)
-        return
-    # One block ahead: the kernel (which releases the GIL) computes block b+1 while the
-    # caller tabulates and writes block b, so writing does not leave the cores idle. Memory
-    # holds at most two blocks' state.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mutualsim-block") as ahead:
-        def submit(block: np.ndarray) -> Future[BlockResult]:
-            return ahead.submit(run_block, scenario, int(seed), block, on_year,
-                                threads=threads, services=services)
-
-        pending = submit(blocks[0])
-        try:
-            for following in (*blocks[1:], None):
-                done = pending.result()
-                if following is not None:
-                    pending = submit(following)
-                yield done
-        finally:
-            pending.cancel()  # a caller that stops early: the running block ends by itself
 
 
 def _categorical(codes: np.ndarray, kind: str) -> pd.Categorical:

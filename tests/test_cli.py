@@ -181,7 +181,7 @@ def test_an_old_manifest_without_command_is_still_a_run_result(tmp_path):
 
 def test_a_folder_filled_during_the_run_is_not_replaced(tmp_path, monkeypatch, capsys):
     """The check is made again just before the swap, not only before the simulation."""
-    simulate_module = importlib.import_module("mutualsim.simulate")
+    simulate_module = importlib.import_module("mutualsim.blocks")
     scenario = tmp_path / "tiny.toml"
     scenario.write_text(TINY)
     out = tmp_path / "res"

@@ -75,3 +75,35 @@ def test_blocks_one_at_a_time_add_up_to_simulate():
     p = pd.concat([panel_frame(b, SC) for b in blocks], ignore_index=True)
     pd.testing.assert_frame_equal(h, whole.histories, check_exact=True)
     pd.testing.assert_frame_equal(p, whole.panel, check_exact=True)
+
+
+def test_worker_threads_run_each_replication_once_and_report_each():
+    from mutualsim.kernel import _run_threads
+
+    seen, finished = [], []
+    _run_threads(seen.append, 50, 3, lambda: finished.append(1))
+    assert sorted(seen) == list(range(50))
+    assert len(finished) == 50
+
+
+def test_an_error_in_a_worker_thread_stops_the_run_and_is_raised():
+    from mutualsim.kernel import _run_threads
+
+    started = []
+
+    def one(r: int) -> None:
+        started.append(r)
+        if r == 5:
+            raise ValueError("replication 5 failed")
+
+    with pytest.raises(ValueError, match="replication 5 failed"):
+        _run_threads(one, 1000, 2, lambda: None)
+    # the other worker stops after its current replication: far fewer than 1,000 started
+    assert 5 in started and len(started) < 100
+
+
+def test_progress_hears_of_every_replication_year_on_threads():
+    from mutualsim.simulate import simulate_blocks
+    heard = []
+    list(simulate_blocks(SC, 7, seed=2, block_size=4, threads=2, on_year=heard.append))
+    assert sum(heard) == 7 * SC.years

@@ -23,15 +23,18 @@ state (:class:`mutualsim.state.Arrays`, replication first) and the scenario's co
 
 from __future__ import annotations
 
+import itertools
 import os
+import queue
 import sys
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
-from ..jit import JIT_DISABLED, borrowed, kernel_entry, kernel_inline
+from ..jit import JIT_DISABLED, borrowed, entry_for, kernel_entry, kernel_inline
 from ..rng import Draws, draw_year
 from ..state import PROPOSED, Arrays, State
 from .capability import drift_quality, learn
@@ -149,9 +152,10 @@ def step(st: State, k: Context, gens: list[np.random.Generator], rec: Recorder,
     and record the year; ``st.year`` moves on by one."""
     announced = _announce_compiling()
     arrays = st.arrays()
+    years = entry_for(run_years, gens[0], arrays, 0, k, t, t + 1, rec.panel)
     with _ieee():  # as compiled: uint64 wraps, 0/0 is nan (numpy warns only uncompiled)
         for r, gen in enumerate(gens):
-            run_years(gen, arrays, r, k, t, t + 1, rec.panel)
+            years(gen, arrays, r, k, t, t + 1, rec.panel)
     if announced:
         _cache_is_current()
     st.year += 1
@@ -162,25 +166,68 @@ def run(st: State, k: Context, gens: list[np.random.Generator], rec: Recorder,
     """Run every replication of ``st`` (generator ``gens[r]`` for row ``r``) through every
     year, ``threads`` replications at a time. Replications share nothing, so the result
     does not depend on ``threads``. ``on_done(years)`` is called (in this thread) as each
-    replication finishes."""
+    replication finishes.
+
+    Each of ``threads`` workers takes the next replication not yet started until none is
+    left; the compiled years are typed once for the block (:func:`mutualsim.jit.entry_for`),
+    not on every call. An error in a worker stops the others after their current
+    replication and is raised here."""
     announced = _announce_compiling()
     arrays = st.arrays()
+    n = len(gens)
+    years = entry_for(run_years, gens[0], arrays, 0, k, 0, k.years, rec.panel)
 
     def one(r: int) -> None:
-        with _ieee():  # as compiled: uint64 wraps, 0/0 is nan (numpy warns only uncompiled)
-            run_years(gens[r], arrays, r, k, 0, k.years, rec.panel)
+        years(gens[r], arrays, r, k, 0, k.years, rec.panel)
 
-    if threads <= 1 or len(gens) <= 1:
-        for r in range(len(gens)):
-            one(r)
-            if on_done is not None:
-                on_done(k.years)
-    else:
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            for future in as_completed([pool.submit(one, r) for r in range(len(gens))]):
-                future.result()
+    if threads <= 1 or n <= 1:
+        with _ieee():  # as compiled: uint64 wraps, 0/0 is nan (numpy warns only uncompiled)
+            for r in range(n):
+                one(r)
                 if on_done is not None:
                     on_done(k.years)
+    else:
+        _run_threads(one, n, threads, (lambda: on_done(k.years)) if on_done else _nothing)
     if announced:
         _cache_is_current()
     st.year += k.years
+
+
+def _nothing() -> None:
+    pass
+
+
+def _run_threads(one: Callable[[int], None], n: int, threads: int,
+                 finished: Callable[[], None]) -> None:
+    """Call ``one(r)`` for r in 0 .. n-1 on ``threads`` worker threads, each taking the next
+    r not yet started; ``finished()`` runs in this thread once per r done. The first error
+    stops every worker after its current r and is raised here (so is an interrupt)."""
+    rows, taking = itertools.count(), threading.Lock()
+    done: queue.SimpleQueue[BaseException | None] = queue.SimpleQueue()
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            with _ieee():
+                while not stop.is_set():
+                    with taking:
+                        r = next(rows)
+                    if r >= n:
+                        return
+                    one(r)
+                    done.put(None)
+        except BaseException as error:  # handed to the caller's thread
+            stop.set()
+            done.put(error)
+
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="mutualsim") as pool:
+        for _ in range(threads):
+            pool.submit(work)
+        try:
+            for _ in range(n):
+                error = done.get()
+                if error is not None:
+                    raise error
+                finished()
+        finally:
+            stop.set()
