@@ -124,6 +124,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from .blocks import DEFAULT_BLOCK, simulate_blocks
     from .guard import check_estimate, estimate_run
+    from .kernel import context
+    from .kernel import load as load_kernel
     from .outdir import check_out
 
     scenario, name, source = _scenario_and_name(args.scenario)
@@ -135,9 +137,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     bar = None if args.quiet else tqdm(total=args.replications * scenario.years,
                                        unit="rep-yr", desc="simulating", dynamic_ncols=True)
-    # The first block starts now; the tables' libraries (pandas, pyarrow: about half a
-    # second) are imported while it runs. Blocks then stream to disk: memory holds one
-    # block however many replications run.
+    # The compiled kernel is loaded here, then the first block starts and the tables'
+    # libraries (pandas, pyarrow: about half a second) are imported while it runs. Blocks
+    # then stream to disk: memory holds one block however many replications run.
+    load_kernel(context(scenario))
     blocks = simulate_blocks(scenario, args.replications, args.seed,
                              on_year=bar.update if bar else None)
     from .io import ParquetStream, atomic_directory, write_json_atomic

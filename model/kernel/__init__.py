@@ -146,6 +146,22 @@ def _cache_is_current() -> None:
         pass
 
 
+def load(k: Context) -> None:
+    """Load the compiled years for scenarios like ``k``'s from numba's disk cache (or
+    compile them, saying so) now, in this thread: about half a second of Python work a
+    process pays once, which a command can then finish before it starts the kernel and
+    imports its table libraries while the kernel (which releases the GIL) runs.
+    Changes nothing; later :func:`run` calls reuse what was loaded."""
+    from ..rng import generators
+
+    gens = generators(0, [0])
+    st = initial_state(k, gens)
+    announced = _announce_compiling()
+    entry_for(run_years, gens[0], st.arrays(), 0, k, 0, k.years, Recorder(1, k.years).panel)
+    if announced:
+        _cache_is_current()
+
+
 def step(st: State, k: Context, gens: list[np.random.Generator], rec: Recorder,
          t: int) -> None:
     """Advance every replication of ``st`` (one generator each) by year ``t``, in place,
