@@ -171,7 +171,7 @@ def entry_for(func, *args):
     ``args``, as a callable taking the same arguments.
 
     Calling a numba dispatcher types every argument on every call: for ``run_years`` (a
-    generator, the 57 arrays of the state and the 150 fields of the context) that is about
+    generator, the state's arrays and the 150 fields of the context) that is about
     100 us holding the GIL, 5-6% of a replication's 1.7 ms and serial between threads. The
     entry returned here only unboxes (about 17 us): type the arguments once (a block's
     replications differ only in their generator and row), then call it per replication.

@@ -95,6 +95,8 @@ class State:
     incubation_outcome: np.ndarray  # (R, M) int8
     teckal_end: np.ndarray          # (R, M) int16 year incubation ends
     next_tender: np.ndarray         # (R, M) int16 year the core contract is next tendered
+    contract_lost_year: np.ndarray  # (R, M) int16 year a mutual lost its core contract at a
+    #                                 tender (won no lot; never regained), -1 = never
     lots_held: np.ndarray           # (R, M) int8 lots of its core contract a mutual holds
     extensions: np.ndarray          # (R, M) int8 extensions since the last tender
     core_volume: np.ndarray         # (R, M) volume of the core contract held, GBP m at unit cost 1

@@ -3,6 +3,7 @@ the council file's checks, the services in the slots, per-service results and th
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 from pathlib import Path
@@ -144,6 +145,42 @@ def test_per_service_results_follow_the_file() -> None:
     # the counterfactual spends what four in-house services cost: never more than their
     # value a year over 20 years
     assert money["spend_in_house_gbp_m"] <= 4 * 2.0 * 20 + 1e-9
+
+
+def test_a_mutual_that_lost_its_core_contract_no_longer_runs_the_service() -> None:
+    """Hand-set slots at the end of 2015: spun out 2012 and trading (runs it); lost its
+    contract at the 2014 re-tender but still trades (does not); loses it only in 2017
+    (runs it in 2015); exited 2015 (does not); spun out 2016 (not yet); never spun out."""
+    from mutualsim.analysis.council import delivered_by_mutual
+
+    spun = np.array([[2012, 2012, 2012, 2012, 2016, -1]])
+    exited = np.array([[-1, -1, -1, 2015, -1, -1]])
+    lost = np.array([[-1, 2014, 2017, -1, -1, -1]])
+    assert delivered_by_mutual(spun, exited, lost, 2015).tolist() == [
+        [True, False, True, False, False, False]]
+
+
+def test_the_report_counts_only_mutuals_holding_their_contract() -> None:
+    """Against cheap private bidders that nearly always bid, most mutuals lose their core
+    contract at a re-tender; with large trading income they go on trading. The report's
+    'run by its mutual' leaves them out: seed 3, 300 replications, the share is below the
+    share still trading for every service and at least 20 points below for some (about
+    260 of 350 mutuals lose their contract and trade on with this seed)."""
+    from mutualsim.analysis.council import HORIZONS
+
+    c = _council(4.0, years=15)
+    sc = c.scenario.replace(private_bid_prob=0.9, private_unit_cost=0.7, trading_start=0.3)
+    st = run_block(sc, 3, np.arange(300), services=c.services).state
+    lost_trading = (st.contract_lost_year >= 0) & (st.exit_year < 0)
+    assert lost_trading.sum() >= 100, lost_trading.sum()
+    report = run_council(dataclasses.replace(c, scenario=sc), 300, seed=3)
+    table = report.services_table().set_index("service")
+    year = sc.start_year + max(t for t in HORIZONS if t <= sc.years) - 1
+    trading = ((st.spinout_year >= 0) & (st.spinout_year <= year)
+               & ((st.exit_year < 0) | (st.exit_year > year))).mean(axis=0)
+    shown = table[f"mutual_after_{max(t for t in HORIZONS if t <= sc.years)}y"].to_numpy()
+    assert (shown <= trading + 1e-12).all()
+    assert (trading - shown).max() >= 0.2, (trading, shown)
 
 
 def test_later_service_never_proposed_before_its_contract_ends() -> None:

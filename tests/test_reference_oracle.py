@@ -140,6 +140,20 @@ def test_reference_firms_match_kernel() -> None:
     np.testing.assert_allclose(revenue, state.firm_revenue, rtol=RTOL, atol=ATOL)
 
 
+def test_reference_contract_losses_match_kernel() -> None:
+    """The year each mutual lost its core contract at a tender (kept for the council
+    report, not in the outputs) agrees too, with break clauses and split lots."""
+    scenario = SCENARIOS["contracts"]
+    models = run_models(scenario, 4, range(4))
+    state = run_block(scenario, 4, np.arange(4)).state
+    lost = np.full(state.contract_lost_year.shape, -1)
+    for row, model in enumerate(models):
+        for s in model.ever_proposed():
+            lost[row, s.index] = s.contract_lost_year
+    assert (lost >= 0).sum() >= 5  # enough losses to compare
+    np.testing.assert_array_equal(lost, state.contract_lost_year)
+
+
 def test_agent_order_does_not_matter() -> None:
     """Another shuffle of the agents in every phase gives the same replication."""
     scenario = SCENARIOS["lots_3"]

@@ -28,13 +28,18 @@ SERVICE_COLUMNS = ("group", "service", "candidate", "staff_interest", "annual_va
                    "exited")
 
 
-def delivered_by_mutual(spinout_year: np.ndarray, exit_year: np.ndarray, year: int
-                        ) -> np.ndarray:
-    """Whether each slot's service is run by its own mutual at the end of ``year``: spun
-    out by then and not yet exited (arrays (R, M), -1 = never). A mutual that lost its
-    core contract at a re-tender but still trades counts (the state keeps no yearly record
-    of contracts held: docs/ODD.md 'Your own council')."""
-    return (spinout_year >= 0) & (spinout_year <= year) & ((exit_year < 0) | (exit_year > year))
+def delivered_by_mutual(spinout_year: np.ndarray, exit_year: np.ndarray,
+                        contract_lost_year: np.ndarray, year: int) -> np.ndarray:
+    """Whether each slot's service is run by its own mutual at the end of ``year`` (arrays
+    (R, M) of calendar years, -1 = never): spun out by then, not yet exited, and still
+    holding its core contract (some or all of its lots). A mutual that lost its core
+    contract at a re-tender (``contract_lost_year``; it is never tendered to it again)
+    no longer runs the service even if it still trades on other income. docs/ODD.md
+    'Your own council'."""
+    spun = (spinout_year >= 0) & (spinout_year <= year)
+    trading = (exit_year < 0) | (exit_year > year)
+    holding = (contract_lost_year < 0) | (contract_lost_year > year)
+    return spun & trading & holding
 
 
 @dataclass
@@ -66,6 +71,7 @@ class CouncilOutcome:
         self.exited += (state.exit_year >= 0).sum(axis=0)
         for t in self.mutual_at:
             self.mutual_at[t] += delivered_by_mutual(state.spinout_year, state.exit_year,
+                                                     state.contract_lost_year,
                                                      sc.start_year + t - 1).sum(axis=0)
         self.step_in.append(panel["step_in_cost"].sum(axis=1))
         self.spend.append(panel["council_spend"].sum(axis=1))

@@ -120,7 +120,8 @@ def run_tenders(st: Arrays, r: int, k: Context, d: Draws, year: int, support: np
     each computed where :func:`tender` reads it. Changes ``next_tender``,
     ``extensions`` of extended contracts; awards each tendered one (``core_volume``,
     ``core_price``, ``next_tender``, ``lots_held``, ``extensions``, ``stage``, ``tenders``,
-    ``tender_wins``, ``private_value``) and the winning firms' ``firm_contracts``,
+    ``tender_wins``, ``private_value``; ``contract_lost_year`` when the mutual won no lot:
+    bookkeeping no rule reads, for reports) and the winning firms' ``firm_contracts``,
     ``firm_revenue`` (:func:`tender`). Ledger
     ``tenders``, ``mutual_tender_wins``, ``tenders_contested``, ``lots_won_local``,
     ``contract_extensions``, ``break_clauses``, ``tender_cost``, ``council_spend``.
@@ -184,6 +185,8 @@ def run_tenders(st: Arrays, r: int, k: Context, d: Draws, year: int, support: np
         st.tenders[r, m] += 1
         st.tender_wins[r, m] += kept
         st.private_value[r, m] = private
+        if not kept:  # a contract lost is never tendered to the mutual again
+            st.contract_lost_year[r, m] = year
         tenders += 1
         wins += kept
     led[Flow.tenders] += tenders

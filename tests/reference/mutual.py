@@ -56,6 +56,7 @@ class Mutual(mesa.Agent):
         self.exit_cause: str | None = None
         self.incubation = "not_incubated"
         self.teckal_end = self.next_tender = -1
+        self.contract_lost_year = -1  # the year it won no lot of its core contract
         self.lots_held = self.extensions = 0
         self.core_volume = self.core_price = self.private_value = 0.0
         self.reserves = self.assets = 0.0
@@ -420,6 +421,8 @@ class Mutual(mesa.Agent):
         self.tenders += 1
         self.tender_wins += kept
         self.private_value = private_value
+        if not kept:
+            self.contract_lost_year = m.year
         m.tally("tenders", 1)
         m.tally("mutual_tender_wins", kept)
 
