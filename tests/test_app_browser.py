@@ -259,7 +259,8 @@ def test_workshop_document_starts_the_page_like_this_test() -> None:
 def test_page_for_a_room_at_1280x720(server: str, sync_api, tmp_path: Path):
     """The page started as docs/WORKSHOP.md says, with the example council: its services'
     results are shown. Every control shows its value; nothing is clipped; no badge over
-    content; nothing is fetched from outside; protection 3 -> 7 changes S(10); the year
+    content; nothing is fetched from outside and nothing the page asks for is missing;
+    protection 3 -> 7 changes S(10); the year
     label is right from step 0; presenter view hides the controls; the handout downloads
     and prints on two pages. Screenshots go to .ci-artifacts/browser/ (printed)."""
     from test_analysis_handout import check_printed
@@ -275,6 +276,12 @@ def test_page_for_a_room_at_1280x720(server: str, sync_api, tmp_path: Path):
             local = server.rstrip("/")
             page.on("request", lambda r: external.append(r.url)
                     if not r.url.startswith((local, "data:", "blob:")) else None)
+            # and everything the page asks its own server for is there (solara.Markdown
+            # asked for KaTeX from the CDN proxy, which an offline server answers with 404)
+            missing: list[str] = []
+            page.on("response", lambda r: missing.append(f"{r.status} {r.url}")
+                    if r.status >= 400 else None)
+            page.on("requestfailed", lambda r: missing.append(f"failed {r.url}"))
             page.goto(server, timeout=90_000)
             page.wait_for_selector(".mutualsim-s10", timeout=180_000)
             page.wait_for_selector(".mutualsim-handout", timeout=180_000)
@@ -406,5 +413,6 @@ def test_page_for_a_room_at_1280x720(server: str, sync_api, tmp_path: Path):
                 ".getBoundingClientRect().right", timeout=30_000)
             _assert_controls_beside_content(page)
             assert external == [], external  # works offline: nothing from a CDN
+            assert missing == [], missing
         finally:
             browser.close()

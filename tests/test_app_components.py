@@ -189,7 +189,8 @@ def test_every_control_shows_its_value_with_its_unit(small_page):
     assert shown["protection_years"] == "7 years"
     assert shown["support_level"].startswith("0.55")
     # The setting in words, shown beside the results (for presenter view).
-    text = str([w.template for w in rc.find(v.VuetifyTemplate).widgets])
+    text = str([getattr(w, "unsafe_innerHTML", None) or w.template
+                for w in rc.find(v.VuetifyTemplate).widgets])
     assert "protected initial contract 7 years" in text
 
 

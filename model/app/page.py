@@ -11,6 +11,7 @@ a two-page print-ready summary (:mod:`mutualsim.analysis.handout`).
 from __future__ import annotations
 
 import base64
+import html
 import io
 import math
 import time
@@ -201,17 +202,26 @@ def Controls(raw: dict[str, Any], on_change) -> None:
 
 
 @solara.component
+def Words(lines: list[tuple[str, str]]) -> None:
+    """Lines of plain text, each with an optional bold lead (escaped). Not
+    ``solara.Markdown``: that loads KaTeX for formulas from a CDN on every page, which an
+    offline page cannot reach (the requests failed with 404s) and these words never need."""
+    body = "<br>".join((f"<b>{html.escape(lead)}</b> " if lead else "") + html.escape(text)
+                       for lead, text in lines)
+    solara.HTML(tag="div", unsafe_innerHTML=body)
+
+
+@solara.component
 def CurrentSettings(settings: Settings) -> None:
     """The setting in words (the controls may be hidden in presenter view)."""
     chosen = describe(settings, against=Settings(councils=settings.councils))
     baseline = describe(Settings(councils=settings.councils))
     with solara.Column(classes=[SETTINGS_CLASS], gap="2px"):
-        solara.Markdown(f"**{CHOSEN_LABEL} setting:** {chosen}.  \n"
-                        f"**{BASELINE_LABEL} (current practice):** {baseline}.  \n"
-                        f"{settings.replications} replications x {settings.councils} "
-                        f"councils x {settings.scenario().years} years, seed {settings.seed}; "
-                        "the same random numbers "
-                        "in both (common random numbers)." + _uncertainty_words(settings))
+        run = (f"{settings.replications} replications x {settings.councils} councils x "
+               f"{settings.scenario().years} years, seed {settings.seed}; the same random "
+               "numbers in both (common random numbers)." + _uncertainty_words(settings))
+        Words([(f"{CHOSEN_LABEL} setting:", f"{chosen}."),
+               (f"{BASELINE_LABEL} (current practice):", f"{baseline}."), ("", run)])
 
 
 def _uncertainty_words(settings: Settings) -> str:
@@ -510,6 +520,7 @@ def Page() -> None:
             PosteriorView(posterior, settings.value)
         if results is not None:
             SurvivalViews(results, numbers=not posterior_mode).key("survival-views")
-        solara.Markdown("## One replication, year by year\nReset rebuilds it with the "
-                        "current setting; Step advances one year, ▶ plays.")
+        solara.HTML(tag="h2", unsafe_innerHTML="One replication, year by year")
+        Words([("", "Reset rebuilds it with the current setting; Step advances one year, "
+                    "▶ plays.")])
         Replication(settings.value).key(repr(settings.value.model_kwargs()))
