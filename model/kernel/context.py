@@ -159,15 +159,21 @@ def business_support(propensity: float, support: float) -> float:
 PAIRWISE_BLOCK = 128  # numpy's blocksize for pairwise summation
 
 
+@kernel_inline
+def _short_sum(a: np.ndarray, lo: int, n: int) -> float:
+    """numpy's sum of a[lo:lo+n] for n < 8: in order, from -0.0."""
+    res = -0.0
+    for i in range(lo, lo + n):
+        res += a[i]
+    return res
+
+
 @kernel_jit
 def _block_sum(a: np.ndarray, lo: int, n: int) -> float:
-    """numpy's sum of a[lo:lo+n] for n <= 128: plainly below 8, else in 8 interleaved
-    partial sums combined pairwise."""
+    """numpy's sum of a[lo:lo+n] for n <= 128: plainly below 8 (:func:`_short_sum`), else
+    in 8 interleaved partial sums combined pairwise."""
     if n < 8:
-        res = -0.0
-        for i in range(lo, lo + n):
-            res += a[i]
-        return res
+        return _short_sum(a, lo, n)
     r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
     r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
     i = 8
@@ -246,10 +252,7 @@ def segment_mean(a: np.ndarray, lo: int, n: int) -> float:
     pairwise sum as :func:`total`), without making a view of the segment: a view costs two
     atomic reference-count updates (about 30 ns), more than averaging a handful of
     numbers. E.g. council c's citizens in a flat (C*K,) row: ``segment_mean(row, c*K, K)``.
-    Fewer than 8 numbers (numpy adds them in order) are summed here, without a call."""
+    Fewer than 8 numbers (numpy adds them in order) are summed inline, without a call."""
     if n < 8:
-        res = -0.0
-        for i in range(lo, lo + n):
-            res += a[i]
-        return (0.0 + res) / n
+        return (0.0 + _short_sum(a, lo, n)) / n
     return (0.0 + _pairwise(a, lo, n)) / n
