@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from ..jit import JIT_DISABLED, borrowed, entry_for, kernel_entry, kernel_inline
-from ..rng import Draws, draw_year
+from ..rng import Draws, draw_year, generators
 from ..state import PROPOSED, Arrays, State
 from .capability import drift_quality, learn
 from .citizens import council_means, update_citizens
@@ -146,34 +146,38 @@ def _cache_is_current() -> None:
         pass
 
 
+def _compiled_years(gen: np.random.Generator, arrays: Arrays, k: Context, first: int,
+                    stop: int, panel: np.ndarray) -> Callable[..., None]:
+    """:func:`run_years` typed once for these arguments (:func:`mutualsim.jit.entry_for`),
+    loaded from numba's disk cache or compiled; a compile is announced first, and the
+    cache marked current after it (:func:`_cache_is_current`)."""
+    announced = _announce_compiling()
+    years = entry_for(run_years, gen, arrays, 0, k, first, stop, panel)
+    if announced:
+        _cache_is_current()
+    return years
+
+
 def load(k: Context) -> None:
     """Load the compiled years for scenarios like ``k``'s from numba's disk cache (or
     compile them, saying so) now, in this thread: about half a second of Python work a
     process pays once, which a command can then finish before it starts the kernel and
     imports its table libraries while the kernel (which releases the GIL) runs.
     Changes nothing; later :func:`run` calls reuse what was loaded."""
-    from ..rng import generators
-
     gens = generators(0, [0])
-    st = initial_state(k, gens)
-    announced = _announce_compiling()
-    entry_for(run_years, gens[0], st.arrays(), 0, k, 0, k.years, Recorder(1, k.years).panel)
-    if announced:
-        _cache_is_current()
+    _compiled_years(gens[0], initial_state(k, gens).arrays(), k, 0, k.years,
+                    Recorder(1, k.years).panel)
 
 
 def step(st: State, k: Context, gens: list[np.random.Generator], rec: Recorder,
          t: int) -> None:
     """Advance every replication of ``st`` (one generator each) by year ``t``, in place,
     and record the year; ``st.year`` moves on by one."""
-    announced = _announce_compiling()
     arrays = st.arrays()
-    years = entry_for(run_years, gens[0], arrays, 0, k, t, t + 1, rec.panel)
+    years = _compiled_years(gens[0], arrays, k, t, t + 1, rec.panel)
     with _ieee():  # as compiled: uint64 wraps, 0/0 is nan (numpy warns only uncompiled)
         for r, gen in enumerate(gens):
             years(gen, arrays, r, k, t, t + 1, rec.panel)
-    if announced:
-        _cache_is_current()
     st.year += 1
 
 
@@ -188,10 +192,9 @@ def run(st: State, k: Context, gens: list[np.random.Generator], rec: Recorder,
     left; the compiled years are typed once for the block (:func:`mutualsim.jit.entry_for`),
     not on every call. An error in a worker stops the others after their current
     replication and is raised here."""
-    announced = _announce_compiling()
     arrays = st.arrays()
     n = len(gens)
-    years = entry_for(run_years, gens[0], arrays, 0, k, 0, k.years, rec.panel)
+    years = _compiled_years(gens[0], arrays, k, 0, k.years, rec.panel)
 
     def one(r: int) -> None:
         years(gens[r], arrays, r, k, 0, k.years, rec.panel)
@@ -203,21 +206,16 @@ def run(st: State, k: Context, gens: list[np.random.Generator], rec: Recorder,
                 if on_done is not None:
                     on_done(k.years)
     else:
-        _run_threads(one, n, threads, (lambda: on_done(k.years)) if on_done else _nothing)
-    if announced:
-        _cache_is_current()
+        _run_threads(one, n, threads, (lambda: on_done(k.years)) if on_done else None)
     st.year += k.years
 
 
-def _nothing() -> None:
-    pass
-
-
 def _run_threads(one: Callable[[int], None], n: int, threads: int,
-                 finished: Callable[[], None]) -> None:
+                 finished: Callable[[], None] | None = None) -> None:
     """Call ``one(r)`` for r in 0 .. n-1 on ``threads`` worker threads, each taking the next
-    r not yet started; ``finished()`` runs in this thread once per r done. The first error
-    stops every worker after its current r and is raised here (so is an interrupt)."""
+    r not yet started; ``finished()`` (if given) runs in this thread once per r done. The
+    first error stops every worker after its current r and is raised here (so is an
+    interrupt)."""
     rows, taking = itertools.count(), threading.Lock()
     done: queue.SimpleQueue[BaseException | None] = queue.SimpleQueue()
     stop = threading.Event()
@@ -244,6 +242,7 @@ def _run_threads(one: Callable[[int], None], n: int, threads: int,
                 error = done.get()
                 if error is not None:
                     raise error
-                finished()
+                if finished is not None:
+                    finished()
         finally:
             stop.set()
