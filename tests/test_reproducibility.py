@@ -107,3 +107,41 @@ def test_progress_hears_of_every_replication_year_on_threads():
     heard = []
     list(simulate_blocks(SC, 7, seed=2, block_size=4, threads=2, on_year=heard.append))
     assert sum(heard) == 7 * SC.years
+
+
+def test_blocks_match_run_block_one_by_one():
+    """The prepare-ahead pipeline gives each block what a lone run_block gives it."""
+    from mutualsim.simulate import histories_frame, run_block, simulate_blocks
+    blocks = list(simulate_blocks(SC, 5, seed=4, block_size=2, threads=2))
+    for block, start in zip(blocks, (0, 2, 4), strict=True):
+        alone = run_block(SC, 4, np.arange(start, min(start + 2, 5)))
+        pd.testing.assert_frame_equal(histories_frame(block, SC), histories_frame(alone, SC),
+                                      check_exact=True)
+        for name, values in alone.panel.items():
+            np.testing.assert_array_equal(block.panel[name], values, err_msg=name)
+
+
+def test_the_next_block_is_prepared_while_this_one_runs(monkeypatch):
+    """Block 1's initial state is made while block 0 is in the kernel: block 0's run waits
+    (up to 30 s) for block 1's preparation to start, so a pipeline that prepared only after
+    a block ended would fail here."""
+    import threading
+
+    from mutualsim import blocks as blocks_module
+    started = {i: threading.Event() for i in range(3)}
+    real_prepare, real_run = blocks_module.prepare_block, blocks_module.run_prepared
+
+    def prepare(scenario, seed, replications, services=None):
+        started[int(replications[0]) // 2].set()
+        return real_prepare(scenario, seed, replications, services)
+
+    def run(block, on_year=None, *, threads=1):
+        following = int(block.replications[0]) // 2 + 1
+        if following in started:
+            assert started[following].wait(30), f"block {following} was not being prepared"
+        return real_run(block, on_year, threads=threads)
+
+    monkeypatch.setattr(blocks_module, "prepare_block", prepare)
+    monkeypatch.setattr(blocks_module, "run_prepared", run)
+    got = list(blocks_module.simulate_blocks(SC, 5, seed=4, block_size=2, threads=1))
+    assert [len(b.replications) for b in got] == [2, 2, 1]
