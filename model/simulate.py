@@ -25,7 +25,7 @@ from .blocks import (  # noqa: F401  (re-exported: the blocks are part of this A
 from .params import Scenario
 from .schema import ENUMERATIONS, PANEL_COUNTS, PANEL_FLAGS
 from .state import CAUSE_NAMES, COMPETING, INC_TAKEN_BACK, INCUBATING, PROTECTED
-from .survival import SurvivalCounts, survival_at
+from .survival import ORIGINS, TAKEN_BACK_CAUSE, SurvivalCounts, survival_at
 
 if TYPE_CHECKING:
     from .council import Services
@@ -67,6 +67,54 @@ def _categorical(codes: np.ndarray, kind: str) -> pd.Categorical:
     return pd.Categorical.from_codes(codes.astype(np.int8), list(ENUMERATIONS[kind]))
 
 
+@dataclass(frozen=True)
+class Spells:
+    """Each proposal of a block (slot with a proposal year; rows in (replication, slot)
+    order) as survival data: the columns of :func:`histories_frame` that say who is
+    counted, from when, for how long and how it ended. One computation, read by
+    :func:`histories_frame` and :func:`block_counts`, so the two always agree.
+
+    Years are calendar years, durations whole years (int arrays); masks are bool arrays
+    over the proposals; ``cause`` is the 0-based index into ``CAUSE_NAMES[1:]`` of an exit,
+    -1 otherwise.
+    """
+
+    r: np.ndarray
+    m: np.ndarray
+    spun: np.ndarray
+    exited: np.ndarray
+    censored: np.ndarray       # spun out and still trading at the horizon
+    duration: np.ndarray       # years from spin-out to exit or the horizon (where spun)
+    has_risk: np.ndarray       # incubated or spun out
+    at_risk: np.ndarray        # start of incubation if incubated, else spin-out
+    at_risk_duration: np.ndarray
+    taken_back: np.ndarray
+    cause: np.ndarray
+
+    @staticmethod
+    def of(block: BlockResult, scenario: Scenario) -> Spells:
+        st = block.state
+        r, m = np.nonzero(st.proposal_year >= 0)
+        spinout = st.spinout_year[r, m]
+        spun = spinout >= 0
+        exited = st.exit_year[r, m] >= 0
+        trading = np.isin(st.stage[r, m], (PROTECTED, COMPETING))
+        end = scenario.end_year
+        duration = np.where(exited, st.exit_year[r, m] - spinout + 1, end - spinout + 1)
+        # At risk from the start of incubation (teckal_end - incubation_years) if
+        # incubated, else from spin-out; a take-back (in year teckal_end) ends the
+        # venture like an exit.
+        teckal_end = st.teckal_end[r, m]
+        incubated = teckal_end >= 0
+        at_risk = np.where(incubated, teckal_end - scenario.incubation_years, spinout)
+        taken_back = st.incubation_outcome[r, m] == INC_TAKEN_BACK
+        risk_end = np.where(exited, st.exit_year[r, m], np.where(taken_back, teckal_end, end))
+        # exit_cause codes are 1-based in the state (0 = none), 0-based in the enumeration.
+        cause = np.where(exited, st.exit_cause[r, m].astype(np.int8) - 1, -1)
+        return Spells(r, m, spun, exited, spun & trading, duration, incubated | spun,
+                      at_risk, risk_end - at_risk + 1, taken_back, cause)
+
+
 def histories_frame(block: BlockResult, scenario: Scenario) -> pd.DataFrame:
     """One row per mutual ever proposed (slot with a proposal year).
 
@@ -74,27 +122,11 @@ def histories_frame(block: BlockResult, scenario: Scenario) -> pd.DataFrame:
     that may be missing nullable ``Int64``, enumerations ``Categorical`` with every value.
     """
     st = block.state
-    r, m = np.nonzero(st.proposal_year >= 0)
-    spun = st.spinout_year[r, m] >= 0
-    exited = st.exit_year[r, m] >= 0
-    trading = np.isin(st.stage[r, m], (PROTECTED, COMPETING))
-    end = scenario.end_year
-    duration = np.where(exited, st.exit_year[r, m] - st.spinout_year[r, m] + 1,
-                        end - st.spinout_year[r, m] + 1)
-    # At risk from the start of incubation (teckal_end - incubation_years) if incubated,
-    # else from spin-out; a take-back (in year teckal_end) ends the venture like an exit.
-    incubated = st.teckal_end[r, m] >= 0
-    at_risk = np.where(incubated, st.teckal_end[r, m] - scenario.incubation_years,
-                       st.spinout_year[r, m])
-    has_risk = incubated | spun
-    taken_back = st.incubation_outcome[r, m] == INC_TAKEN_BACK
-    risk_end = np.where(exited, st.exit_year[r, m],
-                        np.where(taken_back, st.teckal_end[r, m], end))
+    sp = Spells.of(block, scenario)
+    r, m, spun = sp.r, sp.m, sp.spun
     incubation = st.incubation_outcome[r, m].astype(np.int8)
     incubation[st.stage[r, m] == INCUBATING] = ENUMERATIONS["incubation_outcome"].index(
         "incubating")
-    # exit_cause codes are 1-based in the state (0 = none), 0-based in the enumeration.
-    cause = np.where(exited, st.exit_cause[r, m].astype(np.int8) - 1, -1)
 
     def nullable(values: np.ndarray, mask: np.ndarray) -> pd.arrays.IntegerArray:
         return pd.arrays.IntegerArray(values.astype(np.int64), ~mask)
@@ -107,12 +139,12 @@ def histories_frame(block: BlockResult, scenario: Scenario) -> pd.DataFrame:
         "proposal_year": st.proposal_year[r, m].astype(np.int64),
         "incubation_outcome": _categorical(incubation, "incubation_outcome"),
         "spinout_year": nullable(st.spinout_year[r, m], spun),
-        "exit_year": nullable(st.exit_year[r, m], exited),
-        "exit_cause": _categorical(cause, "exit_cause"),
-        "censored": spun & trading,
-        "duration_years": nullable(duration, spun),
-        "at_risk_year": nullable(at_risk, has_risk),
-        "at_risk_duration_years": nullable(risk_end - at_risk + 1, has_risk),
+        "exit_year": nullable(st.exit_year[r, m], sp.exited),
+        "exit_cause": _categorical(sp.cause, "exit_cause"),
+        "censored": sp.censored,
+        "duration_years": nullable(sp.duration, spun),
+        "at_risk_year": nullable(sp.at_risk, sp.has_risk),
+        "at_risk_duration_years": nullable(sp.at_risk_duration, sp.has_risk),
         "parent_income_share": np.where(spun, st.parent_share[r, m], np.nan),
         "final_stage": _categorical(st.stage[r, m], "final_stage"),
         "tenders": st.tenders[r, m].astype(np.int64),
@@ -122,6 +154,35 @@ def histories_frame(block: BlockResult, scenario: Scenario) -> pd.DataFrame:
         "social_value": st.social_value[r, m],
         "baseline_value": st.v0[r, m],
     })
+
+
+def block_counts(block: BlockResult, scenario: Scenario, max_time: int,
+                 origin: str = "spinout") -> SurvivalCounts:
+    """The survival counts of a block, straight from its state: equal to
+    ``SurvivalCounts.from_histories(histories_frame(block, scenario), max_time,
+    origin=origin)`` (checked by a test) without building the histories table, for
+    callers that keep only the counts (``compare``, the workshop page).
+
+    Raises:
+        ValueError: ``origin`` is neither ``"spinout"`` nor ``"incubation"``.
+    """
+    sp = Spells.of(block, scenario)
+    n_causes = len(CAUSE_NAMES) - 1
+    if origin == "spinout":
+        rows = sp.spun
+        durations = sp.duration[rows]
+        causes = np.where(sp.censored[rows], 0, sp.cause[rows] + 1)
+    elif origin == "incubation":
+        rows = sp.has_risk
+        durations = sp.at_risk_duration[rows]
+        causes = np.where(sp.exited[rows], sp.cause[rows] + 1,
+                          np.where(sp.taken_back[rows], TAKEN_BACK_CAUSE, 0))
+        n_causes = TAKEN_BACK_CAUSE
+    else:
+        raise ValueError(f"origin must be one of {', '.join(ORIGINS)}, got {origin!r}")
+    return SurvivalCounts.from_durations(durations.astype(np.float64),
+                                         causes=causes.astype(np.float64),
+                                         max_time=max_time, n_causes=n_causes)
 
 
 def panel_frame(block: BlockResult, scenario: Scenario) -> pd.DataFrame:

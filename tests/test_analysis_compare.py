@@ -108,3 +108,33 @@ def test_parse_values_types():
 def test_unknown_factor_is_refused():
     with pytest.raises(InputError, match="unknown factor"):
         compare(SMALL, "nonsense", (1, 2), replications=2)
+
+
+@pytest.mark.parametrize("scenario", [
+    SMALL,
+    Scenario(councils=20, incubation_years=3),
+    Scenario(councils=20, incubation_years=2, protection_years=0, shock_size=0.3),
+], ids=["small", "incubation", "harsh"])
+@pytest.mark.parametrize("origin", ["spinout", "incubation"])
+def test_block_counts_equal_counts_of_the_histories_table(scenario, origin):
+    """compare and the page count survival straight from each block's state; the counts
+    are those of the histories table every report reads (SurvivalCounts.from_histories)."""
+    import numpy as np
+
+    from mutualsim.simulate import block_counts, histories_frame, run_block
+    from mutualsim.survival import SurvivalCounts
+    block = run_block(scenario, 3, np.arange(12))
+    table = SurvivalCounts.from_histories(histories_frame(block, scenario), scenario.years,
+                                          origin=origin)
+    direct = block_counts(block, scenario, scenario.years, origin)
+    assert direct == table
+    assert direct.n > 0 and direct.events_by_cause.sum() > 0
+
+
+def test_block_counts_name_a_bad_origin():
+    import numpy as np
+
+    from mutualsim.simulate import block_counts, run_block
+    block = run_block(SMALL, 3, np.arange(2))
+    with pytest.raises(ValueError, match="origin"):
+        block_counts(block, SMALL, SMALL.years, "birth")

@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..params import FIELDS, Scenario, _type_of, check_value
-from ..simulate import Results, histories_frame, panel_frame, simulate_blocks
+from ..simulate import Results, block_counts, panel_frame, simulate_blocks
 from ..state import CAUSE_NAMES
 from ..survival import (
     ORIGINS,
@@ -349,10 +349,10 @@ def simulate_group(scenario: Scenario, value: Any, label: str, replications: int
                    origin: str = "spinout") -> Group:
     """Simulate one value block by block and keep only its :class:`Group` (the same as
     :func:`summarise` of :func:`mutualsim.simulate`'s Results; survival time starts at
-    ``origin``): survival counts are summed
-    over blocks and only the small panel is kept, so no histories table of every
-    replication is built, and the kernel computes the next block while this one is
-    tabulated (:func:`mutualsim.simulate.simulate_blocks`)."""
+    ``origin``): survival counts are counted straight from each block's state
+    (:func:`mutualsim.simulate.block_counts`) and summed over blocks, and only the small
+    panel is kept, so no histories table is built, and the kernel computes the next
+    block while this one is tabulated (:func:`mutualsim.simulate.simulate_blocks`)."""
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -362,9 +362,8 @@ def simulate_group(scenario: Scenario, value: Any, label: str, replications: int
     try:
         for block in simulate_blocks(scenario, replications, seed,
                                      on_year=bar.update if bar is not None else None):
-            block_counts = SurvivalCounts.from_histories(histories_frame(block, scenario),
-                                                         max_time, origin=origin)
-            counts = block_counts if counts is None else counts + block_counts
+            these = block_counts(block, scenario, max_time, origin)
+            counts = these if counts is None else counts + these
             panels.append(panel_frame(block, scenario))
     finally:
         if bar is not None:

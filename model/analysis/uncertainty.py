@@ -41,7 +41,7 @@ import pandas as pd
 from ..errors import InputError
 from ..evidence.posterior import draw_replications
 from ..params import Scenario
-from ..simulate import histories_frame, simulate_blocks
+from ..simulate import block_counts, simulate_blocks
 from ..survival import SurvivalCounts, rmst, survival_estimates_at
 from .compare import (
     HORIZONS,
@@ -99,8 +99,7 @@ def draw_counts(scenario: Scenario, replications: np.ndarray, seed: int, max_tim
     """Survival counts of ``scenario`` over the given replication indices (no panel kept)."""
     counts = None
     for block in simulate_blocks(scenario, replications, seed):
-        c = SurvivalCounts.from_histories(histories_frame(block, scenario), max_time,
-                                          origin=origin)
+        c = block_counts(block, scenario, max_time, origin)
         counts = c if counts is None else counts + c
     assert counts is not None
     return counts
