@@ -145,7 +145,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     blocks = simulate_blocks(scenario, args.replications, args.seed,
                              on_year=bar.update if bar else None)
     from .io import ParquetStream, atomic_directory, write_json_atomic
-    from .simulate import RunSummary, histories_frame, panel_frame
+    from .simulate import RunSummary
+    from .tables import histories_table, panel_table
     from .versions import library_versions
 
     summary = RunSummary(scenario, args.seed)
@@ -154,10 +155,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             with ParquetStream(work / "histories.parquet", "histories") as histories, \
                     ParquetStream(work / "panel.parquet", "panel") as panel:
                 for block in blocks:
-                    h, p = histories_frame(block, scenario), panel_frame(block, scenario)
-                    histories.write(h)
-                    panel.write(p)
-                    summary.add(h, p)
+                    histories.write(histories_table(block, scenario))
+                    panel.write(panel_table(block, scenario))
+                    summary.add_block(block)
             elapsed = time.perf_counter() - start
             write_json_atomic(work / "manifest.json", {
                 "scenario_name": name, "scenario_file": source,

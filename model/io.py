@@ -100,7 +100,12 @@ class ParquetStream:
         self.path, self.kind = Path(path), kind
         self._writer = pq.ParquetWriter(self.path, schema(kind), **write_options(schema(kind)))
 
-    def write(self, frame: pd.DataFrame) -> None:
+    def write(self, frame: pd.DataFrame | pa.Table) -> None:
+        """Add a frame (converted with :func:`mutualsim.schema.to_table`) or a table that
+        already has the kind's schema (:mod:`mutualsim.tables`)."""
+        if isinstance(frame, pa.Table):
+            self._writer.write_table(frame)
+            return
         from .schema import to_table
         self._writer.write_table(to_table(frame, self.kind))
 

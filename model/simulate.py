@@ -24,7 +24,8 @@ from .blocks import (  # noqa: F401  (re-exported: the blocks are part of this A
 )
 from .params import Scenario
 from .schema import ENUMERATIONS, PANEL_COUNTS, PANEL_FLAGS
-from .state import CAUSE_NAMES, COMPETING, INC_TAKEN_BACK, INCUBATING, PROTECTED
+from .spells import Spells
+from .state import CAUSE_NAMES, INCUBATING
 from .survival import ORIGINS, TAKEN_BACK_CAUSE, SurvivalCounts, survival_at
 
 if TYPE_CHECKING:
@@ -65,54 +66,6 @@ def simulate(scenario: Scenario, replications: int | Iterable[int] = 1000, seed:
 def _categorical(codes: np.ndarray, kind: str) -> pd.Categorical:
     """Codes into ``schema.ENUMERATIONS[kind]`` (-1 = missing) as a full-category Categorical."""
     return pd.Categorical.from_codes(codes.astype(np.int8), list(ENUMERATIONS[kind]))
-
-
-@dataclass(frozen=True)
-class Spells:
-    """Each proposal of a block (slot with a proposal year; rows in (replication, slot)
-    order) as survival data: the columns of :func:`histories_frame` that say who is
-    counted, from when, for how long and how it ended. One computation, read by
-    :func:`histories_frame` and :func:`block_counts`, so the two always agree.
-
-    Years are calendar years, durations whole years (int arrays); masks are bool arrays
-    over the proposals; ``cause`` is the 0-based index into ``CAUSE_NAMES[1:]`` of an exit,
-    -1 otherwise.
-    """
-
-    r: np.ndarray
-    m: np.ndarray
-    spun: np.ndarray
-    exited: np.ndarray
-    censored: np.ndarray       # spun out and still trading at the horizon
-    duration: np.ndarray       # years from spin-out to exit or the horizon (where spun)
-    has_risk: np.ndarray       # incubated or spun out
-    at_risk: np.ndarray        # start of incubation if incubated, else spin-out
-    at_risk_duration: np.ndarray
-    taken_back: np.ndarray
-    cause: np.ndarray
-
-    @staticmethod
-    def of(block: BlockResult, scenario: Scenario) -> Spells:
-        st = block.state
-        r, m = np.nonzero(st.proposal_year >= 0)
-        spinout = st.spinout_year[r, m]
-        spun = spinout >= 0
-        exited = st.exit_year[r, m] >= 0
-        trading = np.isin(st.stage[r, m], (PROTECTED, COMPETING))
-        end = scenario.end_year
-        duration = np.where(exited, st.exit_year[r, m] - spinout + 1, end - spinout + 1)
-        # At risk from the start of incubation (teckal_end - incubation_years) if
-        # incubated, else from spin-out; a take-back (in year teckal_end) ends the
-        # venture like an exit.
-        teckal_end = st.teckal_end[r, m]
-        incubated = teckal_end >= 0
-        at_risk = np.where(incubated, teckal_end - scenario.incubation_years, spinout)
-        taken_back = st.incubation_outcome[r, m] == INC_TAKEN_BACK
-        risk_end = np.where(exited, st.exit_year[r, m], np.where(taken_back, teckal_end, end))
-        # exit_cause codes are 1-based in the state (0 = none), 0-based in the enumeration.
-        cause = np.where(exited, st.exit_cause[r, m].astype(np.int8) - 1, -1)
-        return Spells(r, m, spun, exited, spun & trading, duration, incubated | spun,
-                      at_risk, risk_end - at_risk + 1, taken_back, cause)
 
 
 def histories_frame(block: BlockResult, scenario: Scenario) -> pd.DataFrame:
@@ -259,6 +212,18 @@ class RunSummary:
         last = panel[panel["year"] == self.scenario.end_year]
         trading = last["mutuals_trading"].to_numpy(np.float64)
         share = last["mean_parent_income_share"].to_numpy(np.float64)
+        self._share_weighted += float(np.nansum(share * trading))
+        self._trading_last_year += int(trading.sum())
+
+    def add_block(self, block: BlockResult) -> None:
+        """Take in one block straight from its arrays (what :meth:`add` takes from its
+        histories and panel frames, without building them: ``mutualsim run``)."""
+        counts = block_counts(block, self.scenario, self.scenario.years)
+        self.counts = counts if self.counts is None else self.counts + counts
+        self.replications += len(block.replications)
+        self.proposals += int((block.state.proposal_year >= 0).sum())
+        trading = block.panel["mutuals_trading"][:, -1].astype(np.float64)
+        share = block.panel["mean_parent_income_share"][:, -1].astype(np.float64)
         self._share_weighted += float(np.nansum(share * trading))
         self._trading_last_year += int(trading.sum())
 

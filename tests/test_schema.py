@@ -174,3 +174,44 @@ def test_run_streams_blocks_and_matches_simulate(tmp_path: Path, capsys) -> None
         pd.testing.assert_frame_equal(to_frame(pq.read_table(path)), frame, check_exact=True)
     printed = capsys.readouterr().out
     assert expected.summary() in printed
+
+
+@pytest.mark.parametrize("scenario", [Scenario(councils=20, incubation_years=3),
+                                      Scenario(councils=20, protection_years=0, years=12)],
+                         ids=["incubation", "short"])
+def test_block_tables_write_the_bytes_of_the_frames(scenario) -> None:
+    """``run`` builds its Arrow tables from a block's arrays (mutualsim.tables); the
+    Parquet bytes are those of the frames every other command converts with to_table."""
+    import io
+
+    from mutualsim.schema import schema, to_table, write_options
+    from mutualsim.simulate import histories_frame, panel_frame, run_block
+    from mutualsim.tables import histories_table, panel_table
+
+    def parquet(table: pa.Table, kind: str) -> bytes:
+        out = io.BytesIO()
+        with pq.ParquetWriter(out, schema(kind), **write_options(schema(kind))) as writer:
+            writer.write_table(table)
+        return out.getvalue()
+
+    block = run_block(scenario, 3, np.arange(6))
+    for kind, direct, frame in (("histories", histories_table, histories_frame),
+                                ("panel", panel_table, panel_frame)):
+        table = direct(block, scenario)
+        assert table.schema.equals(schema(kind))
+        assert parquet(table, kind) == parquet(to_table(frame(block, scenario), kind), kind)
+    # the masks are exercised: proposals that never spun out, mutuals still trading
+    histories = histories_table(block, scenario)
+    assert 0 < histories["spinout_year"].null_count < len(histories)
+    assert 0 < histories["exit_year"].null_count < len(histories)
+
+
+def test_run_summary_of_blocks_equals_the_summary_of_the_frames() -> None:
+    from mutualsim.simulate import RunSummary, histories_frame, panel_frame, simulate_blocks
+    sc = Scenario(councils=20, years=16)
+    by_block, by_frame = RunSummary(sc, 5), RunSummary(sc, 5)
+    for block in simulate_blocks(sc, 9, seed=5, block_size=4):
+        by_block.add_block(block)
+        by_frame.add(histories_frame(block, sc), panel_frame(block, sc))
+    assert by_block.text() == by_frame.text()
+    assert by_block.counts == by_frame.counts and by_block.proposals == by_frame.proposals
