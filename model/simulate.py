@@ -25,7 +25,7 @@ from .blocks import (  # noqa: F401  (re-exported: the blocks are part of this A
 from .params import Scenario
 from .schema import ENUMERATIONS, PANEL_COUNTS, PANEL_FLAGS
 from .spells import Spells
-from .state import CAUSE_NAMES, INCUBATING
+from .state import CAUSE_NAMES
 from .survival import ORIGINS, TAKEN_BACK_CAUSE, SurvivalCounts, survival_at
 
 if TYPE_CHECKING:
@@ -77,9 +77,6 @@ def histories_frame(block: BlockResult, scenario: Scenario) -> pd.DataFrame:
     st = block.state
     sp = Spells.of(block, scenario)
     r, m, spun = sp.r, sp.m, sp.spun
-    incubation = st.incubation_outcome[r, m].astype(np.int8)
-    incubation[st.stage[r, m] == INCUBATING] = ENUMERATIONS["incubation_outcome"].index(
-        "incubating")
 
     def nullable(values: np.ndarray, mask: np.ndarray) -> pd.arrays.IntegerArray:
         return pd.arrays.IntegerArray(values.astype(np.int64), ~mask)
@@ -90,7 +87,7 @@ def histories_frame(block: BlockResult, scenario: Scenario) -> pd.DataFrame:
         "council_id": (m // scenario.services_per_council).astype(np.int64),
         "origin": _categorical(st.origin[r, m], "origin"),
         "proposal_year": st.proposal_year[r, m].astype(np.int64),
-        "incubation_outcome": _categorical(incubation, "incubation_outcome"),
+        "incubation_outcome": _categorical(sp.incubation, "incubation_outcome"),
         "spinout_year": nullable(st.spinout_year[r, m], spun),
         "exit_year": nullable(st.exit_year[r, m], sp.exited),
         "exit_cause": _categorical(sp.cause, "exit_cause"),

@@ -13,7 +13,7 @@ import numpy as np
 
 from .blocks import BlockResult
 from .params import Scenario
-from .state import COMPETING, INC_TAKEN_BACK, PROTECTED
+from .state import COMPETING, INC_TAKEN_BACK, INCUBATING, INCUBATION_NAMES, PROTECTED
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class Spells:
 
     Years are calendar years, durations whole years (int arrays); masks are bool arrays
     over the proposals; ``cause`` is the 0-based index into ``CAUSE_NAMES[1:]`` of an exit,
-    -1 otherwise.
+    -1 otherwise; ``incubation`` the code of ``schema.ENUMERATIONS["incubation_outcome"]``.
     """
 
     r: np.ndarray
@@ -39,6 +39,7 @@ class Spells:
     at_risk_duration: np.ndarray
     taken_back: np.ndarray
     cause: np.ndarray
+    incubation: np.ndarray     # index into INCUBATION_NAMES, then "incubating" (still so)
 
     @staticmethod
     def of(block: BlockResult, scenario: Scenario) -> Spells:
@@ -60,5 +61,7 @@ class Spells:
         risk_end = np.where(exited, st.exit_year[r, m], np.where(taken_back, teckal_end, end))
         # exit_cause codes are 1-based in the state (0 = none), 0-based in the enumeration.
         cause = np.where(exited, st.exit_cause[r, m].astype(np.int8) - 1, -1)
+        incubation = st.incubation_outcome[r, m].astype(np.int8)
+        incubation[st.stage[r, m] == INCUBATING] = len(INCUBATION_NAMES)  # "incubating"
         return Spells(r, m, spun, exited, spun & trading, duration, incubated | spun,
-                      at_risk, risk_end - at_risk + 1, taken_back, cause)
+                      at_risk, risk_end - at_risk + 1, taken_back, cause, incubation)

@@ -17,7 +17,6 @@ from .blocks import BlockResult
 from .params import Scenario
 from .schema import ENUMERATIONS, HISTORIES, PANEL, PANEL_COUNTS, PANEL_FLAGS, STRING
 from .spells import Spells
-from .state import INCUBATING
 
 
 def _whole(values: np.ndarray, present: np.ndarray | None = None) -> pa.Array:
@@ -40,16 +39,13 @@ def histories_table(block: BlockResult, scenario: Scenario) -> pa.Table:
     st = block.state
     sp = Spells.of(block, scenario)
     r, m, spun = sp.r, sp.m, sp.spun
-    incubation = st.incubation_outcome[r, m].astype(np.int8)
-    incubation[st.stage[r, m] == INCUBATING] = ENUMERATIONS["incubation_outcome"].index(
-        "incubating")
     columns = {
         "replication": _whole(block.replications[r]),
         "mutual_id": _whole(m),
         "council_id": _whole(m // scenario.services_per_council),
         "origin": _enumeration(st.origin[r, m], "origin"),
         "proposal_year": _whole(st.proposal_year[r, m]),
-        "incubation_outcome": _enumeration(incubation, "incubation_outcome"),
+        "incubation_outcome": _enumeration(sp.incubation, "incubation_outcome"),
         "spinout_year": _whole(st.spinout_year[r, m], spun),
         "exit_year": _whole(st.exit_year[r, m], sp.exited),
         "exit_cause": _enumeration(sp.cause, "exit_cause"),
