@@ -136,9 +136,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                    override=args.no_size_check, source=f"run -n {args.replications}")
     start = time.perf_counter()
     # The compiled kernel is loaded (or compiled, saying so, before any progress bar is
-    # drawn), then the first block starts and the tables' libraries (pandas, pyarrow: about
-    # half a second) are imported while it runs. Blocks then stream to disk: memory holds
-    # one block however many replications run.
+    # drawn), then the first block starts and the tables' libraries (pyarrow, which loads
+    # pandas: about half a second) are imported while it runs. Blocks then stream to disk:
+    # memory holds a few blocks (blocks.simulate_blocks) however many replications run.
     load_kernel(context(scenario))
     bar = None if args.quiet else tqdm(total=args.replications * scenario.years,
                                        unit="rep-yr", desc="simulating", dynamic_ncols=True)

@@ -134,10 +134,17 @@ def _enum_array(name: str, values: Any) -> pa.DictionaryArray:
     if unknown.any():
         value = series[unknown].iloc[0]
         raise ValueError(f"column {name!r}: {value!r} is not one of {', '.join(names)}")
+    return dictionary_array(codes, name)
+
+
+def dictionary_array(codes: np.ndarray, kind: str) -> pa.DictionaryArray:
+    """Codes into ``ENUMERATIONS[kind]`` (-1 = missing) as :data:`ENUM_TYPE`, the full
+    list of values as the dictionary."""
+    missing = codes < 0
     return pa.DictionaryArray.from_arrays(
         pa.array(np.where(missing, 0, codes).astype(np.int32), pa.int32(),
                  mask=missing if missing.any() else None),
-        pa.array(names, STRING))
+        pa.array(ENUMERATIONS[kind], STRING))
 
 
 def _array(field: pa.Field, values: Any) -> pa.Array:

@@ -26,7 +26,7 @@ from .params import Scenario
 from .schema import ENUMERATIONS, PANEL_COUNTS, PANEL_FLAGS
 from .spells import Spells
 from .state import CAUSE_NAMES
-from .survival import ORIGINS, TAKEN_BACK_CAUSE, SurvivalCounts, survival_at
+from .survival import ORIGINS, SurvivalCounts, survival_at
 
 if TYPE_CHECKING:
     from .council import Services
@@ -117,22 +117,13 @@ def block_counts(block: BlockResult, scenario: Scenario, max_time: int,
         ValueError: ``origin`` is neither ``"spinout"`` nor ``"incubation"``.
     """
     sp = Spells.of(block, scenario)
-    n_causes = len(CAUSE_NAMES) - 1
-    if origin == "spinout":
-        rows = sp.spun
-        durations = sp.duration[rows]
-        causes = np.where(sp.censored[rows], 0, sp.cause[rows] + 1)
-    elif origin == "incubation":
-        rows = sp.has_risk
-        durations = sp.at_risk_duration[rows]
-        causes = np.where(sp.exited[rows], sp.cause[rows] + 1,
-                          np.where(sp.taken_back[rows], TAKEN_BACK_CAUSE, 0))
-        n_causes = TAKEN_BACK_CAUSE
-    else:
+    if origin not in ORIGINS:
         raise ValueError(f"origin must be one of {', '.join(ORIGINS)}, got {origin!r}")
-    return SurvivalCounts.from_durations(durations.astype(np.float64),
-                                         causes=causes.astype(np.float64),
-                                         max_time=max_time, n_causes=n_causes)
+    rows = sp.spun if origin == "spinout" else sp.has_risk
+    durations = sp.duration if origin == "spinout" else sp.at_risk_duration
+    exit_causes = np.where(sp.exited, sp.cause + 1, 0)   # 1-based, 0 = still running
+    return SurvivalCounts.from_exits(durations[rows].astype(np.float64), exit_causes[rows],
+                                     max_time, taken_back=sp.taken_back[rows], origin=origin)
 
 
 def panel_frame(block: BlockResult, scenario: Scenario) -> pd.DataFrame:

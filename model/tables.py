@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from .blocks import BlockResult
 from .params import Scenario
-from .schema import ENUMERATIONS, HISTORIES, PANEL, PANEL_COUNTS, PANEL_FLAGS, STRING
+from .schema import HISTORIES, PANEL, PANEL_COUNTS, PANEL_FLAGS, dictionary_array
 from .spells import Spells
 
 
@@ -24,14 +24,6 @@ def _whole(values: np.ndarray, present: np.ndarray | None = None) -> pa.Array:
     if present is None or present.all():
         return pa.array(values.astype(np.int64), pa.int64())
     return pa.array(np.where(present, values, 0).astype(np.int64), pa.int64(), mask=~present)
-
-
-def _enumeration(codes: np.ndarray, kind: str) -> pa.DictionaryArray:
-    """Codes into ``ENUMERATIONS[kind]`` (-1 = missing) as the schema's dictionary type."""
-    missing = codes < 0
-    indices = pa.array(np.where(missing, 0, codes).astype(np.int32), pa.int32(),
-                       mask=missing if missing.any() else None)
-    return pa.DictionaryArray.from_arrays(indices, pa.array(ENUMERATIONS[kind], STRING))
 
 
 def histories_table(block: BlockResult, scenario: Scenario) -> pa.Table:
@@ -43,18 +35,18 @@ def histories_table(block: BlockResult, scenario: Scenario) -> pa.Table:
         "replication": _whole(block.replications[r]),
         "mutual_id": _whole(m),
         "council_id": _whole(m // scenario.services_per_council),
-        "origin": _enumeration(st.origin[r, m], "origin"),
+        "origin": dictionary_array(st.origin[r, m], "origin"),
         "proposal_year": _whole(st.proposal_year[r, m]),
-        "incubation_outcome": _enumeration(sp.incubation, "incubation_outcome"),
+        "incubation_outcome": dictionary_array(sp.incubation, "incubation_outcome"),
         "spinout_year": _whole(st.spinout_year[r, m], spun),
         "exit_year": _whole(st.exit_year[r, m], sp.exited),
-        "exit_cause": _enumeration(sp.cause, "exit_cause"),
+        "exit_cause": dictionary_array(sp.cause, "exit_cause"),
         "censored": pa.array(sp.censored, pa.bool_()),
         "duration_years": _whole(sp.duration, spun),
         "at_risk_year": _whole(sp.at_risk, sp.has_risk),
         "at_risk_duration_years": _whole(sp.at_risk_duration, sp.has_risk),
         "parent_income_share": pa.array(np.where(spun, st.parent_share[r, m], np.nan)),
-        "final_stage": _enumeration(st.stage[r, m], "final_stage"),
+        "final_stage": dictionary_array(st.stage[r, m], "final_stage"),
         "tenders": _whole(st.tenders[r, m]),
         "tender_wins": _whole(st.tender_wins[r, m]),
         "capability": pa.array(st.capability[r, m]),

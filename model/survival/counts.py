@@ -241,6 +241,33 @@ class SurvivalCounts:
         return cls(events_t, censored_t, by_cause)
 
     @classmethod
+    def from_exits(cls, durations, exit_causes, max_time: int | None = None, *,
+                   taken_back=None, origin: str = "spinout") -> SurvivalCounts:
+        """Counts from each history's duration and how it ended: the one place that says
+        how an ending becomes a cause (:meth:`from_histories` and
+        :func:`mutualsim.simulate.block_counts` both end here).
+
+        ``exit_causes`` (n,): the 1-based exit cause code (``CAUSE_NAMES``), 0 for a
+        history still running at the horizon (censored). With ``origin="incubation"``,
+        ``taken_back`` (n,) bool marks a venture taken back at the end of incubation: an
+        event of cause :data:`TAKEN_BACK_CAUSE` unless it also exited. Cause rows: the
+        exit causes (spin-out origin) or up to :data:`TAKEN_BACK_CAUSE` (incubation), so
+        counts of any blocks stay addable.
+        """
+        from ..state import CAUSE_NAMES
+
+        causes = np.asarray(exit_causes, dtype=np.float64)
+        n_causes = len(CAUSE_NAMES) - 1
+        if origin == "incubation":
+            causes = np.where(causes > 0, causes,
+                              np.where(np.asarray(taken_back, dtype=bool), TAKEN_BACK_CAUSE, 0))
+            n_causes = TAKEN_BACK_CAUSE
+        elif origin != "spinout":
+            raise ValueError(f"origin must be one of {', '.join(ORIGINS)}, got {origin!r}")
+        return cls.from_durations(durations, causes=causes, max_time=max_time,
+                                  n_causes=n_causes)
+
+    @classmethod
     def from_histories(
         cls, histories: pd.DataFrame, max_time: int | None = None, *,
         origin: str = "spinout",
@@ -314,12 +341,7 @@ class SurvivalCounts:
                 f"histories['exit_cause'] = {bad!r} for an exit; allowed "
                 f"{', '.join(codes)}"
             )
-        return cls.from_durations(
-            durations,
-            causes=causes.to_numpy(dtype=np.float64),
-            max_time=max_time,
-            n_causes=len(codes),
-        )
+        return cls.from_exits(durations, causes.to_numpy(dtype=np.float64), max_time)
 
     @classmethod
     def _from_at_risk(cls, histories: pd.DataFrame, max_time: int | None) -> SurvivalCounts:
@@ -348,9 +370,8 @@ class SurvivalCounts:
                 raise ValueError(f"histories['exit_cause'] = {bad!r} for an exit; allowed "
                                  f"{', '.join(codes)}")
             causes[exited] = mapped.to_numpy(dtype=np.float64)
-        causes[taken_back & ~exited] = TAKEN_BACK_CAUSE
-        return cls.from_durations(durations, causes=causes, max_time=max_time,
-                                  n_causes=TAKEN_BACK_CAUSE)
+        return cls.from_exits(durations, causes, max_time, taken_back=taken_back,
+                              origin="incubation")
 
     # --------------------------------------------------------------- derived values
     @property
