@@ -49,15 +49,17 @@ class PreparedBlock:
 
 
 def prepare_block(scenario: Scenario, seed: int, replications: np.ndarray,
-                  services: Services | None = None) -> PreparedBlock:
+                  services: Services | None = None, light: bool = False) -> PreparedBlock:
     """The generators and initial state of a block (:func:`mutualsim.kernel.initial_state`,
-    Python and numpy, about 0.15 ms a replication at the baseline): everything
+    Python and numpy, about 0.15 ms a replication at the baseline) and its empty panel
+    (only :data:`~mutualsim.kernel.record.LIGHT_COLUMNS` if ``light``): everything
     :func:`run_block` does before the kernel, so :func:`simulate_blocks` can prepare the
     next block while the kernel runs this one. Changes nothing outside what it returns."""
     k = context(scenario)
     gens = generators(seed, replications)
     return PreparedBlock(np.asarray(replications), scenario, gens,
-                         initial_state(k, gens, services), Recorder(len(gens), scenario.years))
+                         initial_state(k, gens, services),
+                         Recorder(len(gens), scenario.years, light=light))
 
 
 def run_prepared(block: PreparedBlock, on_year: Callable[[int], None] | None = None, *,
@@ -70,16 +72,19 @@ def run_prepared(block: PreparedBlock, on_year: Callable[[int], None] | None = N
 
 def run_block(scenario: Scenario, seed: int, replications: np.ndarray,
               on_year: Callable[[int], None] | None = None, *, threads: int = 1,
-              services: Services | None = None) -> BlockResult:
+              services: Services | None = None, light: bool = False) -> BlockResult:
     """Run a set of replications through every year, ``threads`` at a time.
 
     Replication ``i`` draws from its own stream (seed, i), so its result does not depend on
     the block it is in or on ``threads``. ``on_year(n)`` is told of ``n`` more
     replication-years done as each replication finishes. ``services``: a council file's
     services in the slots of a one-council ``scenario`` (:mod:`mutualsim.council`).
+    ``light``: record only the panel columns survival summaries read
+    (:data:`~mutualsim.kernel.record.LIGHT_COLUMNS`, the same values), which spares the
+    kernel most of each year's observation; the final state is the same.
     """
-    return run_prepared(prepare_block(scenario, seed, replications, services), on_year,
-                        threads=threads)
+    return run_prepared(prepare_block(scenario, seed, replications, services, light),
+                        on_year, threads=threads)
 
 
 def _replication_indices(replications: int | Iterable[int]) -> np.ndarray:
@@ -112,10 +117,12 @@ def simulate_blocks(scenario: Scenario, replications: int | Iterable[int] = 1000
                     seed: int = 0, *, block_size: int = DEFAULT_BLOCK,
                     threads: int | None = None,
                     on_year: Callable[[int], None] | None = None,
-                    services: Services | None = None) -> Iterator[BlockResult]:
+                    services: Services | None = None,
+                    light: bool = False) -> Iterator[BlockResult]:
     """The blocks of :func:`mutualsim.simulate`, one at a time, so a caller can write each
     to disk and keep memory flat however many replications run (arguments as in
-    :func:`mutualsim.simulate`; ``on_year(n)`` hears of n more replication-years done).
+    :func:`mutualsim.simulate`; ``on_year(n)`` hears of n more replication-years done;
+    ``light`` as in :func:`run_block`).
 
     The first block starts on a worker thread when this is called, before the first
     ``next``: a caller may import or prepare meanwhile. Then the kernel (which releases
@@ -137,7 +144,7 @@ def simulate_blocks(scenario: Scenario, replications: int | Iterable[int] = 1000
     def prepare(i: int) -> None:
         if i < len(blocks) and i not in prepared:
             prepared[i] = preparing.submit(prepare_block, scenario, int(seed), blocks[i],
-                                           services)
+                                           services, light)
 
     def submit(i: int) -> Future[BlockResult]:
         prepare(i)

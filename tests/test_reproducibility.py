@@ -121,6 +121,29 @@ def test_blocks_match_run_block_one_by_one():
             np.testing.assert_array_equal(block.panel[name], values, err_msg=name)
 
 
+def test_a_light_panel_records_its_columns_as_the_full_one_and_changes_nothing():
+    """compare and the page record only the light panel: its columns hold the full
+    panel's values bit for bit, every year of every replication (years with no mutual
+    trading, NaN means, included), and the final state is the same."""
+    from dataclasses import fields
+
+    from mutualsim.kernel.record import COLUMNS, LIGHT_COLUMNS
+    from mutualsim.simulate import run_block
+    idx = np.arange(24)
+    full = run_block(SC, 7, idx, threads=2)
+    light = run_block(SC, 7, idx, threads=2, light=True)
+    assert sorted(full.panel) == sorted(COLUMNS)
+    assert list(light.panel) == list(LIGHT_COLUMNS) == ["mutuals_trading",
+                                                         "mean_parent_income_share"]
+    for name in LIGHT_COLUMNS:
+        np.testing.assert_array_equal(light.panel[name], full.panel[name], err_msg=name)
+    assert np.isnan(full.panel["mean_parent_income_share"]).any()   # no mutual yet: NaN
+    assert (full.panel["mutuals_trading"] > 0).any()
+    for f in fields(full.state):
+        np.testing.assert_array_equal(getattr(light.state, f.name),
+                                      getattr(full.state, f.name), err_msg=f.name)
+
+
 def test_the_next_block_is_prepared_while_this_one_runs(monkeypatch):
     """Block 1's initial state is made while block 0 is in the kernel: block 0's run waits
     (up to 30 s) for block 1's preparation to start, so a pipeline that prepared only after
@@ -131,9 +154,9 @@ def test_the_next_block_is_prepared_while_this_one_runs(monkeypatch):
     started = {i: threading.Event() for i in range(3)}
     real_prepare, real_run = blocks_module.prepare_block, blocks_module.run_prepared
 
-    def prepare(scenario, seed, replications, services=None):
+    def prepare(scenario, seed, replications, services=None, light=False):
         started[int(replications[0]) // 2].set()
-        return real_prepare(scenario, seed, replications, services)
+        return real_prepare(scenario, seed, replications, services, light)
 
     def run(block, on_year=None, *, threads=1):
         following = int(block.replications[0]) // 2 + 1

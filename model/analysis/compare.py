@@ -350,8 +350,9 @@ def simulate_group(scenario: Scenario, value: Any, label: str, replications: int
     """Simulate one value block by block and keep only its :class:`Group` (the same as
     :func:`summarise` of :func:`mutualsim.simulate`'s Results; survival time starts at
     ``origin``): survival counts are counted straight from each block's state
-    (:func:`mutualsim.simulate.block_counts`) and summed over blocks, and only the small
-    panel is kept, so no histories table is built, and the kernel computes the next
+    (:func:`mutualsim.simulate.block_counts`) and summed over blocks, and the kernel
+    records only the light panel the income-share band reads, so no histories table is
+    built, and the kernel computes the next
     block while this one is tabulated (:func:`mutualsim.simulate.simulate_blocks`)."""
     bar = None
     if progress:
@@ -360,7 +361,7 @@ def simulate_group(scenario: Scenario, value: Any, label: str, replications: int
                    dynamic_ncols=True)
     counts, panels = None, []
     try:
-        for block in simulate_blocks(scenario, replications, seed,
+        for block in simulate_blocks(scenario, replications, seed, light=True,
                                      on_year=bar.update if bar is not None else None):
             these = block_counts(block, scenario, max_time, origin)
             counts = these if counts is None else counts + these

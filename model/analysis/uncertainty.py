@@ -98,7 +98,7 @@ def draw_counts(scenario: Scenario, replications: np.ndarray, seed: int, max_tim
                 origin: str) -> SurvivalCounts:
     """Survival counts of ``scenario`` over the given replication indices (no panel kept)."""
     counts = None
-    for block in simulate_blocks(scenario, replications, seed):
+    for block in simulate_blocks(scenario, replications, seed, light=True):
         c = block_counts(block, scenario, max_time, origin)
         counts = c if counts is None else counts + c
     assert counts is not None

@@ -45,13 +45,29 @@ COLUMNS = STOCKS + FLOWS
 N_STOCKS = len(STOCKS)
 
 
+class Light(IntEnum):
+    """The columns of a light panel: all that survival summaries read (``compare``, the
+    page, posterior draws: survival counts come from the final state, the income-share
+    band from these)."""
+
+    mutuals_trading = 0
+    mean_parent_income_share = 1
+
+
+LIGHT_COLUMNS = tuple(c.name for c in Light)
+N_LIGHT = len(LIGHT_COLUMNS)
+
+
 class Recorder:
     """The panel of R replications over T years: ``panel`` (columns, R, T), NaN until
-    recorded; ``data[name]`` is column ``name``'s (R, T) view."""
+    recorded; ``data[name]`` is column ``name``'s (R, T) view. Every column
+    (:data:`COLUMNS`), or with ``light`` only :data:`LIGHT_COLUMNS`, which the kernel then
+    records alone (:func:`record`), sparing it the rest of the year's observation."""
 
-    def __init__(self, R: int, T: int) -> None:
-        self.panel = np.full((len(COLUMNS), R, T), np.nan)
-        self.data = {name: self.panel[i] for i, name in enumerate(COLUMNS)}
+    def __init__(self, R: int, T: int, light: bool = False) -> None:
+        self.columns = LIGHT_COLUMNS if light else COLUMNS
+        self.panel = np.full((len(self.columns), R, T), np.nan)
+        self.data = {name: self.panel[i] for i, name in enumerate(self.columns)}
 
 
 @kernel_inline
@@ -69,6 +85,18 @@ def mean_over(total: float, n: int) -> float:
 
 
 @kernel_inline
+def trading_parent_share(stage: np.ndarray, parent_share: np.ndarray) -> tuple[int, float]:
+    """Trading mutuals among one replication's slots (``stage`` (M,)) and the sum of their
+    ``parent_share`` (M,), summed in slot order."""
+    n, total_share = 0, 0.0
+    for m in range(stage.shape[0]):
+        if is_trading(stage[m]):
+            n += 1
+            total_share += parent_share[m]
+    return n, total_share
+
+
+@kernel_inline
 def record(st: Arrays, r: int, k: Context, led: np.ndarray, t: int,
            panel: np.ndarray) -> None:
     """Write year ``t`` of replication ``r`` into ``panel`` (columns, R, T): stocks at the
@@ -77,19 +105,23 @@ def record(st: Arrays, r: int, k: Context, led: np.ndarray, t: int,
     Means over trading mutuals are nan when there are none. A trading mutual is in surplus
     when its year's income exceeds its costs (lot overheads included); its income growth is
     its year's income over its service's baseline value ``v0`` at spin-out (both GBP m/yr).
-    ODD 'Observation'."""
+    A light ``panel`` (:data:`N_LIGHT` columns, :class:`Recorder` with ``light``) gets only
+    those columns, with the same values. ODD 'Observation'."""
+    n_trading, parent = trading_parent_share(st.stage[r], st.parent_share[r])
+    if panel.shape[0] == N_LIGHT:
+        panel[Light.mutuals_trading, r, t] = n_trading
+        panel[Light.mean_parent_income_share, r, t] = mean_over(parent, n_trading)
+        return
     # Running sums over the slots, in slot order (observation only: no rule reads them, so
     # they need not follow numpy's pairwise order; they agree with it to about 1e-15).
-    parent = capability = reserves = growth = spend = social = v0_total = 0.0
+    capability = reserves = growth = spend = social = v0_total = 0.0
     n_surplus = 0
-    n_trading = n_protected = n_incubating = n_pending = 0
+    n_protected = n_incubating = n_pending = 0
     for m in range(k.M):
         stage = st.stage[r, m]
         v0 = st.v0[r, m]
         private = st.private_value[r, m]
         if is_trading(stage):
-            n_trading += 1
-            parent += st.parent_share[r, m]
             capability += st.capability[r, m]
             reserves += st.reserves[r, m]
             growth += st.income[r, m] / v0
