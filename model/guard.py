@@ -8,8 +8,11 @@ not fit: memory over 80% of the machine's total, results over the free disk spac
 than a day of computing, or a design or task list too long to plan.
 
 The memory model is per block: a block of ``b`` replications holds its state, one year's
-random numbers, its tender draws and its output frames, ``b * per_replication_bytes``; a
-run that keeps every block's frames (``streaming=False``) also holds ``retained_bytes`` per
+random numbers, its tender draws and its output frames, ``b * per_replication_bytes``. A
+command that simulates in one process (``run``, ``compare``) holds up to
+:data:`BLOCKS_HELD` blocks at once (:func:`mutualsim.blocks.simulate_blocks`: one being
+prepared, one in the kernel, one being tabulated); a sweep worker holds one. A run that
+keeps every block's frames (``streaming=False``) also holds ``retained_bytes`` per
 replication. The coefficients were measured with ``tracemalloc`` on the numpy kernel
 (``run_block`` plus ``histories_frame``/``panel_frame``) and rounded up; they are meant to be
 within a factor of two, which is all a guard needs.
@@ -34,6 +37,7 @@ MAX_TASKS = 1_000_000            # the task list is built and stored up front
 WORKER_BASE_BYTES = 250 * 2**20  # one worker process: interpreter, numpy, pandas, pyarrow
 DRIVER_BASE_BYTES = 300 * 2**20  # the command itself
 
+BLOCKS_HELD = 3                  # blocks one process holds: prepared, running, tabulated
 # Bytes per replication held while a block runs (state, draws, temporaries, frames).
 BYTES_PER_SLOT = 700             # per service slot (councils * services_per_council)
 BYTES_PER_CITIZEN = 48           # per citizen agent
@@ -124,9 +128,11 @@ def replication_seconds(sc: Scenario) -> float:
 
 def estimate_run(scenario: Scenario, replications: int, block_size: int, *,
                  streaming: bool = False, arms: int = 1) -> Estimate:
-    """``run`` (``arms = 1``) or ``compare`` (one arm per value) in one process."""
+    """``run`` (``arms = 1``) or ``compare`` (one arm per value) in one process, which
+    holds up to :data:`BLOCKS_HELD` blocks (fewer if the replications make fewer)."""
     block = min(block_size, replications)
-    memory = DRIVER_BASE_BYTES + block * replication_bytes(scenario)
+    held = min(BLOCKS_HELD, math.ceil(replications / block))
+    memory = DRIVER_BASE_BYTES + held * block * replication_bytes(scenario)
     if not streaming:
         memory += arms * replications * retained_bytes(scenario)
     disk = DISK_SHARE * arms * replications * retained_bytes(scenario)

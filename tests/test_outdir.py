@@ -195,6 +195,29 @@ def test_block_estimate_covers_what_a_block_really_allocates():
     assert estimate <= 20 * peak, (peak, estimate)  # a guard, not a wild guess
 
 
+def test_run_estimate_covers_the_blocks_the_pipeline_holds_at_once():
+    """run and compare stream blocks through simulate_blocks, which prepares one block and
+    tabulates another while a third runs: the estimate must cover that peak (one block's
+    estimate did not: the peak measured 1.57 times it)."""
+    import tracemalloc
+
+    from mutualsim.simulate import histories_frame, panel_frame, simulate_blocks
+
+    sc = Scenario(councils=20, years=6, private_bidders=10, lots=2)
+    list(simulate_blocks(sc, 4, 0, block_size=2))  # imports and caches outside
+    tracemalloc.start()
+    for block in simulate_blocks(sc, 96, 0, block_size=16, threads=2):
+        histories_frame(block, sc), panel_frame(block, sc)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    estimate = guard.estimate_run(sc, 96, 16, streaming=True).memory - guard.DRIVER_BASE_BYTES
+    assert peak <= estimate, (peak, estimate)
+    assert estimate <= 20 * peak, (peak, estimate)
+    # Fewer replications than three blocks hold only what they make.
+    assert guard.estimate_run(sc, 16, 16, streaming=True).memory == pytest.approx(
+        guard.DRIVER_BASE_BYTES + 16 * guard.replication_bytes(sc))
+
+
 def test_workers_are_capped_at_the_cores_unless_overridden():
     assert guard.worker_count(None, available=2) == (2, None)
     assert guard.worker_count(1, available=2) == (1, None)
