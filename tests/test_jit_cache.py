@@ -64,3 +64,33 @@ def test_a_kernel_loaded_from_the_cache_is_announced_once_at_most(tmp_path: Path
     again = subprocess.run(run, capture_output=True, text=True, check=True, timeout=600)
     assert "compiling the simulation kernel" in first.stderr   # the heuristic's one notice
     assert "compiling" not in again.stderr, again.stderr
+
+
+def test_threads_that_wait_for_one_compile_announce_it_once(monkeypatch, capsys) -> None:
+    """The page computes several arms (and its council card) on threads at once; on the
+    first run after an install they all wait for the one compile, and the notice appears
+    once, not once per thread (it appeared 13 times in a fresh install's page log)."""
+    import threading
+    import time
+
+    import mutualsim.kernel as kernel
+
+    compiled = threading.Event()
+    monkeypatch.setattr(kernel, "needs_compiling", lambda: not compiled.is_set())
+
+    def compile_slowly(*args):
+        time.sleep(0.3)           # long enough for every thread to be waiting
+        compiled.set()
+        return "years"
+
+    monkeypatch.setattr(kernel, "entry_for", compile_slowly)
+    monkeypatch.setattr(kernel, "_cache_is_current", lambda: None)
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(kernel._compiled_years(
+        None, None, None, 0, 1, None))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert got == ["years"] * 4
+    assert capsys.readouterr().err.count("compiling the simulation kernel") == 1

@@ -146,13 +146,21 @@ def _cache_is_current() -> None:
         pass
 
 
+#: Held while the compiled years are loaded or compiled: threads that need them while
+#: another compiles them (the page's arms, its council card) wait for that compile, as
+#: numba would make them, instead of announcing it again.
+_LOADING = threading.Lock()
+
+
 def _compiled_years(gen: np.random.Generator, arrays: Arrays, k: Context, first: int,
                     stop: int, panel: np.ndarray) -> Callable[..., None]:
     """:func:`run_years` typed once for these arguments (:func:`mutualsim.jit.entry_for`),
-    loaded from numba's disk cache or compiled; a compile is announced first, and the
-    cache marked current after it (:func:`_cache_is_current`)."""
-    announced = _announce_compiling()
-    years = entry_for(run_years, gen, arrays, 0, k, first, stop, panel)
+    loaded from numba's disk cache or compiled; a compile is announced first, once however
+    many threads wait for it, and the cache marked current after it
+    (:func:`_cache_is_current`)."""
+    with _LOADING:
+        announced = _announce_compiling()
+        years = entry_for(run_years, gen, arrays, 0, k, first, stop, panel)
     if announced:
         _cache_is_current()
     return years
