@@ -1,8 +1,9 @@
 """Checks a server command makes before it starts: can it listen where it was asked to?
 
-``mutualsim app`` calls :func:`check_listen` before it prints "serving on ..." and starts
-the server, so a bad host, an address that is not this machine's, a port in use or a port
-that needs privileges is one line and exit status 2, not a raw server error.
+``mutualsim app`` calls :func:`check_listen` before it starts the server, so a bad host, an
+address that is not this machine's, a port in use or a port that needs privileges is one
+line and exit status 2, not a raw server error; it prints "serving on ..." once
+:func:`accepting` says the server answers.
 """
 
 from __future__ import annotations
@@ -53,4 +54,15 @@ def check_listen(host: str, port: int) -> None:
                              source=source) from None
 
 
-__all__ = ["check_listen"]
+def accepting(host: str, port: int, timeout: float = 0.5) -> bool:
+    """True once a server accepts connections at ``host``:``port`` (a wildcard address is
+    tried on this machine's loopback)."""
+    target = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    try:
+        with socket.create_connection((target.strip("[]"), port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+__all__ = ["accepting", "check_listen"]

@@ -34,7 +34,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait_until_served(url: str, proc: subprocess.Popen, timeout: float = 90.0) -> None:
+# A first start after an install compiles the kernel before serving (about two minutes).
+def _wait_until_served(url: str, proc: subprocess.Popen, timeout: float = 360.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:

@@ -60,7 +60,9 @@ class Trap:
         self.sock.close()
 
 
-def wait_until_served(url: str, proc: subprocess.Popen, timeout: float = 120.0) -> None:
+# A first start after an install (or an edit of the kernel) compiles the kernel before the
+# server starts (mutualsim.app.warmup): about two minutes here.
+def wait_until_served(url: str, proc: subprocess.Popen, timeout: float = 360.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert proc.poll() is None, f"server exited with status {proc.returncode}"
@@ -136,14 +138,82 @@ def test_serving_beyond_this_machine_says_there_is_no_authentication(monkeypatch
     # Only the notice is under test here: 192.168.1.4 is not this machine's address, which
     # the pre-flight check (tested in test_bad_input.py) would rightly refuse.
     monkeypatch.setattr("mutualsim.preflight.check_listen", lambda host, port: None)
-    monkeypatch.setattr(app_cli, "run_server", lambda command, env: calls.append(
-        (command, env)) or 0)
+    monkeypatch.setattr("mutualsim.kernel.needs_compiling", lambda: False)
+
+    def run_server(command, env, ready=None, on_ready=None):
+        calls.append((command, env))
+        on_ready()                      # the server answers
+        return 0
+
+    monkeypatch.setattr(app_cli, "run_server", run_server)
     assert main(["app", "--host", host, "--port", "8999"]) == 0
     out = capsys.readouterr().out
     assert ("no authentication" in out) is warned, out
+    assert "serving on http://" in out
     (command, env), = calls
     assert "--no-check-version" in command and env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == \
         "False"
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_a_first_start_compiles_before_the_server_starts(monkeypatch, capsys, compiled):
+    """With no up-to-date kernel cache (first start after an install) the kernel is compiled
+    in a child process first, so the page does not sit at "Loading app" while its first
+    request compiles; a failed compile starts no server."""
+    pytest.importorskip("solara")
+    monkeypatch.setattr("mutualsim.preflight.check_listen", lambda host, port: None)
+    monkeypatch.setattr("mutualsim.kernel.needs_compiling", lambda: not compiled)
+    calls = []
+
+    def run_server(command, env, ready=None, on_ready=None):
+        calls.append(command)
+        if on_ready is not None:
+            on_ready()
+        return 0
+
+    monkeypatch.setattr(app_cli, "run_server", run_server)
+    assert main(["app", "--port", "8999"]) == 0
+    servers = [c for c in calls if "solara" in c]
+    assert len(servers) == 1 and calls[-1] is servers[0]
+    assert (calls[0] == app_cli.warmup_command()) is (not compiled)
+    assert len(calls) == (1 if compiled else 2)
+    assert "serving on" in capsys.readouterr().out
+    calls.clear()
+    monkeypatch.setattr(app_cli, "run_server",
+                        lambda command, env, ready=None, on_ready=None: calls.append(command)
+                        or 3)
+    if not compiled:
+        assert main(["app", "--port", "8999"]) == 3        # the compile failed
+        assert calls == [app_cli.warmup_command()]
+        assert "serving on" not in capsys.readouterr().out
+
+
+def test_serving_on_is_said_once_the_server_answers_and_not_if_it_ends_first():
+    """run_server polls ``ready`` while the child runs and calls ``on_ready`` once it is
+    true; a child that ends before it answers never gets "serving on"."""
+    polls, said = [], []
+
+    def ready():
+        polls.append(1)
+        return len(polls) >= 3
+
+    child = [sys.executable, "-c", "import time; time.sleep(2)"]
+    assert app_cli.run_server(child, dict(os.environ), ready, lambda: said.append(1)) == 0
+    assert len(polls) == 3 and said == [1]
+    polls.clear()
+    quick = [sys.executable, "-c", "pass"]
+    assert app_cli.run_server(quick, dict(os.environ), lambda: False,
+                              lambda: said.append(2)) == 0
+    assert said == [1]
+
+
+def test_the_warmup_compiles_what_the_page_calls(tmp_path):
+    """python -m mutualsim.app.warmup exits 0 and leaves the kernel's cache up to date."""
+    done = subprocess.run([sys.executable, "-m", "mutualsim.app.warmup"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    from mutualsim.kernel import needs_compiling
+    assert not needs_compiling()
 
 
 def test_the_cookie_warning_filter_matches_solaras_warning():

@@ -1,6 +1,9 @@
 """``mutualsim app``: serve the workshop page with Solara's server.
 
-The server runs in a child process that lives exactly as long as this command: SIGINT,
+On the first start after an install the kernel is compiled first, in a child process
+(:mod:`mutualsim.app.warmup`), so the page does not sit at "Loading app" while its first
+request compiles; "serving on ..." is printed once the server accepts connections. The
+server runs in a child process that lives exactly as long as this command: SIGINT,
 SIGTERM and SIGHUP are passed on to it (and it is killed if it has not ended a few seconds
 later), and on Linux the kernel ends it if this process dies any other way (SIGKILL). The
 server makes no network call of its own: Solara's check for a newer release and its usage
@@ -18,12 +21,14 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 APP = "mutualsim.app.page"
 STOP_SECONDS = 10.0  # how long the server may take to stop before it is killed
+READY_POLL_SECONDS = 0.2  # how often to try the port until the server accepts connections
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 # Printed by solara.server.starlette on every page load over plain http from any host name
@@ -75,6 +80,12 @@ def solara_command(host: str, port: int) -> list[str]:
             "--no-check-version"]
 
 
+def warmup_command() -> list[str]:
+    """The command that compiles the kernel into its disk cache before the server starts
+    (:mod:`mutualsim.app.warmup`)."""
+    return [sys.executable, "-m", "mutualsim.app.warmup"]
+
+
 def server_environment() -> dict[str, str]:
     """This process's environment plus the settings that keep the server quiet and offline."""
     return {**os.environ, **QUIET_ENV}
@@ -102,9 +113,13 @@ def _die_with_parent(parent: int) -> Callable[[], None]:
     return setup
 
 
-def run_server(command: list[str], env: dict[str, str]) -> int:
+def run_server(command: list[str], env: dict[str, str],
+               ready: Callable[[], bool] | None = None,
+               on_ready: Callable[[], None] | None = None) -> int:
     """Run ``command`` as a child that ends with this process; its exit status, or 128+N
-    when this process was stopped by signal N."""
+    when this process was stopped by signal N. With ``ready``, polled every
+    :data:`READY_POLL_SECONDS` while the child runs, ``on_ready()`` is called once
+    ``ready()`` is true (the server accepts connections)."""
     proc = subprocess.Popen(command, env=env, process_group=0,
                             preexec_fn=_die_with_parent(os.getpid()))
     received: list[int] = []
@@ -116,6 +131,11 @@ def run_server(command: list[str], env: dict[str, str]) -> int:
 
     previous = {s: signal.signal(s, forward) for s in FORWARDED}
     try:
+        if ready is not None:
+            while proc.poll() is None and not received and not ready():
+                time.sleep(READY_POLL_SECONDS)
+            if proc.poll() is None and not received and on_ready is not None:
+                on_ready()
         while True:
             try:
                 status = proc.wait(timeout=STOP_SECONDS if received else None)
@@ -139,7 +159,7 @@ def cmd_app(args: argparse.Namespace) -> int:
     except ModuleNotFoundError:
         raise InputError("needs Solara; install with: python3 -m pip install -e '.[app]'",
                          source="app") from None
-    from ..preflight import check_listen
+    from ..preflight import accepting, check_listen
     env = server_environment()
     if getattr(args, "council", None) is not None:
         from ..council import load_council
@@ -149,14 +169,24 @@ def cmd_app(args: argparse.Namespace) -> int:
         print(f"mutualsim app: your council: {council.name} ({len(council.services)} "
               f"services, {council.path})", flush=True)
     check_listen(args.host, args.port)  # bad host, foreign address, port in use: one line
+    from ..kernel import needs_compiling
+    if needs_compiling():  # first start after an install: compile before serving
+        status = run_server(warmup_command(), env)
+        if status != 0:
+            return status
     where = " (all interfaces)" if args.host in ("0.0.0.0", "::") else ""
-    print(f"mutualsim app: serving on http://{args.host}:{args.port}/{where} (Ctrl+C to stop)",
-          flush=True)
-    if not is_local(args.host):
-        print(f"mutualsim app: warning: the page has no authentication; anyone who can reach "
-              f"{args.host}:{args.port} can use it", flush=True)
+    print(f"mutualsim app: starting the page server on port {args.port} ...", flush=True)
+
+    def serving() -> None:
+        print(f"mutualsim app: serving on http://{args.host}:{args.port}/{where}: open it in "
+              "a browser (Ctrl+C to stop)", flush=True)
+        if not is_local(args.host):
+            print(f"mutualsim app: warning: the page has no authentication; anyone who can "
+                  f"reach {args.host}:{args.port} can use it", flush=True)
+
     try:
-        return run_server(solara_command(args.host, args.port), env)
+        return run_server(solara_command(args.host, args.port), env,
+                          ready=lambda: accepting(args.host, args.port), on_ready=serving)
     finally:
         # Council files loaded on the page live in the server's own temporary folder; a
         # server stopped by a signal cannot remove it itself, so remove it once it ended.

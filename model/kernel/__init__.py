@@ -127,7 +127,7 @@ def _announce_compiling() -> bool:
     """Say so when the next call compiles (True if it was said)."""
     if needs_compiling():
         print("mutualsim: compiling the simulation kernel (first run after installing; "
-              "one to two minutes, cached on disk for later runs) ...", file=sys.stderr,
+              "about two minutes, cached on disk for later runs) ...", file=sys.stderr,
               flush=True)
         return True
     return False
