@@ -206,6 +206,32 @@ def test_block_tables_write_the_bytes_of_the_frames(scenario) -> None:
     assert 0 < histories["exit_year"].null_count < len(histories)
 
 
+@pytest.mark.parametrize("scenario", [Scenario(councils=20, incubation_years=3),
+                                      Scenario(councils=20, protection_years=0, years=12)],
+                         ids=["incubation", "short"])
+def test_sweep_task_files_are_the_bytes_of_the_frames(scenario) -> None:
+    """A sweep task's files come from the block's arrays (mutualsim.tables, block_counts):
+    byte for byte the files of the frames (histories_frame, panel_frame, counts from the
+    histories) with the scenario_id column first, converted by to_table."""
+    from mutualsim.simulate import histories_frame, panel_frame, run_block
+    from mutualsim.survival import SurvivalCounts
+    from mutualsim.sweep.tasks import Task, TaskInput, parquet_bytes, run_task
+
+    task = Task("s007", 4, 10)
+    out = run_task(TaskInput(task, scenario, 3))
+    assert out.error is None, out.traceback
+    block = run_block(scenario, 3, np.arange(4, 10))
+    histories = histories_frame(block, scenario)
+    frames = {"histories": histories, "panel": panel_frame(block, scenario),
+              "counts": SurvivalCounts.from_histories(histories,
+                                                      max_time=scenario.years).to_frame()}
+    for kind, frame in frames.items():
+        frame.insert(0, "scenario_id", task.scenario_id)
+        expected = parquet_bytes(to_table(frame, kind, scenario_id=True))
+        assert out.files[kind] == expected, kind
+        assert pq.read_table(pa.BufferReader(out.files[kind])).num_rows == len(frame) > 0
+
+
 def test_run_summary_of_blocks_equals_the_summary_of_the_frames() -> None:
     from mutualsim.simulate import RunSummary, histories_frame, panel_frame, simulate_blocks
     sc = Scenario(councils=20, years=16)

@@ -16,14 +16,14 @@ import traceback
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import InputError
 from ..params import Scenario
-from ..schema import to_table, write_options
-from ..simulate import histories_frame, panel_frame, run_block
-from ..survival import SurvivalCounts
+from ..schema import SCENARIO_ID, schema, to_table, write_options
+from ..simulate import block_counts, run_block
+from ..tables import histories_table, panel_table
 from .experiment import Experiment
 
 KINDS = ("histories", "panel", "counts")
@@ -116,35 +116,45 @@ class TaskOutput:
     simulate_seconds: float = 0.0  # of ``elapsed``, the kernel (the rest: tables, Parquet)
 
 
-def parquet_bytes(frame: pd.DataFrame, kind: str) -> bytes:
-    """Serialise a task's frame of ``kind`` with the code's schema (:mod:`mutualsim.schema`).
+def parquet_bytes(table: pa.Table) -> bytes:
+    """Serialise a task's table (a schema of :mod:`mutualsim.schema` with ``scenario_id``).
 
     The bytes depend only on the data and the pyarrow version (no pandas metadata, no
     inferred types), so the same task gives the same file on any worker and under any
     supported pandas.
     """
     sink = io.BytesIO()
-    table = to_table(frame, kind, scenario_id=True)
     pq.write_table(table, sink, **write_options(table.schema))
     return sink.getvalue()
 
 
-def task_frames(inp: TaskInput, timings: dict[str, float] | None = None
-                ) -> dict[str, pd.DataFrame]:
-    """Simulate the block and tabulate histories, panel and survival counts (the
-    simulation's seconds go into ``timings["simulate"]`` when given)."""
+def _with_scenario_id(table: pa.Table, kind: str, scenario_id: str) -> pa.Table:
+    """``table`` (schema ``kind``) with a first column ``scenario_id`` (the task files'
+    schema, :func:`mutualsim.schema.schema` with ``scenario_id``)."""
+    column = pa.array([scenario_id] * table.num_rows, SCENARIO_ID.type)
+    return pa.Table.from_arrays([column, *table.columns],
+                                schema=schema(kind, scenario_id=True))
+
+
+def task_tables(inp: TaskInput, timings: dict[str, float] | None = None
+                ) -> dict[str, pa.Table]:
+    """Simulate the block and tabulate histories, panel and survival counts, each with the
+    task's ``scenario_id`` first (the simulation's seconds go into ``timings["simulate"]``
+    when given). Histories and panel are built from the block's arrays
+    (:mod:`mutualsim.tables`) and the counts from its state
+    (:func:`mutualsim.simulate.block_counts`), without pandas frames: the same tables as
+    :func:`mutualsim.schema.to_table` of the frames (tested)."""
     task, scenario = inp.task, inp.scenario
     start = time.perf_counter()
     block = run_block(scenario, inp.seed, np.arange(task.start, task.stop, dtype=np.int64))
     if timings is not None:
         timings["simulate"] = time.perf_counter() - start
-    histories = histories_frame(block, scenario)
-    panel = panel_frame(block, scenario)
-    counts = SurvivalCounts.from_histories(histories, max_time=scenario.years).to_frame()
-    frames = {"histories": histories, "panel": panel, "counts": counts}
-    for frame in frames.values():
-        frame.insert(0, "scenario_id", task.scenario_id)
-    return frames
+    counts = block_counts(block, scenario, scenario.years).to_frame()
+    tables = {"histories": histories_table(block, scenario),
+              "panel": panel_table(block, scenario),
+              "counts": to_table(counts, "counts")}
+    return {kind: _with_scenario_id(table, kind, task.scenario_id)
+            for kind, table in tables.items()}
 
 
 def run_task(inp: TaskInput) -> TaskOutput:
@@ -153,8 +163,7 @@ def run_task(inp: TaskInput) -> TaskOutput:
     worker = f"{socket.gethostname()}:{os.getpid()}"
     timings: dict[str, float] = {}
     try:
-        files = {kind: parquet_bytes(frame, kind)
-                 for kind, frame in task_frames(inp, timings).items()}
+        files = {kind: parquet_bytes(table) for kind, table in task_tables(inp, timings).items()}
     except Exception as err:  # one failing task is data for the log, not a crash
         return TaskOutput(inp.task, None, f"{type(err).__name__}: {err}",
                           traceback.format_exc(), time.perf_counter() - start, worker)
