@@ -157,8 +157,9 @@ def cmd_app(args: argparse.Namespace) -> int:
     try:
         import solara  # noqa: F401
     except ModuleNotFoundError:
-        raise InputError("needs Solara; install with: python3 -m pip install -e '.[app]'",
-                         source="app") from None
+        raise InputError("needs Solara, the page's part: install mutualsim with [app], e.g. "
+                         "pipx install --force \"./mutualsim[app]\" (docs/WORKSHOP.md) or "
+                         "python3 -m pip install -e '.[app]'", source="app") from None
     from ..preflight import accepting, check_listen
     env = server_environment()
     if getattr(args, "council", None) is not None:
