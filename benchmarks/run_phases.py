@@ -4,9 +4,10 @@
 what ``mutualsim run`` does (``model/cli.py: cmd_run``) with a clock around each phase:
 imports, loading the compiled kernel from numba's disk cache, then per block of 256
 replications: the scenario's constants, the generators, the initial state, the compiled
-years (draws, every rule, the panel row), the histories and panel frames, Arrow tables and
-Parquet writing, the summary. Prints wall and CPU seconds per phase; CPU is the figure to
-read on a loaded machine. (Inside the compiled years, see ``benchmarks/profile_notes.md``.)
+years (draws, every rule, the panel row), the histories and panel Arrow tables built from
+the block's arrays (``mutualsim.tables``), Parquet writing, the summary. Prints wall and
+CPU seconds per phase; CPU is the figure to read on a loaded machine. (Inside the
+compiled years, see ``benchmarks/profile_notes.md``.)
 
 ``python -m benchmarks.run_phases --draws [REPLICATIONS]`` compares, in CPU seconds, a
 compiled loop that only draws each year's random numbers (``rng.draw_year``) with the whole
@@ -46,10 +47,9 @@ def main(argv: list[str]) -> None:
         BlockResult,
         RunSummary,
         default_threads,
-        histories_frame,
-        panel_frame,
         run_block,
     )
+    from mutualsim.tables import histories_table, panel_table
     from mutualsim.versions import library_versions
     mark("imports (cli, kernel, simulate, io: numba, pandas, pyarrow)")
     sc = Scenario()
@@ -85,11 +85,11 @@ def main(argv: list[str]) -> None:
                 timed("compiled years (draws + rules + panel row)", run, st, k, gens, rec,
                       threads=threads)
                 block = BlockResult(np.asarray(reps), st, rec.data)
-                h = timed("histories_frame", histories_frame, block, sc)
-                p = timed("panel_frame", panel_frame, block, sc)
-                timed("histories: Arrow table + Parquet", hs.write, h)
-                timed("panel: Arrow table + Parquet", ps.write, p)
-                timed("summary (RunSummary.add)", summary.add, h, p)
+                h = timed("histories: Arrow table", histories_table, block, sc)
+                p = timed("panel: Arrow table", panel_table, block, sc)
+                timed("histories: Parquet", hs.write, h)
+                timed("panel: Parquet", ps.write, p)
+                timed("summary (RunSummary.add_block)", summary.add_block, block)
             timed("manifest", write_json_atomic, work / "manifest.json",
                   {"versions": library_versions()})
         timed("summary text", summary.text)

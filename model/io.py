@@ -100,14 +100,10 @@ class ParquetStream:
         self.path, self.kind = Path(path), kind
         self._writer = pq.ParquetWriter(self.path, schema(kind), **write_options(schema(kind)))
 
-    def write(self, frame: pd.DataFrame | pa.Table) -> None:
-        """Add a frame (converted with :func:`mutualsim.schema.to_table`) or a table that
-        already has the kind's schema (:mod:`mutualsim.tables`)."""
-        if isinstance(frame, pa.Table):
-            self._writer.write_table(frame)
-            return
-        from .schema import to_table
-        self._writer.write_table(to_table(frame, self.kind))
+    def write(self, table: pa.Table) -> None:
+        """Add a table of the kind's schema (:mod:`mutualsim.tables`, or
+        :func:`mutualsim.schema.to_table` of a frame) as one row group."""
+        self._writer.write_table(table)
 
     def __enter__(self) -> ParquetStream:
         return self

@@ -26,7 +26,7 @@ from .params import Scenario
 from .schema import ENUMERATIONS, PANEL_COUNTS, PANEL_FLAGS
 from .spells import Spells
 from .state import CAUSE_NAMES
-from .survival import ORIGINS, SurvivalCounts, survival_at
+from .survival import SurvivalCounts, survival_at
 
 if TYPE_CHECKING:
     from .council import Services
@@ -117,9 +117,7 @@ def block_counts(block: BlockResult, scenario: Scenario, max_time: int,
         ValueError: ``origin`` is neither ``"spinout"`` nor ``"incubation"``.
     """
     sp = Spells.of(block, scenario)
-    if origin not in ORIGINS:
-        raise ValueError(f"origin must be one of {', '.join(ORIGINS)}, got {origin!r}")
-    rows = sp.spun if origin == "spinout" else sp.has_risk
+    rows = sp.spun if origin == "spinout" else sp.has_risk   # a bad origin: from_exits says
     durations = sp.duration if origin == "spinout" else sp.at_risk_duration
     exit_causes = np.where(sp.exited, sp.cause + 1, 0)   # 1-based, 0 = still running
     return SurvivalCounts.from_exits(durations[rows].astype(np.float64), exit_causes[rows],
@@ -193,25 +191,27 @@ class RunSummary:
 
     def add(self, histories: pd.DataFrame, panel: pd.DataFrame) -> None:
         """Take in one block's histories and panel."""
-        counts = SurvivalCounts.from_histories(histories, max_time=self.scenario.years)
-        self.counts = counts if self.counts is None else self.counts + counts
-        self.replications += int(panel["replication"].nunique())
-        self.proposals += len(histories)
         last = panel[panel["year"] == self.scenario.end_year]
-        trading = last["mutuals_trading"].to_numpy(np.float64)
-        share = last["mean_parent_income_share"].to_numpy(np.float64)
-        self._share_weighted += float(np.nansum(share * trading))
-        self._trading_last_year += int(trading.sum())
+        self._take(SurvivalCounts.from_histories(histories, max_time=self.scenario.years),
+                   int(panel["replication"].nunique()), len(histories),
+                   last["mutuals_trading"].to_numpy(np.float64),
+                   last["mean_parent_income_share"].to_numpy(np.float64))
 
     def add_block(self, block: BlockResult) -> None:
         """Take in one block straight from its arrays (what :meth:`add` takes from its
         histories and panel frames, without building them: ``mutualsim run``)."""
-        counts = block_counts(block, self.scenario, self.scenario.years)
+        self._take(block_counts(block, self.scenario, self.scenario.years),
+                   len(block.replications), int((block.state.proposal_year >= 0).sum()),
+                   block.panel["mutuals_trading"][:, -1].astype(np.float64),
+                   block.panel["mean_parent_income_share"][:, -1].astype(np.float64))
+
+    def _take(self, counts: SurvivalCounts, replications: int, proposals: int,
+              trading: np.ndarray, share: np.ndarray) -> None:
+        """Add a block: its counts, replications, proposals, and per replication the
+        mutuals trading in the last year and their mean parent-income share."""
         self.counts = counts if self.counts is None else self.counts + counts
-        self.replications += len(block.replications)
-        self.proposals += int((block.state.proposal_year >= 0).sum())
-        trading = block.panel["mutuals_trading"][:, -1].astype(np.float64)
-        share = block.panel["mean_parent_income_share"][:, -1].astype(np.float64)
+        self.replications += replications
+        self.proposals += proposals
         self._share_weighted += float(np.nansum(share * trading))
         self._trading_last_year += int(trading.sum())
 

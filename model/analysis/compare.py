@@ -350,10 +350,10 @@ def simulate_group(scenario: Scenario, value: Any, label: str, replications: int
     """Simulate one value block by block and keep only its :class:`Group` (the same as
     :func:`summarise` of :func:`mutualsim.simulate`'s Results; survival time starts at
     ``origin``): survival counts are counted straight from each block's state
-    (:func:`mutualsim.simulate.block_counts`) and summed over blocks, and the kernel
-    records only the light panel the income-share band reads, so no histories table is
-    built, and the kernel computes the next
-    block while this one is tabulated (:func:`mutualsim.simulate.simulate_blocks`)."""
+    (:func:`mutualsim.simulate.block_counts`) and summed over blocks; the kernel records
+    only the light panel the income-share band reads, builds no histories table, and
+    computes the next block while this one is tabulated
+    (:func:`mutualsim.simulate.simulate_blocks`)."""
     bar = None
     if progress:
         from tqdm.auto import tqdm
